@@ -1,0 +1,32 @@
+package org.memwall.quant;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.StringJoiner;
+import org.memwall.gguf.GgmlType;
+
+/** The registry of implemented formats. */
+final class Formats {
+    private static final Map<GgmlType, QuantFormat> FORMATS = new EnumMap<>(GgmlType.class);
+
+    static {
+        register(new F32());
+    }
+
+    private Formats() {
+    }
+
+    private static void register(QuantFormat f) {
+        FORMATS.put(f.type(), f);
+    }
+
+    static QuantFormat forType(GgmlType type) {
+        return FORMATS.get(type);
+    }
+
+    static String supportedNames() {
+        StringJoiner j = new StringJoiner(", ");
+        FORMATS.keySet().forEach(t -> j.add(t.name()));
+        return j.toString();
+    }
+}
