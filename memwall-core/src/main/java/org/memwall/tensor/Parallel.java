@@ -1,0 +1,136 @@
+package org.memwall.tensor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A persistent pool of compute threads, one per core, that split a range of work items between
+ * them. The calling thread takes a share itself; workers spin briefly on a generation counter and
+ * then park, so a dispatch costs microseconds, not a fork/join task per operation.
+ */
+public final class Parallel implements AutoCloseable {
+    /** A body over the half-open item range {@code [from, to)}, run by thread {@code thread}. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int from, int to, int thread);
+    }
+
+    private static final int SPINS = 20_000;
+
+    private final int threads;
+    private final Thread[] workers;
+    private volatile int generation;
+    private volatile boolean closed;
+    private volatile RangeTask task;
+    private volatile int items;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Thread caller;
+    private volatile Throwable failure;
+
+    public Parallel(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int index = i + 1;
+            workers[i] = Thread.ofPlatform().daemon().name("memwall-compute-" + index).unstarted(() -> work(index));
+            workers[i].start();
+        }
+    }
+
+    /** A pool with one thread per available core. */
+    public static Parallel perCore() {
+        return new Parallel(Runtime.getRuntime().availableProcessors());
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} split into {@link #threads()} contiguous ranges, and
+     * returns when all are done. Not reentrant: one caller at a time.
+     */
+    public synchronized void forRange(int n, RangeTask body) {
+        if (n <= 0) {
+            return;
+        }
+        if (threads == 1 || n == 1) {
+            body.run(0, n, 0);
+            return;
+        }
+        task = body;
+        items = n;
+        failure = null;
+        caller = Thread.currentThread();
+        pending.set(workers.length);
+        generation++;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+        runShare(body, n, 0);
+        int spins = 0;
+        while (pending.get() > 0) {
+            if (++spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        task = null;
+        Throwable f = failure;
+        if (f != null) {
+            if (f instanceof RuntimeException r) {
+                throw r;
+            }
+            if (f instanceof Error e) {
+                throw e;
+            }
+            throw new IllegalStateException(f);
+        }
+    }
+
+    private void runShare(RangeTask body, int n, int thread) {
+        int from = (int) ((long) n * thread / threads);
+        int to = (int) ((long) n * (thread + 1) / threads);
+        if (from < to) {
+            body.run(from, to, thread);
+        }
+    }
+
+    private void work(int index) {
+        int seen = 0;
+        while (true) {
+            int spins = 0;
+            while (generation == seen && !closed) {
+                if (++spins < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            if (closed) {
+                return;
+            }
+            seen = generation;
+            try {
+                runShare(task, items, index);
+            } catch (Throwable t) {
+                failure = t;
+            }
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+    }
+}

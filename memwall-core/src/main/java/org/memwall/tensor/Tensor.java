@@ -1,0 +1,93 @@
+package org.memwall.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.memwall.gguf.GgmlType;
+import org.memwall.quant.QuantFormat;
+
+/**
+ * A weight tensor: a type, a shape ({@code dims[0]} = row length) and its bytes, a view into the
+ * memory-mapped model file. Rows are read in their stored format by the format's kernels.
+ */
+public final class Tensor {
+    private final String name;
+    private final GgmlType type;
+    private final long[] dims;
+    private final MemorySegment data;
+    private final QuantFormat format;
+    private final int rowLength;
+    private final int rowCount;
+
+    public Tensor(String name, GgmlType type, long[] dims, MemorySegment data) {
+        this.name = name;
+        this.type = type;
+        this.dims = dims.clone();
+        this.data = data;
+        this.format = QuantFormat.of(type);
+        long rows = 1;
+        for (int i = 1; i < dims.length; i++) {
+            rows *= dims[i];
+        }
+        this.rowLength = Math.toIntExact(dims[0]);
+        this.rowCount = Math.toIntExact(rows);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public long[] dims() {
+        return dims.clone();
+    }
+
+    public long dim(int i) {
+        return i < dims.length ? dims[i] : 1;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    public QuantFormat format() {
+        return format;
+    }
+
+    /** Elements per row: the input width of a weight matrix. */
+    public int rowLength() {
+        return rowLength;
+    }
+
+    /** Rows: the output width of a weight matrix (times the expert count for 3-D expert tensors). */
+    public int rowCount() {
+        return rowCount;
+    }
+
+    public long byteSize() {
+        return data.byteSize();
+    }
+
+    /** Σ row[i]·x[xOffset + i]. */
+    public float dotRow(int row, float[] x, int xOffset) {
+        return format.dot(data, (long) row * rowLength, x, xOffset, rowLength);
+    }
+
+    public void dequantizeRow(int row, float[] out, int outOffset) {
+        format.dequantize(data, (long) row * rowLength, out, outOffset, rowLength);
+    }
+
+    /** The whole tensor as floats (only for small tensors: norms, biases, sinks). */
+    public float[] toFloats() {
+        float[] out = new float[Math.multiplyExact(rowLength, rowCount)];
+        format.dequantize(data, 0, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type + " " + Arrays.toString(dims);
+    }
+}

@@ -1,0 +1,51 @@
+package org.memwall.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.memwall.Conformance;
+
+/** F32 models continue the conformance prompt with exactly llama.cpp's 16 greedy tokens. */
+class GreedyConformanceTest {
+
+    static Stream<String> f32Models() throws IOException {
+        return ForwardConformanceTest.models().filter(n -> n.endsWith("-f32") || n.equals("(absent)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("f32Models")
+    void greedyContinuationMatchesLlamaCpp(String name) throws IOException {
+        Path dir = Conformance.dir();
+        int[] prompt = ForwardConformanceTest.readIds(dir.resolve("prompt48.txt"));
+        int[] expected = ForwardConformanceTest.readIds(dir.resolve("expected/" + name + ".greedy.txt"));
+        try (Model model = Model.open(dir.resolve("models/" + name + ".gguf"), 2)) {
+            assertThat(greedy(model, prompt, expected.length)).containsExactly(expected);
+        }
+    }
+
+    static int[] greedy(Model model, int[] prompt, int count) {
+        KvCache cache = model.newCache(0);
+        int vocab = model.weights().vocabularySize();
+        int n = prompt.length;
+        int[] pos = new int[n];
+        KvCache[] caches = new KvCache[n];
+        boolean[] want = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            pos[i] = i;
+            caches[i] = cache;
+        }
+        want[n - 1] = true;
+        float[] logits = model.transformer().forward(prompt, pos, caches, want);
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = Logits.argmax(logits, 0, vocab);
+            logits = model.transformer().forward(new int[] {out[i]}, new int[] {n + i}, new KvCache[] {cache}, new boolean[] {true});
+        }
+        return out;
+    }
+}
