@@ -1,0 +1,79 @@
+package org.memwall.cli;
+
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.memwall.gguf.GgmlType;
+import org.memwall.gguf.GgufFile;
+import org.memwall.gguf.TensorInfo;
+import org.memwall.model.ModelConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "info", description = "Describe a model: family, shape, tensor types, and the memory it needs.")
+final class InfoCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions options;
+
+    @Override
+    public Integer call() {
+        try (GgufFile file = GgufFile.open(options.model)) {
+            ModelConfig c = ModelConfig.from(file.metadata());
+            PrintStream out = System.out;
+            long params = 0;
+            long weightBytes = 0;
+            Map<GgmlType, long[]> byType = new TreeMap<>();
+            for (TensorInfo t : file.tensors().values()) {
+                params += t.elementCount();
+                weightBytes += t.byteSize();
+                long[] agg = byType.computeIfAbsent(t.type(), k -> new long[2]);
+                agg[0]++;
+                agg[1] += t.byteSize();
+            }
+            String name = file.metadata().getString("general.name", options.model.getFileName().toString());
+            out.printf("model:          %s%n", name);
+            out.printf("file:           %s (GGUF v%d, %s)%n", file.path(), file.version(), bytes(file.fileSize()));
+            out.printf("architecture:   %s: %s%n", c.architecture().name(), c.architecture().models());
+            out.printf("parameters:     %s%n", count(params));
+            out.printf("layers:         %d, embedding %d, heads %d (KV heads %d, head size %d), FFN %d%n",
+                    c.blockCount(), c.embeddingLength(), c.headCount(), c.headCountKv(), c.headDim(), c.feedForwardLength());
+            if (c.expertCount() > 0) {
+                out.printf("experts:        %d, %d used per token%n", c.expertCount(), c.expertUsedCount());
+            }
+            if (c.slidingWindow() > 0) {
+                out.printf("sliding window: %d positions%n", c.slidingWindow());
+            }
+            out.printf("context length: %d%n", c.contextLength());
+            out.printf("rope:           %s, base %.0f, %d dims, scaling %s%n", c.architecture().rope(), c.ropeBase(), c.ropeDim(), c.ropeScaling().type());
+            out.printf("tokenizer:      %s, %d tokens%n", file.metadata().getString("tokenizer.ggml.model", "none"),
+                    file.metadata().contains("tokenizer.ggml.tokens") ? file.metadata().getArray("tokenizer.ggml.tokens").length() : 0);
+            out.println("tensor types:");
+            byType.forEach((type, agg) -> out.printf("  %-8s %4d tensors  %s%n", type, agg[0], bytes(agg[1])));
+            long kv = (long) c.blockCount() * c.contextLength() * (c.keyDim() + c.kvValueDim()) * 4L;
+            out.printf("memory:         weights %s (memory-mapped) + KV cache %s (F32, %d tokens) = %s%n",
+                    bytes(weightBytes), bytes(kv), c.contextLength(), bytes(weightBytes + kv));
+        }
+        return 0;
+    }
+
+    static String bytes(long b) {
+        if (b >= 1L << 30) {
+            return String.format("%.2f GiB", b / (double) (1L << 30));
+        }
+        if (b >= 1L << 20) {
+            return String.format("%.2f MiB", b / (double) (1L << 20));
+        }
+        return String.format("%.1f KiB", b / 1024.0);
+    }
+
+    static String count(long n) {
+        if (n >= 1_000_000_000L) {
+            return String.format("%.2f B", n / 1e9);
+        }
+        if (n >= 1_000_000L) {
+            return String.format("%.2f M", n / 1e6);
+        }
+        return String.format("%.1f K", n / 1e3);
+    }
+}
