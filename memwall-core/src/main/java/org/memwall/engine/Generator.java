@@ -1,0 +1,113 @@
+package org.memwall.engine;
+
+import java.util.function.IntPredicate;
+import java.util.function.ToIntFunction;
+import org.memwall.MemwallException;
+import org.memwall.model.KvCache;
+import org.memwall.model.Model;
+
+/**
+ * Generation for one sequence: the prompt is evaluated in batches (chunks of at most
+ * {@link #PREFILL_CHUNK} positions), then one token at a time, each chosen from the last logits
+ * by a sampling function, until a stop token, the token limit or the context end.
+ */
+public final class Generator {
+    /** Largest prompt batch evaluated in one forward (bounds the activation memory). */
+    public static final int PREFILL_CHUNK = 512;
+
+    /** Why generation ended. */
+    public enum Stop { END_TOKEN, LENGTH, CONTEXT, CALLER }
+
+    /** What happened: token counts, phase times and the reason it stopped. */
+    public record Result(int[] tokens, int promptTokens, long prefillNanos, long decodeNanos, Stop stop) {
+        public double prefillTokensPerSecond() {
+            return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
+        }
+
+        /** Decode speed over the tokens after the first (whose logits came from the prefill). */
+        public double decodeTokensPerSecond() {
+            return decodeNanos == 0 || tokens.length < 2 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
+        }
+    }
+
+    /** Receives each generated token; returns false to stop generation. */
+    @FunctionalInterface
+    public interface TokenSink {
+        boolean accept(int token);
+    }
+
+    private final Model model;
+
+    public Generator(Model model) {
+        this.model = model;
+    }
+
+    /**
+     * Evaluates {@code prompt} and generates up to {@code maxTokens} tokens chosen by
+     * {@code sampler} from each logits row; {@code isEnd} tokens stop generation (and are not
+     * passed to {@code sink}).
+     */
+    public Result generate(int[] prompt, int maxTokens, ToIntFunction<float[]> sampler, IntPredicate isEnd, TokenSink sink) {
+        int ctx = model.config().contextLength();
+        if (prompt.length == 0) {
+            throw new MemwallException("the prompt is empty");
+        }
+        if (prompt.length >= ctx) {
+            throw new MemwallException("the prompt has " + prompt.length + " tokens, the model's context is " + ctx);
+        }
+        KvCache cache = model.newCache(Math.min(ctx, prompt.length + Math.max(maxTokens, 0)));
+        long t0 = System.nanoTime();
+        float[] logits = prefill(prompt, cache);
+        long t1 = System.nanoTime();
+        int[] out = new int[Math.max(0, Math.min(maxTokens, cache.capacity() - prompt.length))];
+        int n = 0;
+        int position = prompt.length;
+        Stop stop = Stop.LENGTH;
+        while (n < maxTokens) {
+            int token = sampler.applyAsInt(logits);
+            if (isEnd.test(token)) {
+                stop = Stop.END_TOKEN;
+                break;
+            }
+            if (n == out.length) {
+                stop = Stop.CONTEXT;
+                break;
+            }
+            out[n++] = token;
+            if (!sink.accept(token)) {
+                stop = Stop.CALLER;
+                break;
+            }
+            if (n == maxTokens) {
+                break;
+            }
+            if (position >= cache.capacity()) {
+                stop = Stop.CONTEXT;
+                break;
+            }
+            logits = model.transformer().forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
+            position++;
+        }
+        long t2 = System.nanoTime();
+        return new Result(java.util.Arrays.copyOf(out, n), prompt.length, t1 - t0, t2 - t1, stop);
+    }
+
+    private float[] prefill(int[] prompt, KvCache cache) {
+        float[] logits = null;
+        for (int start = 0; start < prompt.length; start += PREFILL_CHUNK) {
+            int len = Math.min(PREFILL_CHUNK, prompt.length - start);
+            int[] tokens = new int[len];
+            int[] positions = new int[len];
+            KvCache[] caches = new KvCache[len];
+            boolean[] want = new boolean[len];
+            for (int i = 0; i < len; i++) {
+                tokens[i] = prompt[start + i];
+                positions[i] = start + i;
+                caches[i] = cache;
+            }
+            want[len - 1] = start + len == prompt.length;
+            logits = model.transformer().forward(tokens, positions, caches, want);
+        }
+        return logits;
+    }
+}
