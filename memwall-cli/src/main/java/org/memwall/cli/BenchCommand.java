@@ -1,0 +1,201 @@
+package org.memwall.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.memwall.MemwallException;
+import org.memwall.gguf.TensorInfo;
+import org.memwall.model.KvCache;
+import org.memwall.model.Model;
+import org.memwall.model.ModelConfig;
+import org.memwall.tensor.MemoryBandwidth;
+import org.memwall.tensor.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", description = "Measure prefill and decode speed of a model next to the machine's memory bandwidth.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "GGUF model file")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, defaultValue = "512", paramLabel = "N", description = "prompt tokens for the prefill test (default ${DEFAULT-VALUE})")
+    int prompt;
+
+    @Option(names = {"-n", "--generate"}, defaultValue = "128", paramLabel = "N", description = "tokens for the decode test (default ${DEFAULT-VALUE})")
+    int generate;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", paramLabel = "N", description = "compute threads (default: one per core)")
+    int threads;
+
+    @Option(names = {"-r", "--repeats"}, defaultValue = "3", paramLabel = "N", description = "repetitions; the median is reported (default ${DEFAULT-VALUE})")
+    int repeats;
+
+    @Option(names = "--memory", description = "only measure the memory read bandwidth")
+    boolean memoryOnly;
+
+    @Option(names = "--json", description = "print one JSON object instead of a table")
+    boolean json;
+
+    @Option(names = "--verbose", description = "print stack traces on errors")
+    boolean verbose;
+
+    /** Buffer for the bandwidth test: far larger than any cache. */
+    private static final long BANDWIDTH_BYTES = 1L << 30;
+
+    @Override
+    public Integer call() throws IOException {
+        int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        double bandwidth;
+        try (Parallel pool = new Parallel(nThreads)) {
+            bandwidth = MemoryBandwidth.measure(pool, BANDWIDTH_BYTES, 5);
+        }
+        resetPeakRss();
+        if (memoryOnly) {
+            if (json) {
+                System.out.printf(Locale.ROOT, "{\"threads\": %d, \"memory_read_gbps\": %.2f}%n", nThreads, bandwidth / 1e9);
+            } else {
+                System.out.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads)%n", bandwidth / 1e9, nThreads);
+            }
+            return 0;
+        }
+        if (model == null) {
+            throw new MemwallException("bench needs -m MODEL (or --memory for the bandwidth test alone)");
+        }
+        if (prompt < 1 || generate < 1 || repeats < 1) {
+            throw new MemwallException("-p, -n and -r must be at least 1");
+        }
+        try (Model m = Model.open(model, nThreads)) {
+            ModelConfig c = m.config();
+            if (prompt + 1 > c.contextLength() || generate + 1 > c.contextLength()) {
+                throw new MemwallException("-p " + prompt + " / -n " + generate + " exceed the model's context of " + c.contextLength());
+            }
+            int vocab = m.weights().vocabularySize();
+            SplittableRandom random = new SplittableRandom(42);
+            double[] prefill = new double[repeats];
+            double[] decode = new double[repeats];
+            for (int r = 0; r < repeats; r++) {
+                prefill[r] = prefillRate(m, random, vocab);
+                decode[r] = decodeRate(m, random, vocab);
+            }
+            double pp = median(prefill);
+            double tg = median(decode);
+            long perToken = bytesPerDecodedToken(m);
+            double achieved = perToken * tg;
+            long rss = peakRssBytes();
+            if (json) {
+                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"prompt_tokens\": %d, \"generated_tokens\": %d, "
+                                + "\"prefill_tokens_per_s\": %.2f, \"prefill_min\": %.2f, \"prefill_max\": %.2f, "
+                                + "\"decode_tokens_per_s\": %.2f, \"decode_min\": %.2f, \"decode_max\": %.2f, "
+                                + "\"weight_bytes_per_token\": %d, \"achieved_gbps\": %.2f, \"memory_read_gbps\": %.2f, "
+                                + "\"bandwidth_percent\": %.1f, \"peak_rss_bytes\": %d}%n",
+                        jsonEscape(model.toString()), nThreads, prompt, generate, pp, min(prefill), max(prefill), tg, min(decode), max(decode),
+                        perToken, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, rss);
+            } else {
+                System.out.printf(Locale.ROOT, "model:            %s (%s, %d threads)%n", model, c.architecture().name(), nThreads);
+                System.out.printf(Locale.ROOT, "prefill (pp%d):   %.1f tokens/s (min %.1f, max %.1f)%n", prompt, pp, min(prefill), max(prefill));
+                System.out.printf(Locale.ROOT, "decode (tg%d):    %.2f tokens/s (min %.2f, max %.2f)%n", generate, tg, min(decode), max(decode));
+                System.out.printf(Locale.ROOT, "weights per token: %.1f MiB -> %.1f GB/s achieved%n", perToken / 1048576.0, achieved / 1e9);
+                System.out.printf(Locale.ROOT, "memory bandwidth: %.1f GB/s measured -> %.0f%% of the roofline%n", bandwidth / 1e9, 100 * achieved / bandwidth);
+                System.out.printf(Locale.ROOT, "peak RSS:         %.1f MiB%n", rss / 1048576.0);
+            }
+        }
+        return 0;
+    }
+
+    private double prefillRate(Model m, SplittableRandom random, int vocab) {
+        KvCache cache = m.newCache(prompt);
+        long t0 = System.nanoTime();
+        for (int start = 0; start < prompt; start += 512) {
+            int len = Math.min(512, prompt - start);
+            int[] tokens = new int[len];
+            int[] positions = new int[len];
+            KvCache[] caches = new KvCache[len];
+            boolean[] want = new boolean[len];
+            for (int i = 0; i < len; i++) {
+                tokens[i] = random.nextInt(vocab);
+                positions[i] = start + i;
+                caches[i] = cache;
+            }
+            want[len - 1] = true;
+            m.transformer().forward(tokens, positions, caches, want);
+        }
+        return prompt * 1e9 / (System.nanoTime() - t0);
+    }
+
+    private double decodeRate(Model m, SplittableRandom random, int vocab) {
+        KvCache cache = m.newCache(generate + 1);
+        int[] token = {random.nextInt(vocab)};
+        int[] position = {0};
+        KvCache[] caches = {cache};
+        boolean[] want = {true};
+        m.transformer().forward(token, position, caches, want); // warm-up token at position 0
+        long t0 = System.nanoTime();
+        for (int i = 1; i <= generate; i++) {
+            token[0] = random.nextInt(vocab);
+            position[0] = i;
+            m.transformer().forward(token, position, caches, want);
+        }
+        return generate * 1e9 / (System.nanoTime() - t0);
+    }
+
+    /** Weight bytes one decode step reads: every matrix, one embedding row, the used share of experts. */
+    static long bytesPerDecodedToken(Model m) {
+        ModelConfig c = m.config();
+        boolean tied = m.file().tensorInfo("output.weight") == null;
+        long total = 0;
+        for (TensorInfo t : m.file().tensors().values()) {
+            if (t.name().equals("token_embd.weight") && !tied) {
+                total += t.byteSize() / t.rowCount();
+            } else if (t.name().contains("_exps.") && c.expertCount() > 0) {
+                total += t.byteSize() / c.expertCount() * c.expertUsedCount();
+            } else {
+                total += t.byteSize();
+            }
+        }
+        return total;
+    }
+
+    /** Forgets the bandwidth buffer's pages in the peak RSS (Linux: 5 → clear_refs resets VmHWM). */
+    private static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            // Not Linux, or not permitted: the peak then includes the bandwidth test's buffer.
+        }
+    }
+
+    static long peakRssBytes() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.exists(status)) {
+            return -1;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return -1;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double min(double[] v) {
+        return Arrays.stream(v).min().orElse(0);
+    }
+
+    private static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(0);
+    }
+
+    private static String jsonEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+}
