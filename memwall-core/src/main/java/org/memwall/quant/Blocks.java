@@ -1,0 +1,106 @@
+package org.memwall.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * What the block kernels share: the vector species, little-endian unaligned layouts, f16 scales,
+ * nibble lanes and the K-quant 6-bit scale unpacking.
+ *
+ * <p>Kernels walk quant bytes {@link #BL} at a time and turn each byte vector into {@link #PARTS}
+ * float vectors of {@link #L} lanes. With 256- or 512-bit floats (AVX2, AVX-512) a byte vector has
+ * exactly one byte per float lane and PARTS is 1; with 128-bit floats (NEON) no 4-byte vector exists,
+ * so 8 bytes become two float vectors.
+ */
+final class Blocks {
+    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Float lanes: the preferred shape, clamped to 128..512 bits: at most 16 lanes so that a 16-weight
+     * sub-block spans whole vectors, at least 4 so that matching byte and short vectors exist.
+     */
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(
+            Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 512)));
+    static final int L = F.length();
+    /** Byte lanes loaded per step: one per float lane, but at least the smallest (64-bit) byte vector. */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_64.length() >= L
+            ? ByteVector.SPECIES_64 : VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    static final int BL = B.length();
+    /** Float vectors made from one byte vector. */
+    static final int PARTS = BL / L;
+
+    private Blocks() {
+    }
+
+    /** An IEEE half at {@code offset} (the d / dmin / m scales of most formats). */
+    static float f16(MemorySegment w, long offset) {
+        return Float.float16ToFloat(w.get(SHORT_LE, offset));
+    }
+
+    static int u8(MemorySegment w, long offset) {
+        return w.get(U8, offset) & 0xFF;
+    }
+
+    /** {@link #BL} bytes starting at {@code offset}. */
+    static ByteVector bytes(MemorySegment w, long offset) {
+        return ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Lanes {@code [part·L, part·L + L)} of {@code q}, read as signed bytes, as floats. */
+    static FloatVector floats(ByteVector q, int part) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+    }
+
+    static FloatVector x(float[] x, int offset) {
+        return FloatVector.fromArray(F, x, offset);
+    }
+
+    /** Low nibble of each byte (0..15). */
+    static ByteVector low(ByteVector v) {
+        return v.and((byte) 0x0F);
+    }
+
+    /** High nibble of each byte (0..15): an unsigned shift, so sign bits do not leak in. */
+    static ByteVector high(ByteVector v) {
+        return v.lanewise(VectorOperators.LSHR, 4);
+    }
+
+    /** {@code table[idx]} for each lane; {@code table} has 16 entries and every lane of idx is 0..15. */
+    static ByteVector lookup16(ByteVector idx, byte[] table) {
+        if (BL == 16) {
+            return idx.selectFrom(ByteVector.fromArray(B, table, 0));
+        }
+        // 8-byte vectors: indexes 8..15 select from the second half of the table.
+        return idx.selectFrom(ByteVector.fromArray(B, table, 0), ByteVector.fromArray(B, table, 8));
+    }
+
+    /*
+     * Q4_K / Q5_K scales[12]: eight 6-bit scales sc[s] and eight 6-bit mins mn[s], s = 0..7.
+     * s < 4: sc = b[s] & 63, mn = b[s+4] & 63 (the top two bits of b[0..7] are spare);
+     * s ≥ 4: sc = (b[s+4] & 15) | ((b[s-4] >> 6) << 4), mn = (b[s+4] >> 4) | ((b[s] >> 6) << 4).
+     */
+
+    /** The 6-bit scale of sub-block {@code s} from Q4_K/Q5_K scales[12] at {@code offset}. */
+    static int scaleK4(MemorySegment w, long offset, int s) {
+        if (s < 4) {
+            return u8(w, offset + s) & 63;
+        }
+        return (u8(w, offset + s + 4) & 15) | ((u8(w, offset + s - 4) >> 6) << 4);
+    }
+
+    /** The 6-bit min of sub-block {@code s} from Q4_K/Q5_K scales[12] at {@code offset}. */
+    static int minK4(MemorySegment w, long offset, int s) {
+        if (s < 4) {
+            return u8(w, offset + s + 4) & 63;
+        }
+        return (u8(w, offset + s + 4) >> 4) | ((u8(w, offset + s) >> 6) << 4);
+    }
+}

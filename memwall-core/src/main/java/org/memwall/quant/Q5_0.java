@@ -1,0 +1,71 @@
+package org.memwall.quant;
+
+import static org.memwall.quant.Blocks.B;
+import static org.memwall.quant.Blocks.BL;
+import static org.memwall.quant.Blocks.F;
+import static org.memwall.quant.Blocks.L;
+import static org.memwall.quant.Blocks.PARTS;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import org.memwall.gguf.GgmlType;
+
+/**
+ * Q5_0: 32 weights in 22 bytes.
+ * <pre>
+ * bytes 0..1   d       f16 scale
+ * bytes 2..5   qh      u32 little-endian: bit j is the 5th (value 16) bit of weight j
+ * bytes 6..21  qs[16]  low 4 bits: weight j &lt; 16 in the low nibble of qs[j], weight j + 16 in its high nibble
+ * weight = d · (q − 16), q = nibble | (bit j of qh) &lt;&lt; 4
+ * </pre>
+ */
+public final class Q5_0 implements QuantFormat {
+    private static final int BLOCK = 32;
+    private static final int BYTES = 22;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_0;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
+        long block = first / BLOCK * BYTES;
+        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+            float d = Blocks.f16(w, block);
+            int qh = w.get(Blocks.INT_LE, block + 2);
+            int o = outOffset + e;
+            for (int j = 0; j < 16; j++) {
+                int q = Blocks.u8(w, block + 6 + j);
+                out[o + j] = (((q & 15) | ((qh >>> j) & 1) << 4) - 16) * d;
+                out[o + j + 16] = (((q >> 4) | ((qh >>> (j + 16)) & 1) << 4) - 16) * d;
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long block = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+            // q − 16 = nibble where the 5th bit is set, nibble − 16 where it is clear.
+            int clear = ~w.get(Blocks.INT_LE, block + 2);
+            FloatVector sum = FloatVector.zero(F);
+            for (int k = 0; k < 16; k += BL) {
+                ByteVector v = Blocks.bytes(w, block + 6 + k);
+                ByteVector lo = Blocks.low(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> k));
+                ByteVector hi = Blocks.high(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> (16 + k)));
+                int xi = xOffset + e + k;
+                for (int p = 0; p < PARTS; p++) {
+                    sum = Blocks.floats(lo, p).fma(Blocks.x(x, xi + p * L), sum);
+                    sum = Blocks.floats(hi, p).fma(Blocks.x(x, xi + 16 + p * L), sum);
+                }
+            }
+            acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
