@@ -29,7 +29,8 @@ public record ModelConfig(
         float logitScale,
         int expertCount,
         int expertUsedCount,
-        int slidingWindow) {
+        int slidingWindow,
+        boolean[] slidingLayers) {
 
     /** RoPE context extension: none, linear, or YaRN with its original context length. */
     public record RopeScaling(String type, float factor, int originalContext, float betaFast, float betaSlow) {
@@ -95,15 +96,52 @@ public record ModelConfig(
                 throw new MemwallException(p + "expert_used_count " + nExpertUsed + " exceeds expert_count " + nExpert);
             }
         }
-        int window = arch.swaPattern() > 0 ? md.getCount(p + "attention.sliding_window", 0) : 0;
+        int window = 0;
+        boolean[] sliding = new boolean[nLayer];
+        if (arch.swaPattern() > 0) {
+            window = slidingLayers(md, p, arch, nLayer, sliding);
+        }
         return new ModelConfig(arch, nEmbd, nLayer, nHead, nHeadKv, headDim, valueDim, nFf, ctx, eps, base, ropeDim,
-                scaling, embScale, resScale, attnScale, logitScale, nExpert, nExpertUsed, window);
+                scaling, embScale, resScale, attnScale, logitScale, nExpert, nExpertUsed, window, sliding);
     }
 
     /** Whether layer {@code il} attends only to the last {@link #slidingWindow} positions. */
     public boolean isSliding(int il) {
-        int n = architecture.swaPattern();
-        return slidingWindow > 0 && n > 0 && il % n < n - 1;
+        return slidingWindow > 0 && slidingLayers[il];
+    }
+
+    /**
+     * Marks the sliding-window layers and returns the window. A file may give the layout as
+     * {@code attention.sliding_window_pattern}: a per-layer array (true/non-zero = sliding) or a
+     * period n (layer il slides when il % n &lt; n - 1); otherwise the family's period applies.
+     * EXAONE 4.0 writes no pattern: like llama.cpp, only its 64-layer 32B model slides (window 4096,
+     * period 4), whatever window key a smaller model carries.
+     */
+    private static int slidingLayers(GgufMetadata md, String p, Architecture arch, int nLayer, boolean[] sliding) {
+        String patternKey = p + "attention.sliding_window_pattern";
+        MetadataValue pattern = md.get(patternKey);
+        int window = md.getCount(p + "attention.sliding_window", 0);
+        if (pattern == null && arch.ropeOnSlidingOnly()) {
+            if (nLayer != 64) {
+                return 0;
+            }
+            window = window > 0 ? window : 4096;
+        }
+        if (pattern != null && pattern.type() == ValueType.ARRAY) {
+            int[] flags = md.getIntArray(patternKey);
+            if (flags.length != nLayer) {
+                throw new MemwallException(patternKey + " has " + flags.length + " entries for " + nLayer + " layers");
+            }
+            for (int il = 0; il < nLayer; il++) {
+                sliding[il] = flags[il] != 0;
+            }
+        } else {
+            int period = pattern != null ? md.getCount(patternKey) : arch.swaPattern();
+            for (int il = 0; il < nLayer; il++) {
+                sliding[il] = period > 0 && il % period < period - 1;
+            }
+        }
+        return window;
     }
 
     /** Whether layer {@code il} applies RoPE (EXAONE 4.0's global layers do not, when windows are on). */
