@@ -75,6 +75,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             int vocab = m.weights().vocabularySize();
             SplittableRandom random = new SplittableRandom(42);
+            warmUp(m, random, vocab);
             double[] prefill = new double[repeats];
             double[] decode = new double[repeats];
             for (int r = 0; r < repeats; r++) {
@@ -104,6 +105,25 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Lets the JIT compile the kernels before anything is timed. */
+    private static void warmUp(Model m, SplittableRandom random, int vocab) {
+        KvCache cache = m.newCache(64);
+        for (int i = 0; i < 32; i++) {
+            int n = i == 0 ? 16 : 1;
+            int[] tokens = new int[n];
+            int[] positions = new int[n];
+            KvCache[] caches = new KvCache[n];
+            boolean[] want = new boolean[n];
+            for (int j = 0; j < n; j++) {
+                tokens[j] = random.nextInt(vocab);
+                positions[j] = i == 0 ? j : 15 + i;
+                caches[j] = cache;
+            }
+            want[n - 1] = true;
+            m.transformer().forward(tokens, positions, caches, want);
+        }
     }
 
     private double prefillRate(Model m, SplittableRandom random, int vocab) {
