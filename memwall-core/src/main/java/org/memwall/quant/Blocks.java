@@ -22,6 +22,7 @@ final class Blocks {
     static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
      * Float lanes: the preferred shape, clamped to 128..512 bits: at most 16 lanes so that a 16-weight
@@ -68,9 +69,35 @@ final class Blocks {
         return v.and((byte) 0x0F);
     }
 
-    /** High nibble of each byte (0..15): an unsigned shift, so sign bits do not leak in. */
+    /** High nibble of each byte (0..15). */
     static ByteVector high(ByteVector v) {
-        return v.lanewise(VectorOperators.LSHR, 4);
+        return shiftRight(v, 4, 0x0F);
+    }
+
+    /*
+     * Byte lanes have no native shift on x86 (the JIT widens, shifts and narrows again), 32-bit lanes
+     * do. Shifting the same bits as 32-bit lanes moves bits across byte boundaries; a mask that only
+     * keeps bits which stayed inside their own byte gives the byte-wise result.
+     */
+
+    /** Per byte {@code (v >>> shift) & mask}; mask must fit in the low 8 − shift bits. */
+    static ByteVector shiftRight(ByteVector v, int shift, int mask) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) mask);
+    }
+
+    /** Per byte {@code (v << shift) & mask}; mask must have no bits below bit {@code shift}. */
+    static ByteVector shiftLeft(ByteVector v, int shift, int mask) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, shift).reinterpretAsBytes().and((byte) mask);
+    }
+
+    /**
+     * Per byte: bits {@code [from, from + width)} of v moved to {@code [to, to + width)}, all other bits
+     * cleared. A rotation of the 32-bit lanes brings the neighbouring byte's bits only into positions
+     * the mask clears, in either direction.
+     */
+    static ByteVector moveBits(ByteVector v, int from, int to, int width) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.ROL, (to - from) & 31).reinterpretAsBytes()
+                .and((byte) (((1 << width) - 1) << to));
     }
 
     /** {@code table[idx]} for each lane; {@code table} has 16 entries and every lane of idx is 0..15. */
@@ -83,24 +110,25 @@ final class Blocks {
     }
 
     /*
-     * Q4_K / Q5_K scales[12]: eight 6-bit scales sc[s] and eight 6-bit mins mn[s], s = 0..7.
+     * Q4_K / Q5_K scales[12] = bytes b[0..11]: eight 6-bit scales sc[s] and eight 6-bit mins mn[s].
      * s < 4: sc = b[s] & 63, mn = b[s+4] & 63 (the top two bits of b[0..7] are spare);
      * s ≥ 4: sc = (b[s+4] & 15) | ((b[s-4] >> 6) << 4), mn = (b[s+4] >> 4) | ((b[s] >> 6) << 4).
+     * Read as three little-endian words a0 = b[0..3], a1 = b[4..7], a2 = b[8..11], four sub-blocks at
+     * a time come out of a few word operations, one scale (or min) per byte.
      */
 
-    /** The 6-bit scale of sub-block {@code s} from Q4_K/Q5_K scales[12] at {@code offset}. */
-    static int scaleK4(MemorySegment w, long offset, int s) {
-        if (s < 4) {
-            return u8(w, offset + s) & 63;
-        }
-        return (u8(w, offset + s + 4) & 15) | ((u8(w, offset + s - 4) >> 6) << 4);
+    /** sc[0..3] (upper = false) or sc[4..7] (upper = true), byte k holding sub-block 4·upper + k. */
+    static int scalesK4(int a0, int a2, boolean upper) {
+        return upper ? (a2 & 0x0F0F0F0F) | ((a0 >>> 2) & 0x30303030) : a0 & 0x3F3F3F3F;
     }
 
-    /** The 6-bit min of sub-block {@code s} from Q4_K/Q5_K scales[12] at {@code offset}. */
-    static int minK4(MemorySegment w, long offset, int s) {
-        if (s < 4) {
-            return u8(w, offset + s + 4) & 63;
-        }
-        return (u8(w, offset + s + 4) >> 4) | ((u8(w, offset + s) >> 6) << 4);
+    /** mn[0..3] (upper = false) or mn[4..7] (upper = true), byte k holding sub-block 4·upper + k. */
+    static int minsK4(int a1, int a2, boolean upper) {
+        return upper ? ((a2 >>> 4) & 0x0F0F0F0F) | ((a1 >>> 2) & 0x30303030) : a1 & 0x3F3F3F3F;
+    }
+
+    /** Byte {@code k} (0..3) of {@code word}, unsigned. */
+    static int byteOf(int word, int k) {
+        return (word >>> (8 * k)) & 0xFF;
     }
 }

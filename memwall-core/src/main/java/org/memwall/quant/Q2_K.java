@@ -18,8 +18,8 @@ import org.memwall.gguf.GgmlType;
  * bytes 16..79  qs[64]      2-bit weights, four per byte
  * bytes 80..81  d           f16 super-scale of the scales
  * bytes 82..83  dmin        f16 super-scale of the mins
- * Two halves h = 0, 1 of 128 weights use qs[32h..32h+31]; shift j = 0..3 takes bits 2j..2j+1:
- *   weight 128h + 32j + l (l = 0..31) = bits 2j..2j+1 of qs[32h + l], sub-block i = 8h + 2j + l/16
+ * Sub-block i = 8h + 2j + g (h = 0, 1; j = 0..3; g = 0, 1) holds weights 16i..16i+15, for l = 0..15:
+ *   q = bits 2j..2j+1 of qs[32h + 16g + l]
  * weight = d·(scales[i] &amp; 15) · q − dmin·(scales[i] &gt;&gt; 4)
  * </pre>
  */
@@ -38,18 +38,15 @@ public final class Q2_K implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block + 80);
             float dmin = Blocks.f16(w, block + 82);
-            for (int h = 0; h < 2; h++) {
-                for (int j = 0; j < 4; j++) {
-                    for (int half = 0; half < 2; half++) {
-                        int sc = Blocks.u8(w, block + 8 * h + 2 * j + half);
-                        float dl = d * (sc & 15);
-                        float ml = dmin * (sc >> 4);
-                        int o = outOffset + e + 128 * h + 32 * j + 16 * half;
-                        for (int l = 0; l < 16; l++) {
-                            int q = Blocks.u8(w, block + 16 + 32 * h + 16 * half + l);
-                            out[o + l] = dl * ((q >> (2 * j)) & 3) - ml;
-                        }
-                    }
+            for (int i = 0; i < 16; i++) {
+                int sc = Blocks.u8(w, block + i);
+                float dl = d * (sc & 15);
+                float ml = dmin * (sc >> 4);
+                long qs = block + 16 + 32 * (i >> 3) + 16 * (i & 1);
+                int shift = 2 * ((i >> 1) & 3);
+                int o = outOffset + e + 16 * i;
+                for (int l = 0; l < 16; l++) {
+                    out[o + l] = dl * ((Blocks.u8(w, qs + l) >> shift) & 3) - ml;
                 }
             }
         }
@@ -63,24 +60,25 @@ public final class Q2_K implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block + 80);
             float dmin = -Blocks.f16(w, block + 82);
+            // Each qs vector serves all four shifts j, two at a time (sub-blocks i and i + 2).
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += BL) {
                     ByteVector qs = Blocks.bytes(w, block + 16 + 32 * h + l);
-                    long sc = block + 8 * h + l / 16;
-                    int xi = xOffset + e + 128 * h + l;
+                    int xs = xOffset + e + 128 * h + l;
                     for (int j = 0; j < 4; j += 2) {
-                        int s1 = Blocks.u8(w, sc + 2 * j);
-                        int s2 = Blocks.u8(w, sc + 2 * j + 2);
-                        FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 15));
-                        FloatVector m1 = FloatVector.broadcast(F, dmin * (s1 >> 4));
-                        FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 15));
-                        FloatVector m2 = FloatVector.broadcast(F, dmin * (s2 >> 4));
-                        ByteVector q1 = qs.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3);
-                        ByteVector q2 = qs.lanewise(VectorOperators.LSHR, 2 * j + 2).and((byte) 3);
+                        int i = 8 * h + 2 * j + l / 16;
+                        int s1 = Blocks.u8(w, block + i);
+                        int s2 = Blocks.u8(w, block + i + 2);
+                        FloatVector scale1 = FloatVector.broadcast(F, d * (s1 & 15));
+                        FloatVector min1 = FloatVector.broadcast(F, dmin * (s1 >> 4));
+                        FloatVector scale2 = FloatVector.broadcast(F, d * (s2 & 15));
+                        FloatVector min2 = FloatVector.broadcast(F, dmin * (s2 >> 4));
+                        ByteVector q1 = Blocks.shiftRight(qs, 2 * j, 3);
+                        ByteVector q2 = Blocks.shiftRight(qs, 2 * j + 2, 3);
                         for (int p = 0; p < PARTS; p++) {
-                            int xp = xi + 32 * j + p * L;
-                            acc1 = Blocks.floats(q1, p).fma(d1, m1).fma(Blocks.x(x, xp), acc1);
-                            acc2 = Blocks.floats(q2, p).fma(d2, m2).fma(Blocks.x(x, xp + 32), acc2);
+                            int xp = xs + 32 * j + p * L;
+                            acc1 = Blocks.floats(q1, p).fma(scale1, min1).fma(Blocks.x(x, xp), acc1);
+                            acc2 = Blocks.floats(q2, p).fma(scale2, min2).fma(Blocks.x(x, xp + 32), acc2);
                         }
                     }
                 }

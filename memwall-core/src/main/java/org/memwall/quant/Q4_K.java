@@ -16,7 +16,7 @@ import org.memwall.gguf.GgmlType;
  * <pre>
  * bytes 0..1     d           f16 super-scale of the sub-block scales
  * bytes 2..3     dmin        f16 super-scale of the sub-block mins
- * bytes 4..15    scales[12]  sc[s], mn[s] for s = 0..7, 6 bits each (see {@link Blocks#scaleK4})
+ * bytes 4..15    scales[12]  sc[s], mn[s] for s = 0..7, 6 bits each (see {@link Blocks#scalesK4})
  * bytes 16..143  qs[128]     four chunks c of 32 bytes: weights 64c..64c+31 (sub-block 2c) in the low
  *                            nibbles, weights 64c+32..64c+63 (sub-block 2c+1) in the high nibbles
  * weight = d·sc[s] · nibble − dmin·mn[s]
@@ -37,11 +37,18 @@ public final class Q4_K implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block);
             float dmin = Blocks.f16(w, block + 2);
+            int a0 = w.get(Blocks.INT_LE, block + 4);
+            int a1 = w.get(Blocks.INT_LE, block + 8);
+            int a2 = w.get(Blocks.INT_LE, block + 12);
             for (int c = 0; c < 4; c++) {
-                float d1 = d * Blocks.scaleK4(w, block + 4, 2 * c);
-                float m1 = dmin * Blocks.minK4(w, block + 4, 2 * c);
-                float d2 = d * Blocks.scaleK4(w, block + 4, 2 * c + 1);
-                float m2 = dmin * Blocks.minK4(w, block + 4, 2 * c + 1);
+                // Sub-blocks 2c and 2c+1 are bytes 2·(c % 2) and 2·(c % 2) + 1 of the c / 2-th scale word.
+                int sc = Blocks.scalesK4(a0, a2, c >= 2);
+                int mn = Blocks.minsK4(a1, a2, c >= 2);
+                int k = 2 * (c & 1);
+                float d1 = d * Blocks.byteOf(sc, k);
+                float m1 = dmin * Blocks.byteOf(mn, k);
+                float d2 = d * Blocks.byteOf(sc, k + 1);
+                float m2 = dmin * Blocks.byteOf(mn, k + 1);
                 int o = outOffset + e + 64 * c;
                 for (int l = 0; l < 32; l++) {
                     int q = Blocks.u8(w, block + 16 + 32 * c + l);
@@ -55,28 +62,31 @@ public final class Q4_K implements QuantFormat {
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
         long block = first / BLOCK * BYTES;
-        FloatVector accLo = FloatVector.zero(F);
-        FloatVector accHi = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block);
-            float dmin = Blocks.f16(w, block + 2);
-            for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * Blocks.scaleK4(w, block + 4, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * Blocks.minK4(w, block + 4, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * Blocks.scaleK4(w, block + 4, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * Blocks.minK4(w, block + 4, 2 * c + 1));
-                for (int k = 0; k < 32; k += BL) {
-                    ByteVector v = Blocks.bytes(w, block + 16 + 32 * c + k);
-                    ByteVector lo = Blocks.low(v);
-                    ByteVector hi = Blocks.high(v);
-                    int xi = xOffset + e + 64 * c + k;
+            float dmin = -Blocks.f16(w, block + 2);
+            int a0 = w.get(Blocks.INT_LE, block + 4);
+            int a1 = w.get(Blocks.INT_LE, block + 8);
+            int a2 = w.get(Blocks.INT_LE, block + 12);
+            int scLow = Blocks.scalesK4(a0, a2, false);
+            int scHigh = Blocks.scalesK4(a0, a2, true);
+            int mnLow = Blocks.minsK4(a1, a2, false);
+            int mnHigh = Blocks.minsK4(a1, a2, true);
+            // Sub-block s: weights 32s..32s+31, nibble s % 2 of qs[32·(s / 2) ..].
+            for (int s = 0; s < 8; s++) {
+                FloatVector scale = FloatVector.broadcast(F, d * Blocks.byteOf(s < 4 ? scLow : scHigh, s & 3));
+                FloatVector min = FloatVector.broadcast(F, dmin * Blocks.byteOf(s < 4 ? mnLow : mnHigh, s & 3));
+                long qs = block + 16 + 32 * (s >> 1);
+                int xs = xOffset + e + 32 * s;
+                for (int l = 0; l < 32; l += BL) {
+                    ByteVector q = Blocks.shiftRight(Blocks.bytes(w, qs + l), 4 * (s & 1), 0x0F);
                     for (int p = 0; p < PARTS; p++) {
-                        accLo = Blocks.floats(lo, p).fma(d1, m1).fma(Blocks.x(x, xi + p * L), accLo);
-                        accHi = Blocks.floats(hi, p).fma(d2, m2).fma(Blocks.x(x, xi + 32 + p * L), accHi);
+                        acc = Blocks.floats(q, p).fma(scale, min).fma(Blocks.x(x, xs + l + p * L), acc);
                     }
                 }
             }
         }
-        return accLo.add(accHi).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -62,39 +62,28 @@ public final class Q6_K implements QuantFormat {
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
         long block = first / BLOCK * BYTES;
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block + 208);
             for (int h = 0; h < 2; h++) {
                 long ql = block + 64 * h;
                 long qh = block + 128 + 32 * h;
-                long sc = block + 192 + 8 * h;
+                long scales = w.get(Blocks.LONG_LE, block + 192 + 8 * h); // this half's sc[0..7], one per byte
                 for (int l = 0; l < 32; l += BL) {
-                    ByteVector a = Blocks.bytes(w, ql + l);
-                    ByteVector b = Blocks.bytes(w, ql + l + 32);
                     ByteVector hb = Blocks.bytes(w, qh + l);
-                    // Each 2-bit field of qh lands on bits 4-5 (value 16, 32); then centre on 0.
-                    ByteVector q1 = Blocks.low(a).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q2 = Blocks.low(b).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = Blocks.high(a).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = Blocks.high(b).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    int s = l / 16;
-                    FloatVector s1 = FloatVector.broadcast(F, d * w.get(Blocks.U8, sc + s));
-                    FloatVector s2 = FloatVector.broadcast(F, d * w.get(Blocks.U8, sc + s + 2));
-                    FloatVector s3 = FloatVector.broadcast(F, d * w.get(Blocks.U8, sc + s + 4));
-                    FloatVector s4 = FloatVector.broadcast(F, d * w.get(Blocks.U8, sc + s + 6));
-                    int xi = xOffset + e + 128 * h + l;
-                    for (int p = 0; p < PARTS; p++) {
-                        int xp = xi + p * L;
-                        acc1 = Blocks.floats(q1, p).mul(s1).fma(Blocks.x(x, xp), acc1);
-                        acc2 = Blocks.floats(q2, p).mul(s2).fma(Blocks.x(x, xp + 32), acc2);
-                        acc1 = Blocks.floats(q3, p).mul(s3).fma(Blocks.x(x, xp + 64), acc1);
-                        acc2 = Blocks.floats(q4, p).mul(s4).fma(Blocks.x(x, xp + 96), acc2);
+                    // Quarter t holds weights l + 32t: nibble t / 2 of ql[l + 32·(t % 2)], bits 2t..2t+1 of qh[l].
+                    for (int t = 0; t < 4; t++) {
+                        ByteVector low4 = Blocks.shiftRight(Blocks.bytes(w, ql + l + 32 * (t & 1)), 4 * (t >> 1), 0x0F);
+                        ByteVector q = low4.or(Blocks.moveBits(hb, 2 * t, 4, 2)).sub((byte) 32);
+                        FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >> (8 * (l / 16 + 2 * t))));
+                        int xi = xOffset + e + 128 * h + 32 * t + l;
+                        for (int p = 0; p < PARTS; p++) {
+                            acc = Blocks.floats(q, p).mul(scale).fma(Blocks.x(x, xi + p * L), acc);
+                        }
                     }
                 }
             }
         }
-        return acc1.add(acc2).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
+import org.assertj.core.data.Offset;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -136,8 +137,29 @@ final class BlockTesting {
                 float dot = format.dot(w, first, x, xOffset, n);
                 assertThat((double) dot)
                         .as("%s dot of blocks %d..%d, x offset %d", type, firstBlock, firstBlock + count - 1, xOffset)
-                        .isCloseTo(exact, org.assertj.core.data.Offset.offset(DOT_TOLERANCE * magnitude + 1e-30));
+                        .isCloseTo(exact, Offset.offset(DOT_TOLERANCE * magnitude + 1e-30));
             }
         }
+        assertHotDotMatches(format, w, weights);
+    }
+
+    /** The same over all blocks after thousands of calls, so that the JIT-compiled vector code is checked too. */
+    private static void assertHotDotMatches(QuantFormat format, MemorySegment w, float[] weights) {
+        int n = weights.length;
+        float[] x = new float[n];
+        Random random = new Random(43);
+        double exact = 0;
+        double magnitude = 0;
+        for (int i = 0; i < n; i++) {
+            x[i] = random.nextFloat() * 2 - 1;
+            exact += (double) weights[i] * x[i];
+            magnitude += Math.abs((double) weights[i] * x[i]);
+        }
+        float dot = 0;
+        for (int repeat = 0; repeat < 5000; repeat++) {
+            dot = format.dot(w, 0, x, 0, n);
+        }
+        assertThat((double) dot).as("%s dot after warm-up", format.type())
+                .isCloseTo(exact, Offset.offset(DOT_TOLERANCE * magnitude + 1e-30));
     }
 }
