@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -81,12 +79,10 @@ public final class Q5_K implements QuantFormat {
                 FloatVector min = FloatVector.broadcast(F, dmin * Blocks.byteOf(s < 4 ? mnLow : mnHigh, s & 3));
                 long qs = block + 48 + 32 * (s >> 1);
                 int xs = xOffset + e + 32 * s;
-                for (int l = 0; l < 32; l += BL) {
+                for (int l = 0; l < 32; l += L) {
                     ByteVector q = Blocks.shiftRight(Blocks.bytes(w, qs + l), 4 * (s & 1), 0x0F)
                             .or(Blocks.moveBits(Blocks.bytes(w, block + 16 + l), s, 4, 1));
-                    for (int p = 0; p < PARTS; p++) {
-                        acc = Blocks.floats(q, p).fma(scale, min).fma(Blocks.x(x, xs + l + p * L), acc);
-                    }
+                    acc = Blocks.floats(q).fma(scale, min).fma(Blocks.x(x, xs + l), acc);
                 }
             }
         }
