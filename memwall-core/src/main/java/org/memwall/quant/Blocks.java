@@ -87,11 +87,6 @@ final class Blocks {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) mask);
     }
 
-    /** Per byte {@code (v << shift) & mask}; mask must have no bits below bit {@code shift}. */
-    static ByteVector shiftLeft(ByteVector v, int shift, int mask) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, shift).reinterpretAsBytes().and((byte) mask);
-    }
-
     /**
      * Per byte: bits {@code [from, from + width)} of v moved to {@code [to, to + width)}, all other bits
      * cleared. A rotation of the 32-bit lanes brings the neighbouring byte's bits only into positions
