@@ -5,6 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -34,6 +36,9 @@ final class Blocks {
     static final int L = F.length();
     /** Byte vectors: L lanes, or the smallest (64-bit, 8-lane) byte vector when L is 4. */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** 16-bit values widened to 32-bit lanes, L at a time (F16, BF16). */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     /** Whether byte vectors have more lanes than L, so loads must mask the rest. */
     private static final boolean MASKED = B.length() > L;
     private static final VectorMask<Byte> FIRST_L = B.indexInRange(0, L);
@@ -60,6 +65,12 @@ final class Blocks {
     /** Lanes 0..L−1 of {@code q}, read as signed bytes, as floats. */
     static FloatVector floats(ByteVector q) {
         return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The L little-endian 16-bit values at {@code offset}, sign-extended to 32-bit lanes. */
+    static IntVector shorts(MemorySegment w, long offset) {
+        return (IntVector) ShortVector.fromMemorySegment(S, w, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, I, 0);
     }
 
     static FloatVector x(float[] x, int offset) {
