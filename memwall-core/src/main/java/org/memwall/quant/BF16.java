@@ -4,19 +4,12 @@ import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 import org.memwall.gguf.GgmlType;
 
 /** bfloat16, little-endian, 2 bytes per element: the top 16 bits of a float32. */
 public final class BF16 implements QuantFormat {
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     @Override
     public GgmlType type() {
@@ -38,10 +31,8 @@ public final class BF16 implements QuantFormat {
         int i = 0;
         int upper = F.loopBound(n);
         for (; i < upper; i += L) {
-            ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            // S2I sign-extends into bits 16..31; the shift by 16 pushes those out again.
-            FloatVector wv = (FloatVector) h.convertShape(VectorOperators.S2I, I, 0)
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            // The sign extension into bits 16..31 is shifted out again.
+            FloatVector wv = (FloatVector) Blocks.shorts(w, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             acc = wv.fma(Blocks.x(x, xOffset + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);

@@ -5,6 +5,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * What the block kernels share: the vector species, little-endian unaligned layouts, f16 scales,
  * nibble lanes and the K-quant 6-bit scale unpacking.
  *
- * <p>Kernels walk quant bytes {@link #BL} at a time and turn each byte vector into {@link #PARTS}
- * float vectors of {@link #L} lanes. With 256- or 512-bit floats (AVX2, AVX-512) a byte vector has
- * exactly one byte per float lane and PARTS is 1; with 128-bit floats (NEON) no 4-byte vector exists,
- * so 8 bytes become two float vectors.
+ * <p>Kernels walk quant bytes {@link #L} at a time, one byte per float lane, and turn each byte vector
+ * into one float vector. With 256- or 512-bit floats (AVX2, AVX-512) the byte vector is exactly L
+ * bytes; with 128-bit floats (NEON) no 4-byte vector exists, so the 8-byte vector is loaded with its
+ * upper half masked off: it never reads past the block, and no lane shuffle is needed afterwards.
  */
 final class Blocks {
     static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
@@ -31,12 +34,14 @@ final class Blocks {
     static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(
             Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 512)));
     static final int L = F.length();
-    /** Byte lanes loaded per step: one per float lane, but at least the smallest (64-bit) byte vector. */
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_64.length() >= L
-            ? ByteVector.SPECIES_64 : VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    static final int BL = B.length();
-    /** Float vectors made from one byte vector. */
-    static final int PARTS = BL / L;
+    /** Byte vectors: L lanes, or the smallest (64-bit, 8-lane) byte vector when L is 4. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** 16-bit values widened to 32-bit lanes, L at a time (F16, BF16). */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** Whether byte vectors have more lanes than L, so loads must mask the rest. */
+    private static final boolean MASKED = B.length() > L;
+    private static final VectorMask<Byte> FIRST_L = B.indexInRange(0, L);
 
     private Blocks() {
     }
@@ -50,14 +55,22 @@ final class Blocks {
         return w.get(U8, offset) & 0xFF;
     }
 
-    /** {@link #BL} bytes starting at {@code offset}. */
+    /** The {@link #L} bytes at {@code offset} in lanes 0..L−1 (any further lanes are zero). */
     static ByteVector bytes(MemorySegment w, long offset) {
-        return ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN);
+        return MASKED
+                ? ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN, FIRST_L)
+                : ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Lanes {@code [part·L, part·L + L)} of {@code q}, read as signed bytes, as floats. */
-    static FloatVector floats(ByteVector q, int part) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+    /** Lanes 0..L−1 of {@code q}, read as signed bytes, as floats. */
+    static FloatVector floats(ByteVector q) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The L little-endian 16-bit values at {@code offset}, sign-extended to 32-bit lanes. */
+    static IntVector shorts(MemorySegment w, long offset) {
+        return (IntVector) ShortVector.fromMemorySegment(S, w, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, I, 0);
     }
 
     static FloatVector x(float[] x, int offset) {
@@ -85,11 +98,6 @@ final class Blocks {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) mask);
     }
 
-    /** Per byte {@code (v << shift) & mask}; mask must have no bits below bit {@code shift}. */
-    static ByteVector shiftLeft(ByteVector v, int shift, int mask) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, shift).reinterpretAsBytes().and((byte) mask);
-    }
-
     /**
      * Per byte: bits {@code [from, from + width)} of v moved to {@code [to, to + width)}, all other bits
      * cleared. A rotation of the 32-bit lanes brings the neighbouring byte's bits only into positions
@@ -102,7 +110,7 @@ final class Blocks {
 
     /** {@code table[idx]} for each lane; {@code table} has 16 entries and every lane of idx is 0..15. */
     static ByteVector lookup16(ByteVector idx, byte[] table) {
-        if (BL == 16) {
+        if (B.length() == 16) {
             return idx.selectFrom(ByteVector.fromArray(B, table, 0));
         }
         // 8-byte vectors: indexes 8..15 select from the second half of the table.

@@ -4,19 +4,13 @@ import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 import org.memwall.gguf.GgmlType;
 
 /** IEEE binary16, little-endian, 2 bytes per element: sign (1), exponent (5, bias 15), mantissa (10). */
 public final class F16 implements QuantFormat {
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     /** 2^(127 − 15): rebiases a half's exponent once its bits sit in a float's exponent field. */
     private static final float REBIAS = 0x1.0p112f;
 
@@ -40,8 +34,7 @@ public final class F16 implements QuantFormat {
         int i = 0;
         int upper = F.loopBound(n);
         for (; i < upper; i += L) {
-            ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            acc = toFloat((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).fma(Blocks.x(x, xOffset + i), acc);
+            acc = toFloat(Blocks.shorts(w, base + 2L * i)).fma(Blocks.x(x, xOffset + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -51,15 +44,15 @@ public final class F16 implements QuantFormat {
     }
 
     /**
-     * Exact half → float on the low 16 bits of each lane: exponent and mantissa shifted into a float's
-     * fields and multiplied by 2^112 give every finite value, subnormals included; exponent 31
-     * (infinity, NaN) gets all exponent bits; then the sign.
+     * Exact half → float of sign-extended halves: exponent and mantissa shifted into a float's fields
+     * and multiplied by 2^112 give every finite value, subnormals included; exponent 31 (infinity,
+     * NaN) gets all exponent bits; the sign extension left the sign in bit 31.
      */
     private static FloatVector toFloat(IntVector h) {
         IntVector magnitude = h.and(0x7FFF);
         IntVector bits = ((FloatVector) magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats())
                 .mul(REBIAS).reinterpretAsInts();
         bits = bits.lanewise(VectorOperators.OR, 0x7F80_0000, magnitude.compare(VectorOperators.GE, 0x7C00));
-        return (FloatVector) bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        return (FloatVector) bits.or(h.and(0x8000_0000)).reinterpretAsFloats();
     }
 }

@@ -1,14 +1,6 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
-import static org.memwall.quant.Blocks.F;
-import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
-
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -20,8 +12,6 @@ import org.memwall.gguf.GgmlType;
  * </pre>
  */
 public final class IQ4_NL implements QuantFormat {
-    private static final int BLOCK = 32;
-    private static final int BYTES = 18;
     /** ggml's kvalues_iq4nl codebook. */
     private static final byte[] K = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
@@ -32,36 +22,11 @@ public final class IQ4_NL implements QuantFormat {
 
     @Override
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = Blocks.f16(w, block);
-            int o = outOffset + e;
-            for (int j = 0; j < 16; j++) {
-                int q = Blocks.u8(w, block + 2 + j);
-                out[o + j] = d * K[q & 15];
-                out[o + j + 16] = d * K[q >> 4];
-            }
-        }
+        Codebook4.dequantize(w, first, out, outOffset, n, K, false);
     }
 
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += BL) {
-                ByteVector v = Blocks.bytes(w, block + 2 + k);
-                ByteVector lo = Blocks.lookup16(Blocks.low(v), K);
-                ByteVector hi = Blocks.lookup16(Blocks.high(v), K);
-                int xi = xOffset + e + k;
-                for (int p = 0; p < PARTS; p++) {
-                    sum = Blocks.floats(lo, p).fma(Blocks.x(x, xi + p * L), sum);
-                    sum = Blocks.floats(hi, p).fma(Blocks.x(x, xi + 16 + p * L), sum);
-                }
-            }
-            acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Codebook4.dot(w, first, x, xOffset, n, K, false);
     }
 }

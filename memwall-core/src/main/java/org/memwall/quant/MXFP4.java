@@ -1,14 +1,6 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
-import static org.memwall.quant.Blocks.F;
-import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
-
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -22,18 +14,8 @@ import org.memwall.gguf.GgmlType;
  * not E8M0's 2^(e − 127).
  */
 public final class MXFP4 implements QuantFormat {
-    private static final int BLOCK = 32;
-    private static final int BYTES = 17;
     /** E2M1 (sign, 2-bit exponent, 1-bit mantissa) × 2, by code. */
     private static final byte[] E2M1X2 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-    /** 2^(e − 128) for every e; e = 0 and 1 give the subnormals 2^−128 and 2^−127. */
-    private static final float[] SCALE = new float[256];
-
-    static {
-        for (int e = 0; e < 256; e++) {
-            SCALE[e] = Math.scalb(1.0f, e - 128);
-        }
-    }
 
     @Override
     public GgmlType type() {
@@ -42,36 +24,11 @@ public final class MXFP4 implements QuantFormat {
 
     @Override
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = SCALE[Blocks.u8(w, block)];
-            int o = outOffset + e;
-            for (int j = 0; j < 16; j++) {
-                int q = Blocks.u8(w, block + 1 + j);
-                out[o + j] = E2M1X2[q & 15] * d;
-                out[o + j + 16] = E2M1X2[q >> 4] * d;
-            }
-        }
+        Codebook4.dequantize(w, first, out, outOffset, n, E2M1X2, true);
     }
 
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += BL) {
-                ByteVector v = Blocks.bytes(w, block + 1 + k);
-                ByteVector lo = Blocks.lookup16(Blocks.low(v), E2M1X2);
-                ByteVector hi = Blocks.lookup16(Blocks.high(v), E2M1X2);
-                int xi = xOffset + e + k;
-                for (int p = 0; p < PARTS; p++) {
-                    sum = Blocks.floats(lo, p).fma(Blocks.x(x, xi + p * L), sum);
-                    sum = Blocks.floats(hi, p).fma(Blocks.x(x, xi + 16 + p * L), sum);
-                }
-            }
-            acc = sum.fma(FloatVector.broadcast(F, SCALE[Blocks.u8(w, block)]), acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Codebook4.dot(w, first, x, xOffset, n, E2M1X2, true);
     }
 }

@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -62,7 +60,7 @@ public final class Q2_K implements QuantFormat {
             float dmin = -Blocks.f16(w, block + 82);
             // Each qs vector serves all four shifts j, two at a time (sub-blocks i and i + 2).
             for (int h = 0; h < 2; h++) {
-                for (int l = 0; l < 32; l += BL) {
+                for (int l = 0; l < 32; l += L) {
                     ByteVector qs = Blocks.bytes(w, block + 16 + 32 * h + l);
                     int xs = xOffset + e + 128 * h + l;
                     for (int j = 0; j < 4; j += 2) {
@@ -75,11 +73,9 @@ public final class Q2_K implements QuantFormat {
                         FloatVector min2 = FloatVector.broadcast(F, dmin * (s2 >> 4));
                         ByteVector q1 = Blocks.shiftRight(qs, 2 * j, 3);
                         ByteVector q2 = Blocks.shiftRight(qs, 2 * j + 2, 3);
-                        for (int p = 0; p < PARTS; p++) {
-                            int xp = xs + 32 * j + p * L;
-                            acc1 = Blocks.floats(q1, p).fma(scale1, min1).fma(Blocks.x(x, xp), acc1);
-                            acc2 = Blocks.floats(q2, p).fma(scale2, min2).fma(Blocks.x(x, xp + 32), acc2);
-                        }
+                        int xp = xs + 32 * j;
+                        acc1 = Blocks.floats(q1).fma(scale1, min1).fma(Blocks.x(x, xp), acc1);
+                        acc2 = Blocks.floats(q2).fma(scale2, min2).fma(Blocks.x(x, xp + 32), acc2);
                     }
                 }
             }

@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -79,7 +77,7 @@ public final class Q3_K implements QuantFormat {
             int a2 = w.get(Blocks.INT_LE, block + 104);
             // Each qs and hmask vector serves all four shifts j, two at a time (sub-blocks i and i + 2).
             for (int h = 0; h < 2; h++) {
-                for (int l = 0; l < 32; l += BL) {
+                for (int l = 0; l < 32; l += L) {
                     ByteVector qs = Blocks.bytes(w, block + 32 + 32 * h + l);
                     ByteVector hm = Blocks.bytes(w, block + l);
                     int xs = xOffset + e + 128 * h + l;
@@ -94,11 +92,9 @@ public final class Q3_K implements QuantFormat {
                                 .sub((byte) 4, hm.and((byte) (1 << (4 * h + j))).compare(VectorOperators.EQ, 0));
                         ByteVector q2 = Blocks.shiftRight(qs, 2 * j + 2, 3)
                                 .sub((byte) 4, hm.and((byte) (2 << (4 * h + j))).compare(VectorOperators.EQ, 0));
-                        for (int p = 0; p < PARTS; p++) {
-                            int xp = xs + 32 * j + p * L;
-                            acc1 = Blocks.floats(q1, p).mul(scale1).fma(Blocks.x(x, xp), acc1);
-                            acc2 = Blocks.floats(q2, p).mul(scale2).fma(Blocks.x(x, xp + 32), acc2);
-                        }
+                        int xp = xs + 32 * j;
+                        acc1 = Blocks.floats(q1).mul(scale1).fma(Blocks.x(x, xp), acc1);
+                        acc2 = Blocks.floats(q2).mul(scale2).fma(Blocks.x(x, xp + 32), acc2);
                     }
                 }
             }

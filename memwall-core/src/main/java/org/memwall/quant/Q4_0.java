@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -48,15 +46,13 @@ public final class Q4_0 implements QuantFormat {
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += BL) {
+            for (int k = 0; k < 16; k += L) {
                 ByteVector v = Blocks.bytes(w, block + 2 + k);
                 ByteVector lo = Blocks.low(v).sub((byte) 8);
                 ByteVector hi = Blocks.high(v).sub((byte) 8);
                 int xi = xOffset + e + k;
-                for (int p = 0; p < PARTS; p++) {
-                    sum = Blocks.floats(lo, p).fma(Blocks.x(x, xi + p * L), sum);
-                    sum = Blocks.floats(hi, p).fma(Blocks.x(x, xi + 16 + p * L), sum);
-                }
+                sum = Blocks.floats(lo).fma(Blocks.x(x, xi), sum);
+                sum = Blocks.floats(hi).fma(Blocks.x(x, xi + 16), sum);
             }
             acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
         }

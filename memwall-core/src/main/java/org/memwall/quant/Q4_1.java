@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -51,15 +49,13 @@ public final class Q4_1 implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
-            for (int k = 0; k < 16; k += BL) {
+            for (int k = 0; k < 16; k += L) {
                 ByteVector v = Blocks.bytes(w, block + 4 + k);
                 ByteVector lo = Blocks.low(v);
                 ByteVector hi = Blocks.high(v);
                 int xi = xOffset + e + k;
-                for (int p = 0; p < PARTS; p++) {
-                    acc = Blocks.floats(lo, p).fma(d, m).fma(Blocks.x(x, xi + p * L), acc);
-                    acc = Blocks.floats(hi, p).fma(d, m).fma(Blocks.x(x, xi + 16 + p * L), acc);
-                }
+                acc = Blocks.floats(lo).fma(d, m).fma(Blocks.x(x, xi), acc);
+                acc = Blocks.floats(hi).fma(d, m).fma(Blocks.x(x, xi + 16), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -19,12 +17,11 @@ import org.memwall.gguf.GgmlType;
  * bytes 4..15    scales[12]  sc[s], mn[s] for s = 0..7, 6 bits each (see {@link Blocks#scalesK4})
  * bytes 16..143  qs[128]     four chunks c of 32 bytes: weights 64c..64c+31 (sub-block 2c) in the low
  *                            nibbles, weights 64c+32..64c+63 (sub-block 2c+1) in the high nibbles
- * weight = d·sc[s] · nibble − dmin·mn[s]
+ * weight = d·sc[s] · nibble − dmin·mn[s]   (weights 32s..32s+31 form sub-block s)
  * </pre>
  */
 public final class Q4_K implements QuantFormat {
     private static final int BLOCK = 256;
-    private static final int BYTES = 144;
 
     @Override
     public GgmlType type() {
@@ -33,37 +30,52 @@ public final class Q4_K implements QuantFormat {
 
     @Override
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+        dequantize(w, first, out, outOffset, n, false);
+    }
+
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        return dot(w, first, x, xOffset, n, false);
+    }
+
+    /*
+     * Shared with Q5_K, which is this layout with qh[32] (the 5th bits) inserted before qs: 176 bytes,
+     * qh at 16, qs at 48. Sub-block s (0..7) holds weights 32s..32s+31: nibble s % 2 of
+     * qs[32·(s / 2) + l] and, in Q5_K, bit s of qh[l] as the value 16.
+     */
+
+    static void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n, boolean fifthBit) {
+        int bytes = fifthBit ? 176 : 144;
+        int qsAt = fifthBit ? 48 : 16;
+        long block = first / BLOCK * bytes;
+        for (int e = 0; e < n; e += BLOCK, block += bytes) {
             float d = Blocks.f16(w, block);
             float dmin = Blocks.f16(w, block + 2);
             int a0 = w.get(Blocks.INT_LE, block + 4);
             int a1 = w.get(Blocks.INT_LE, block + 8);
             int a2 = w.get(Blocks.INT_LE, block + 12);
-            for (int c = 0; c < 4; c++) {
-                // Sub-blocks 2c and 2c+1 are bytes 2·(c % 2) and 2·(c % 2) + 1 of the c / 2-th scale word.
-                int sc = Blocks.scalesK4(a0, a2, c >= 2);
-                int mn = Blocks.minsK4(a1, a2, c >= 2);
-                int k = 2 * (c & 1);
-                float d1 = d * Blocks.byteOf(sc, k);
-                float m1 = dmin * Blocks.byteOf(mn, k);
-                float d2 = d * Blocks.byteOf(sc, k + 1);
-                float m2 = dmin * Blocks.byteOf(mn, k + 1);
-                int o = outOffset + e + 64 * c;
+            for (int s = 0; s < 8; s++) {
+                float scale = d * Blocks.byteOf(Blocks.scalesK4(a0, a2, s >= 4), s & 3);
+                float min = dmin * Blocks.byteOf(Blocks.minsK4(a1, a2, s >= 4), s & 3);
+                long qs = block + qsAt + 32 * (s >> 1);
+                int o = outOffset + e + 32 * s;
                 for (int l = 0; l < 32; l++) {
-                    int q = Blocks.u8(w, block + 16 + 32 * c + l);
-                    out[o + l] = d1 * (q & 15) - m1;
-                    out[o + l + 32] = d2 * (q >> 4) - m2;
+                    int q = (Blocks.u8(w, qs + l) >> (4 * (s & 1))) & 15;
+                    if (fifthBit) {
+                        q |= ((Blocks.u8(w, block + 16 + l) >> s) & 1) << 4;
+                    }
+                    out[o + l] = scale * q - min;
                 }
             }
         }
     }
 
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
+    static float dot(MemorySegment w, long first, float[] x, int xOffset, int n, boolean fifthBit) {
+        int bytes = fifthBit ? 176 : 144;
+        int qsAt = fifthBit ? 48 : 16;
+        long block = first / BLOCK * bytes;
         FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+        for (int e = 0; e < n; e += BLOCK, block += bytes) {
             float d = Blocks.f16(w, block);
             float dmin = -Blocks.f16(w, block + 2);
             int a0 = w.get(Blocks.INT_LE, block + 4);
@@ -73,17 +85,17 @@ public final class Q4_K implements QuantFormat {
             int scHigh = Blocks.scalesK4(a0, a2, true);
             int mnLow = Blocks.minsK4(a1, a2, false);
             int mnHigh = Blocks.minsK4(a1, a2, true);
-            // Sub-block s: weights 32s..32s+31, nibble s % 2 of qs[32·(s / 2) ..].
             for (int s = 0; s < 8; s++) {
                 FloatVector scale = FloatVector.broadcast(F, d * Blocks.byteOf(s < 4 ? scLow : scHigh, s & 3));
                 FloatVector min = FloatVector.broadcast(F, dmin * Blocks.byteOf(s < 4 ? mnLow : mnHigh, s & 3));
-                long qs = block + 16 + 32 * (s >> 1);
+                long qs = block + qsAt + 32 * (s >> 1);
                 int xs = xOffset + e + 32 * s;
-                for (int l = 0; l < 32; l += BL) {
+                for (int l = 0; l < 32; l += L) {
                     ByteVector q = Blocks.shiftRight(Blocks.bytes(w, qs + l), 4 * (s & 1), 0x0F);
-                    for (int p = 0; p < PARTS; p++) {
-                        acc = Blocks.floats(q, p).fma(scale, min).fma(Blocks.x(x, xs + l + p * L), acc);
+                    if (fifthBit) {
+                        q = q.or(Blocks.moveBits(Blocks.bytes(w, block + 16 + l), s, 4, 1));
                     }
+                    acc = Blocks.floats(q).fma(scale, min).fma(Blocks.x(x, xs + l), acc);
                 }
             }
         }

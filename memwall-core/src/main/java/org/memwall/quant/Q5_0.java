@@ -1,10 +1,8 @@
 package org.memwall.quant;
 
 import static org.memwall.quant.Blocks.B;
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -54,15 +52,13 @@ public final class Q5_0 implements QuantFormat {
             // q − 16 = nibble where the 5th bit is set, nibble − 16 where it is clear.
             int clear = ~w.get(Blocks.INT_LE, block + 2);
             FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += BL) {
+            for (int k = 0; k < 16; k += L) {
                 ByteVector v = Blocks.bytes(w, block + 6 + k);
                 ByteVector lo = Blocks.low(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> k));
                 ByteVector hi = Blocks.high(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> (16 + k)));
                 int xi = xOffset + e + k;
-                for (int p = 0; p < PARTS; p++) {
-                    sum = Blocks.floats(lo, p).fma(Blocks.x(x, xi + p * L), sum);
-                    sum = Blocks.floats(hi, p).fma(Blocks.x(x, xi + 16 + p * L), sum);
-                }
+                sum = Blocks.floats(lo).fma(Blocks.x(x, xi), sum);
+                sum = Blocks.floats(hi).fma(Blocks.x(x, xi + 16), sum);
             }
             acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
         }

@@ -1,10 +1,8 @@
 package org.memwall.quant;
 
 import static org.memwall.quant.Blocks.B;
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -56,15 +54,13 @@ public final class Q5_1 implements QuantFormat {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
             int qh = w.get(Blocks.INT_LE, block + 4);
-            for (int k = 0; k < 16; k += BL) {
+            for (int k = 0; k < 16; k += L) {
                 ByteVector v = Blocks.bytes(w, block + 8 + k);
                 ByteVector lo = Blocks.low(v).add((byte) 16, VectorMask.fromLong(B, qh >>> k));
                 ByteVector hi = Blocks.high(v).add((byte) 16, VectorMask.fromLong(B, qh >>> (16 + k)));
                 int xi = xOffset + e + k;
-                for (int p = 0; p < PARTS; p++) {
-                    acc = Blocks.floats(lo, p).fma(d, m).fma(Blocks.x(x, xi + p * L), acc);
-                    acc = Blocks.floats(hi, p).fma(d, m).fma(Blocks.x(x, xi + 16 + p * L), acc);
-                }
+                acc = Blocks.floats(lo).fma(d, m).fma(Blocks.x(x, xi), acc);
+                acc = Blocks.floats(hi).fma(d, m).fma(Blocks.x(x, xi + 16), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

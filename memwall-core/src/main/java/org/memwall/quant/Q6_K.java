@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -69,7 +67,7 @@ public final class Q6_K implements QuantFormat {
                 long ql = block + 64 * h;
                 long qh = block + 128 + 32 * h;
                 long scales = w.get(Blocks.LONG_LE, block + 192 + 8 * h); // this half's sc[0..7], one per byte
-                for (int l = 0; l < 32; l += BL) {
+                for (int l = 0; l < 32; l += L) {
                     ByteVector hb = Blocks.bytes(w, qh + l);
                     // Quarter t holds weights l + 32t: nibble t / 2 of ql[l + 32·(t % 2)], bits 2t..2t+1 of qh[l].
                     for (int t = 0; t < 4; t++) {
@@ -77,9 +75,7 @@ public final class Q6_K implements QuantFormat {
                         ByteVector q = low4.or(Blocks.moveBits(hb, 2 * t, 4, 2)).sub((byte) 32);
                         FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >> (8 * (l / 16 + 2 * t))));
                         int xi = xOffset + e + 128 * h + 32 * t + l;
-                        for (int p = 0; p < PARTS; p++) {
-                            acc = Blocks.floats(q, p).mul(scale).fma(Blocks.x(x, xi + p * L), acc);
-                        }
+                        acc = Blocks.floats(q).mul(scale).fma(Blocks.x(x, xi), acc);
                     }
                 }
             }

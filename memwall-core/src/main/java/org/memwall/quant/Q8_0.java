@@ -1,9 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.BL;
 import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
-import static org.memwall.quant.Blocks.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -45,11 +43,9 @@ public final class Q8_0 implements QuantFormat {
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < BLOCK; k += BL) {
+            for (int k = 0; k < BLOCK; k += L) {
                 ByteVector q = Blocks.bytes(w, block + 2 + k);
-                for (int p = 0; p < PARTS; p++) {
-                    sum = Blocks.floats(q, p).fma(Blocks.x(x, xOffset + e + k + p * L), sum);
-                }
+                sum = Blocks.floats(q).fma(Blocks.x(x, xOffset + e + k), sum);
             }
             acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
         }

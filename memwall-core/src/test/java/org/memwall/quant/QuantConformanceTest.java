@@ -72,7 +72,12 @@ class QuantConformanceTest {
         for (Measured m : measured) {
             worst.merge(m.type(), m, (a, b) -> a.relL2() >= b.relL2() ? a : b);
         }
-        worst.values().forEach(m -> System.out.printf("%-7s max relative L2 %.3e  (%s %s)%n", m.type(), m.relL2(), m.file(), m.tensor()));
+        for (Measured m : worst.values()) {
+            double mean = measured.stream().filter(t -> t.type() == m.type()).mapToDouble(Measured::relL2).average().orElseThrow();
+            long count = measured.stream().filter(t -> t.type() == m.type()).count();
+            System.out.printf("%-7s %3d tensors  mean relative L2 %.3e  max %.3e (%s %s)%n",
+                    m.type(), count, mean, m.relL2(), m.file(), m.tensor());
+        }
         for (Measured m : measured) {
             assertThat(BOUND).as("a bound for %s", m.type()).containsKey(m.type());
             assertThat(m.relL2()).as("relative L2 of %s %s (%s)", m.file(), m.tensor(), m.type()).isLessThanOrEqualTo(BOUND.get(m.type()));

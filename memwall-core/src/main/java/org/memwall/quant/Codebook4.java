@@ -1,0 +1,67 @@
+package org.memwall.quant;
+
+import static org.memwall.quant.Blocks.F;
+import static org.memwall.quant.Blocks.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The kernels of the 4-bit codebook formats (IQ4_NL, MXFP4): blocks of 32 weights holding one scale
+ * followed by qs[16], weight j &lt; 16 in the low nibble of qs[j], weight j + 16 in its high nibble,
+ * weight = scale · table[nibble]. Only the scale differs: an f16 (2 bytes) or an E8M0 exponent
+ * (1 byte, scale 2^(e − 128)).
+ */
+final class Codebook4 {
+    private static final int BLOCK = 32;
+    /** 2^(e − 128) for every E8M0 exponent e; e = 0 and 1 give the subnormals 2^−128 and 2^−127. */
+    private static final float[] E8M0_HALF = new float[256];
+
+    static {
+        for (int e = 0; e < 256; e++) {
+            E8M0_HALF[e] = Math.scalb(1.0f, e - 128);
+        }
+    }
+
+    private Codebook4() {
+    }
+
+    private static float scale(MemorySegment w, long block, boolean e8m0) {
+        return e8m0 ? E8M0_HALF[Blocks.u8(w, block)] : Blocks.f16(w, block);
+    }
+
+    static void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n, byte[] table, boolean e8m0) {
+        int qsAt = e8m0 ? 1 : 2;
+        int bytes = qsAt + 16;
+        long block = first / BLOCK * bytes;
+        for (int e = 0; e < n; e += BLOCK, block += bytes) {
+            float d = scale(w, block, e8m0);
+            int o = outOffset + e;
+            for (int j = 0; j < 16; j++) {
+                int q = Blocks.u8(w, block + qsAt + j);
+                out[o + j] = d * table[q & 15];
+                out[o + j + 16] = d * table[q >> 4];
+            }
+        }
+    }
+
+    static float dot(MemorySegment w, long first, float[] x, int xOffset, int n, byte[] table, boolean e8m0) {
+        int qsAt = e8m0 ? 1 : 2;
+        int bytes = qsAt + 16;
+        long block = first / BLOCK * bytes;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, block += bytes) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector v = Blocks.bytes(w, block + qsAt + k);
+                int xi = xOffset + e + k;
+                sum = Blocks.floats(Blocks.lookup16(Blocks.low(v), table)).fma(Blocks.x(x, xi), sum);
+                sum = Blocks.floats(Blocks.lookup16(Blocks.high(v), table)).fma(Blocks.x(x, xi + 16), sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(F, scale(w, block, e8m0)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
