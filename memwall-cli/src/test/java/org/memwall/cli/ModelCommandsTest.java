@@ -73,6 +73,49 @@ class ModelCommandsTest {
     }
 
     @Test
+    void unsupportedArchitectureFailsWithOneLineListingTheSupportedOnes() throws IOException {
+        byte[] bytes = Files.readAllBytes(Conformance.file("models/llama-f32.gguf"));
+        // Rename the architecture value "llama" (length-prefixed, right after its key) to "mamba".
+        byte[] key = "general.architecture".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int at = indexOf(bytes, key) + key.length + 4 + 8;
+        assertThat(new String(bytes, at, 5, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("llama");
+        System.arraycopy("mamba".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, bytes, at, 5);
+        Path file = tmp.resolve("mamba.gguf");
+        Files.write(file, bytes);
+        for (String command : new String[] {"info", "logits"}) {
+            Cli r = command.equals("info")
+                    ? Cli.run("info", "-m", file.toString())
+                    : Cli.run("logits", "-m", file.toString(), "--tokens", Conformance.file("prompt48.txt").toString(), "--out", tmp.resolve("o").toString());
+            assertThat(r.exitCode()).isEqualTo(1);
+            assertThat(r.err().strip()).isEqualTo("memwall: unsupported model architecture 'mamba' (memwall supports: "
+                    + "llama, qwen2, qwen3, exaone, exaone4, granite, gpt-oss)");
+        }
+    }
+
+    @Test
+    void infoNamesTheKnownModelsOfEachFamily() {
+        assertThat(Cli.run("info", "-m", Conformance.file("models/qwen2-Q8_0.gguf").toString()).out())
+                .contains("architecture:   qwen2: Qwen2/2.5, SK Telecom A.X 4.0");
+        assertThat(Cli.run("info", "-m", Conformance.file("models/exaone4-f32.gguf").toString()).out())
+                .contains("architecture:   exaone4: LG EXAONE 4.0");
+        assertThat(Cli.run("info", "-m", Conformance.file("models/gpt-oss-MXFP4_MOE.gguf").toString()).out())
+                .contains("gpt-oss: OpenAI gpt-oss-20b/120b").contains("MXFP4").contains("experts:        4, 2 used per token");
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
     void unknownOptionIsUsageErrorExit2() {
         Cli r = Cli.run("info", "--bogus");
         assertThat(r.exitCode()).isEqualTo(2);
