@@ -22,7 +22,10 @@ public abstract class Tokenizer {
     private static final byte[] NO_BYTES = {};
 
     protected final Vocabulary vocab;
-    /** Ids whose text {@link #encode} recognises in the input, longest text first (ties: lower id first). */
+    /**
+     * Ids whose text {@link #encode} recognises in the input, longest first: by UTF-8 length as llama.cpp
+     * sorts them (ties: lower id first).
+     */
     private final int[] specialTokens;
 
     protected Tokenizer(Vocabulary vocab) {
@@ -30,9 +33,13 @@ public abstract class Tokenizer {
         this.specialTokens = IntStream.range(0, vocab.size())
                 .filter(id -> Vocabulary.isMatchedAsSpecial(vocab.type(id)))
                 .boxed()
-                .sorted(Comparator.comparingInt((Integer id) -> -vocab.token(id).length()).thenComparingInt(id -> id))
+                .sorted(Comparator.comparingInt((Integer id) -> -utf8Length(vocab.token(id))).thenComparingInt(id -> id))
                 .mapToInt(Integer::intValue)
                 .toArray();
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
     }
 
     /** The tokenizer for the vocabulary in {@code metadata}, chosen by {@code tokenizer.ggml.model}. */

@@ -98,7 +98,11 @@ public final class Vocabulary {
         requireLength(SCORES, scores == null ? n : scores.length, n);
         int[] types;
         if (metadata.contains(TOKEN_TYPE)) {
-            types = metadata.getIntArray(TOKEN_TYPE).clone();
+            try {
+                types = metadata.getIntArray(TOKEN_TYPE).clone();
+            } catch (ArithmeticException e) {
+                throw new MemwallException("metadata key '" + TOKEN_TYPE + "' holds a value outside the int range");
+            }
             requireLength(TOKEN_TYPE, types.length, n);
         } else {
             types = new int[n];

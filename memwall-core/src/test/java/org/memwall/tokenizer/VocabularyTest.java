@@ -134,6 +134,22 @@ class VocabularyTest {
     }
 
     @Test
+    void rejectsTypesAndScoresOfTheWrongElementType() {
+        var floatTypes = VocabularyFixture.llama("a").put(Vocabulary.TOKEN_TYPE,
+                new MetadataValue(ValueType.ARRAY, new MetadataValue.Array(ValueType.FLOAT32, new float[] {1f})));
+        assertThatThrownBy(floatTypes::vocabulary).isInstanceOf(MemwallException.class)
+                .hasMessageContaining("tokenizer.ggml.token_type");
+        var hugeTypes = VocabularyFixture.llama("a").put(Vocabulary.TOKEN_TYPE,
+                new MetadataValue(ValueType.ARRAY, new MetadataValue.Array(ValueType.INT64, new long[] {1L << 40})));
+        assertThatThrownBy(hugeTypes::vocabulary).isInstanceOf(MemwallException.class)
+                .hasMessageContaining("tokenizer.ggml.token_type");
+        var stringScores = VocabularyFixture.llama("a").put(Vocabulary.SCORES,
+                new MetadataValue(ValueType.ARRAY, new MetadataValue.Array(ValueType.STRING, new String[] {"x"})));
+        assertThatThrownBy(stringScores::vocabulary).isInstanceOf(MemwallException.class)
+                .hasMessageContaining("tokenizer.ggml.scores");
+    }
+
+    @Test
     void rejectsEmptyTokenList() {
         assertThatThrownBy(VocabularyFixture.llama()::vocabulary).isInstanceOf(MemwallException.class)
                 .hasMessageContaining("tokenizer.ggml.tokens").hasMessageContaining("no tokens");
