@@ -57,15 +57,49 @@ class SentencePieceConformanceTest {
 
     @Test
     void encodesTheRealModelPromptWithBos() throws IOException {
-        Path gguf = Conformance.file("real/aidreams260K.gguf");
-        Path prompt = Conformance.file("real/aidreams260K.prompt.txt");
-        int[] expected = Files.readAllLines(prompt).stream().map(String::strip).filter(s -> !s.isEmpty())
-                .mapToInt(Integer::parseInt).toArray();
-        try (GgufFile file = GgufFile.open(gguf)) {
+        int[] expected = readIds("real/aidreams260K.prompt.txt");
+        try (GgufFile file = GgufFile.open(Conformance.file("real/aidreams260K.gguf"))) {
             Tokenizer tokenizer = Tokenizer.from(file.metadata());
             assertThat(tokenizer.encode("I dreamed", true, false)).containsExactly(expected);
             assertThat(tokenizer.decode(expected)).isEqualTo("I dreamed");
         }
+    }
+
+    @Test
+    void decodesTheRealModelsGreedyContinuationAsLlamaCppPrintedIt() throws IOException {
+        int[] prompt = readIds("real/aidreams260K.prompt.txt");
+        int[] greedy = readIds("real/aidreams260K.greedy.txt");
+        try (GgufFile file = GgufFile.open(Conformance.file("real/aidreams260K.gguf"))) {
+            Tokenizer tokenizer = Tokenizer.from(file.metadata());
+            int[] all = Arrays.copyOf(prompt, prompt.length + greedy.length);
+            System.arraycopy(greedy, 0, all, prompt.length, greedy.length);
+            String text = tokenizer.decode(all);
+            assertThat(text).startsWith("I dreamed, as I sense the nodes, a gentle hum of probability. Contrast emerge, a flower, ");
+
+            StreamingDetokenizer streaming = new StreamingDetokenizer(tokenizer);
+            StringBuilder streamed = new StringBuilder();
+            for (int id : all) {
+                streamed.append(streaming.push(id));
+            }
+            assertThat(streamed.append(streaming.flush()).toString()).isEqualTo(text);
+        }
+    }
+
+    @Test
+    void parsesSpecialTokenTextOfTheLlamaVocabularyOnlyWhenAsked() throws IOException {
+        try (GgufFile file = GgufFile.open(Conformance.file("tokenizer/ggml-vocab-llama-spm.gguf"))) {
+            Tokenizer tokenizer = Tokenizer.from(file.metadata());
+            int hello = tokenizer.vocabulary().id("▁Hello");
+            assertThat(tokenizer.encode("Hello", true, false)).containsExactly(1, hello);
+            assertThat(tokenizer.encode("<s>Hello</s>", false, true)).containsExactly(1, hello, 2);
+            assertThat(tokenizer.encode("<s>Hello</s>", false, false)).doesNotContain(1, 2);
+            assertThat(tokenizer.isEndOfGeneration(2)).isTrue();
+        }
+    }
+
+    private static int[] readIds(String relative) throws IOException {
+        return Files.readAllLines(Conformance.file(relative)).stream().map(String::strip).filter(s -> !s.isEmpty())
+                .mapToInt(Integer::parseInt).toArray();
     }
 
     /** Splits NAME.gguf.inp on the separator (N separators, N tests) and pairs it with NAME.gguf.out. */

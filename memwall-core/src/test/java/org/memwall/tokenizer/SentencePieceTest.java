@@ -1,7 +1,6 @@
 package org.memwall.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.memwall.tokenizer.VocabularyFixture.FIRST_PIECE;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
