@@ -1,0 +1,217 @@
+package org.memwall.sample;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.ToIntFunction;
+
+/**
+ * Picks tokens for one sequence: logit bias → repetition/frequency/presence penalties over the last
+ * {@code repeatLastN} tokens → top-k → top-p → min-p → temperature → softmax → a draw from a seeded
+ * generator (the order of llama.cpp's default chain). Buffers are sized to the vocabulary once;
+ * {@link #applyAsInt} allocates nothing. Not thread-safe: one per sequence.
+ */
+public final class Sampler implements ToIntFunction<float[]> {
+    private final SamplerSettings s;
+    private final SplittableRandom random;
+    private final int[] recent;
+    private int recentCount;
+    private int recentNext;
+    private final int[] counts;
+    /** Candidate ids, sorted by logit descending in their first {@code n} entries. */
+    private final int[] ids;
+    private final float[] work;
+    private final float[] probs;
+
+    public Sampler(SamplerSettings settings, int vocabularySize) {
+        this.s = settings;
+        this.random = new SplittableRandom(settings.seed() < 0 ? System.nanoTime() : settings.seed());
+        this.recent = new int[Math.max(0, settings.repeatLastN())];
+        this.counts = new int[vocabularySize];
+        this.ids = new int[vocabularySize];
+        this.work = new float[vocabularySize];
+        this.probs = new float[vocabularySize];
+    }
+
+    /** Records a token of the sequence (prompt or generated) for the penalties. */
+    public void accept(int token) {
+        if (recent.length == 0 || token < 0 || token >= counts.length) {
+            return;
+        }
+        if (recentCount == recent.length) {
+            counts[recent[recentNext]]--;
+        } else {
+            recentCount++;
+        }
+        recent[recentNext] = token;
+        counts[token]++;
+        recentNext = (recentNext + 1) % recent.length;
+    }
+
+    /** Picks the next token from {@code logits} (not modified) and records it. */
+    @Override
+    public int applyAsInt(float[] logits) {
+        int token = pick(logits);
+        accept(token);
+        return token;
+    }
+
+    private int pick(float[] logits) {
+        int v = Math.min(logits.length, work.length);
+        System.arraycopy(logits, 0, work, 0, v);
+        for (Map.Entry<Integer, Float> e : s.logitBias().entrySet()) {
+            int id = e.getKey();
+            if (id >= 0 && id < v) {
+                work[id] += e.getValue();
+            }
+        }
+        penalize(v);
+        if (s.greedy()) {
+            return argmax(work, v);
+        }
+        int n = topK(v, s.topK() > 0 ? Math.min(s.topK(), v) : v);
+        if (n == 0) {
+            return argmax(work, v);
+        }
+        // Softmax at temperature 1 for the top-p and min-p cuts, as llama.cpp does.
+        float max = work[ids[0]];
+        double sum = softmax(n, max, 1f);
+        if (s.topP() < 1f) {
+            double cum = 0;
+            int keep = n;
+            for (int i = 0; i < n; i++) {
+                cum += probs[i] / sum;
+                if (cum >= s.topP()) {
+                    keep = i + 1;
+                    break;
+                }
+            }
+            n = keep;
+        }
+        if (s.minP() > 0f) {
+            float threshold = (float) (probs[0] / sum * s.minP());
+            int keep = 1;
+            while (keep < n && probs[keep] / sum >= threshold) {
+                keep++;
+            }
+            n = keep;
+        }
+        sum = softmax(n, max, s.temperature());
+        double r = random.nextDouble() * sum;
+        for (int i = 0; i < n; i++) {
+            r -= probs[i];
+            if (r < 0) {
+                return ids[i];
+            }
+        }
+        return ids[n - 1];
+    }
+
+    private void penalize(int v) {
+        boolean repeat = s.repeatPenalty() != 1f;
+        boolean openAi = s.frequencyPenalty() != 0f || s.presencePenalty() != 0f;
+        if (recentCount == 0 || !(repeat || openAi)) {
+            return;
+        }
+        for (int i = 0; i < recentCount; i++) {
+            int id = recent[i];
+            int c = counts[id];
+            if (c <= 0 || id >= v) {
+                continue;
+            }
+            // Each distinct token once: mark by negating its count while we visit it.
+            counts[id] = -c;
+            if (repeat) {
+                work[id] = work[id] > 0 ? work[id] / s.repeatPenalty() : work[id] * s.repeatPenalty();
+            }
+            work[id] -= c * s.frequencyPenalty() + s.presencePenalty();
+        }
+        for (int i = 0; i < recentCount; i++) {
+            int id = recent[i];
+            if (counts[id] < 0) {
+                counts[id] = -counts[id];
+            }
+        }
+    }
+
+    /** Moves the {@code k} largest logits' ids to the front of {@link #ids}, sorted descending; returns how many are finite. */
+    private int topK(int v, int k) {
+        int n = 0;
+        for (int i = 0; i < v; i++) {
+            if (work[i] != Float.NEGATIVE_INFINITY && !Float.isNaN(work[i])) {
+                ids[n++] = i;
+            }
+        }
+        k = Math.min(k, n);
+        if (k == 0) {
+            return 0;
+        }
+        // Partial selection: a min-heap of the k best, then sort them.
+        for (int i = k / 2 - 1; i >= 0; i--) {
+            siftDown(i, k);
+        }
+        for (int i = k; i < n; i++) {
+            if (better(ids[i], ids[0])) {
+                ids[0] = ids[i];
+                siftDown(0, k);
+            }
+        }
+        sortDescending(k);
+        return k;
+    }
+
+    private boolean better(int a, int b) {
+        return work[a] > work[b] || (work[a] == work[b] && a < b);
+    }
+
+    private void siftDown(int i, int size) {
+        while (true) {
+            int l = 2 * i + 1;
+            int r = l + 1;
+            int worst = i;
+            if (l < size && better(ids[worst], ids[l])) {
+                worst = l;
+            }
+            if (r < size && better(ids[worst], ids[r])) {
+                worst = r;
+            }
+            if (worst == i) {
+                return;
+            }
+            int t = ids[i];
+            ids[i] = ids[worst];
+            ids[worst] = t;
+            i = worst;
+        }
+    }
+
+    /** Heap-sorts the min-heap in {@code ids[0..k)} into descending order. */
+    private void sortDescending(int k) {
+        for (int end = k - 1; end > 0; end--) {
+            int t = ids[0];
+            ids[0] = ids[end];
+            ids[end] = t;
+            siftDown(0, end);
+        }
+    }
+
+    /** Fills {@link #probs} with exp((logit − max)/t) for the first n candidates; returns their sum. */
+    private double softmax(int n, float max, float t) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float p = (float) Math.exp((work[ids[i]] - max) / t);
+            probs[i] = p;
+            sum += p;
+        }
+        return sum;
+    }
+
+    private static int argmax(float[] v, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
