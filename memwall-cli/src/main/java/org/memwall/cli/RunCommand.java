@@ -42,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
             for (int id : ids) {
                 sampler.accept(id);
             }
-            Generator.Result r = new Generator(model).generate(ids, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
+            Generator.Result r = new Generator(model, Math.min(model.config().contextLength(), ids.length + maxTokens)).generate(ids, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
                 out.print(detok.push(token));
                 out.flush();
                 return true;

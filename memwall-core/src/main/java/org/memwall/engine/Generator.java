@@ -7,9 +7,10 @@ import org.memwall.model.KvCache;
 import org.memwall.model.Model;
 
 /**
- * Generation for one sequence: the prompt is evaluated in batches (chunks of at most
- * {@link #PREFILL_CHUNK} positions), then one token at a time, each chosen from the last logits
- * by a sampling function, until a stop token, the token limit or the context end.
+ * Generation for one sequence (a CLI run or an interactive chat): the prompt is evaluated in
+ * batches (chunks of at most {@link #PREFILL_CHUNK} positions), then one token at a time, each
+ * chosen from the last logits by a sampling function, until a stop token, the token limit or the
+ * context end. The KV cache persists between calls, so a conversation re-evaluates only what is new.
  */
 public final class Generator {
     /** Largest prompt batch evaluated in one forward (bounds the activation memory). */
@@ -18,7 +19,7 @@ public final class Generator {
     /** Why generation ended. */
     public enum Stop { END_TOKEN, LENGTH, CONTEXT, CALLER }
 
-    /** What happened: token counts, phase times and the reason it stopped. */
+    /** What happened: generated tokens, prompt tokens evaluated (not reused), phase times and why it stopped. */
     public record Result(int[] tokens, int promptTokens, long prefillNanos, long decodeNanos, Stop stop) {
         public double prefillTokensPerSecond() {
             return prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
@@ -37,29 +38,47 @@ public final class Generator {
     }
 
     private final Model model;
+    private final KvCache cache;
+    /** Tokens whose keys and values are in {@link #cache}, in position order. */
+    private int[] cached = new int[0];
 
-    public Generator(Model model) {
+    /** A generator with its own cache for up to {@code capacity} positions (≤ 0: the model's context). */
+    public Generator(Model model, int capacity) {
         this.model = model;
+        this.cache = model.newCache(capacity);
+    }
+
+    /** A generator with a cache of the model's full context, allocated as it fills. */
+    public Generator(Model model) {
+        this(model, 0);
     }
 
     /**
      * Evaluates {@code prompt} and generates up to {@code maxTokens} tokens chosen by
      * {@code sampler} from each logits row; {@code isEnd} tokens stop generation (and are not
-     * passed to {@code sink}).
+     * passed to {@code sink}). Positions this generator already evaluated for the same leading
+     * tokens are reused, so a conversation only evaluates what each turn adds.
      */
     public Result generate(int[] prompt, int maxTokens, ToIntFunction<float[]> sampler, IntPredicate isEnd, TokenSink sink) {
-        int ctx = model.config().contextLength();
+        int ctx = cache.capacity();
         if (prompt.length == 0) {
             throw new MemwallException("the prompt is empty");
         }
         if (prompt.length >= ctx) {
-            throw new MemwallException("the prompt has " + prompt.length + " tokens, the model's context is " + ctx);
+            throw new MemwallException("the prompt has " + prompt.length + " tokens, the context is " + ctx);
         }
-        KvCache cache = model.newCache(Math.min(ctx, prompt.length + Math.max(maxTokens, 0)));
+        // Reuse the longest common prefix, but always evaluate at least one token to get logits.
+        int reuse = 0;
+        int limit = Math.min(cached.length, prompt.length - 1);
+        while (reuse < limit && cached[reuse] == prompt[reuse]) {
+            reuse++;
+        }
         long t0 = System.nanoTime();
-        float[] logits = prefill(prompt, cache);
+        float[] logits = prefill(prompt, reuse);
         long t1 = System.nanoTime();
-        int[] out = new int[Math.max(0, Math.min(maxTokens, cache.capacity() - prompt.length))];
+        int room = ctx - prompt.length;
+        int[] out = new int[Math.max(0, Math.min(maxTokens, room))];
+        int[] evaluated = java.util.Arrays.copyOf(prompt, prompt.length + out.length);
         int n = 0;
         int position = prompt.length;
         Stop stop = Stop.LENGTH;
@@ -81,20 +100,22 @@ public final class Generator {
             if (n == maxTokens) {
                 break;
             }
-            if (position >= cache.capacity()) {
+            if (position >= ctx) {
                 stop = Stop.CONTEXT;
                 break;
             }
             logits = model.transformer().forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
-            position++;
+            evaluated[position++] = token;
         }
+        cached = java.util.Arrays.copyOf(evaluated, position);
         long t2 = System.nanoTime();
-        return new Result(java.util.Arrays.copyOf(out, n), prompt.length, t1 - t0, t2 - t1, stop);
+        return new Result(java.util.Arrays.copyOf(out, n), prompt.length - reuse, t1 - t0, t2 - t1, stop);
     }
 
-    private float[] prefill(int[] prompt, KvCache cache) {
+    /** Evaluates {@code prompt[from..]} in chunks and returns the last position's logits. */
+    private float[] prefill(int[] prompt, int from) {
         float[] logits = null;
-        for (int start = 0; start < prompt.length; start += PREFILL_CHUNK) {
+        for (int start = from; start < prompt.length; start += PREFILL_CHUNK) {
             int len = Math.min(PREFILL_CHUNK, prompt.length - start);
             int[] tokens = new int[len];
             int[] positions = new int[len];
