@@ -50,7 +50,7 @@ public abstract class Tokenizer {
     public static Tokenizer from(Vocabulary vocabulary) {
         return switch (vocabulary.model()) {
             case "llama" -> new SentencePiece(vocabulary);
-            case "gpt2" -> throw new MemwallException("tokenizer model 'gpt2' (byte-level BPE) is not supported by this build");
+            case "gpt2" -> new BytePairEncoding(vocabulary);
             default -> throw new MemwallException("unsupported tokenizer model '" + vocabulary.model()
                     + "' (metadata key '" + Vocabulary.MODEL + "'); supported: llama (SentencePiece), gpt2 (byte-level BPE)");
         };
