@@ -8,6 +8,12 @@ import java.nio.charset.StandardCharsets;
 record Cli(int exitCode, String out, String err) {
 
     static synchronized Cli run(String... args) {
+        return runWithInput("", args);
+    }
+
+    static synchronized Cli runWithInput(String stdin, String... args) {
+        java.io.InputStream oldIn = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -19,6 +25,7 @@ record Cli(int exitCode, String out, String err) {
             System.out.flush();
             return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
+            System.setIn(oldIn);
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
