@@ -49,8 +49,8 @@ class RunCommandTest {
     }
 
     @Test
-    void tokenizeFileMatchesEveryLlamaSpmVectorExactly() throws IOException {
-        for (String vocab : new String[] {"llama-spm", "phi-3"}) {
+    void tokenizeFileMatchesEveryVocabularyVectorExactly() throws IOException {
+        for (String vocab : new String[] {"llama-spm", "phi-3", "gpt-2", "deepseek-llm", "falcon", "starcoder"}) {
             Path gguf = Conformance.file("tokenizer/ggml-vocab-" + vocab + ".gguf");
             String inp = Files.readString(Conformance.file("tokenizer/ggml-vocab-" + vocab + ".gguf.inp"));
             String[] tests = inp.split("\n__ggml_vocab_test__\n", -1);

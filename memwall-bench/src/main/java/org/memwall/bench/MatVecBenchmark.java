@@ -1,0 +1,91 @@
+package org.memwall.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.memwall.gguf.GgmlType;
+import org.memwall.tensor.MatMul;
+import org.memwall.tensor.Parallel;
+import org.memwall.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Matrix-vector (decode, tokens = 1) and matrix-matrix (prefill) products of a 4096×4096 weight in
+ * each quantized format, random blocks with valid scales, on the persistent compute pool. Weight
+ * GB/s = the format's bytes (4096·4096 / block · block bytes) / seconds per op.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class MatVecBenchmark {
+    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16"})
+    public String type;
+
+    @Param({"1", "32"})
+    public int tokens;
+
+    @Param("0")
+    public int threads;
+
+    private static final int N = 4096;
+    private Arena arena;
+    private Tensor weight;
+    private Parallel pool;
+    private float[] x;
+    private float[] out;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        GgmlType t = GgmlType.valueOf(type);
+        long bytes = t.bytesFor((long) N * N);
+        arena = Arena.ofShared();
+        MemorySegment data = arena.allocate(bytes, 64);
+        SplittableRandom r = new SplittableRandom(1);
+        for (long i = 0; i < bytes; i++) {
+            data.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
+        }
+        // Scales and mins are f16 somewhere in every block: keep every 16-bit word finite by clearing exponent-all-ones.
+        for (long i = 0; i + 1 < bytes; i += 2) {
+            short h = data.get(ValueLayout.JAVA_SHORT_UNALIGNED, i);
+            if ((h & 0x7c00) == 0x7c00) {
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (h & ~0x4000));
+            }
+        }
+        weight = new Tensor("w", t, new long[] {N, N}, data);
+        pool = threads > 0 ? new Parallel(threads) : Parallel.perCore();
+        x = new float[tokens * N];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        out = new float[tokens * N];
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        pool.close();
+        arena.close();
+    }
+
+    @Benchmark
+    public float[] matmul() {
+        MatMul.matmul(pool, weight, x, tokens, out);
+        return out;
+    }
+}
