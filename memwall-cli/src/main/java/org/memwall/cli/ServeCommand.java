@@ -1,0 +1,91 @@
+package org.memwall.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.memwall.MemwallException;
+import org.memwall.chat.ChatFormatter;
+import org.memwall.chat.ChatTemplate;
+import org.memwall.model.Model;
+import org.memwall.server.OpenAiServer;
+import org.memwall.server.ServerSettings;
+import org.memwall.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", description = "Serve the model over an OpenAI-compatible HTTP API with continuous batching.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, defaultValue = "${env:MEMWALL_MODEL}", paramLabel = "MODEL", description = "GGUF model file (env MEMWALL_MODEL)")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "${env:MEMWALL_HOST:-127.0.0.1}", description = "address to bind (default ${DEFAULT-VALUE}; env MEMWALL_HOST)")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:MEMWALL_PORT:-8080}", description = "port (default ${DEFAULT-VALUE}; env MEMWALL_PORT)")
+    int port;
+
+    @Option(names = "--parallel", defaultValue = "${env:MEMWALL_PARALLEL:-4}", description = "sequences decoded together (default ${DEFAULT-VALUE}; env MEMWALL_PARALLEL)")
+    int parallel;
+
+    @Option(names = "--max-queue", defaultValue = "${env:MEMWALL_MAX_QUEUE:-16}", description = "requests waiting beyond --parallel before 429 (default ${DEFAULT-VALUE}; env MEMWALL_MAX_QUEUE)")
+    int maxQueue;
+
+    @Option(names = "--ctx", defaultValue = "${env:MEMWALL_CTX:-4096}", description = "context tokens per sequence, at most the model's (default ${DEFAULT-VALUE}; env MEMWALL_CTX)")
+    int ctx;
+
+    @Option(names = "--api-key", defaultValue = "${env:MEMWALL_API_KEY}", description = "require 'Authorization: Bearer KEY' (env MEMWALL_API_KEY)")
+    String apiKey;
+
+    @Option(names = "--timeout", defaultValue = "${env:MEMWALL_TIMEOUT:-600}", description = "seconds a request may take in all; 0 = no limit (default ${DEFAULT-VALUE}; env MEMWALL_TIMEOUT)")
+    long timeout;
+
+    @Option(names = "--max-body", defaultValue = "${env:MEMWALL_MAX_BODY:-4194304}", description = "largest request body in bytes (default ${DEFAULT-VALUE})")
+    int maxBody;
+
+    @Option(names = "--chat-template", paramLabel = "FILE", description = "use this Jinja chat template instead of the model's")
+    Path chatTemplate;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "${env:MEMWALL_THREADS:-0}", description = "compute threads (default: one per core)")
+    int threads;
+
+    @Option(names = "--verbose", description = "print stack traces on errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (parallel < 1 || maxQueue < 0 || ctx < 1 || maxBody < 1 || timeout < 0) {
+            throw new MemwallException("--parallel, --ctx and --max-body must be positive, --max-queue and --timeout not negative");
+        }
+        long t0 = System.nanoTime();
+        Model m = Model.open(model, threads);
+        Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
+        ChatFormatter formatter = null;
+        if (chatTemplate != null) {
+            formatter = new ChatFormatter(ChatTemplate.parse(Files.readString(chatTemplate)), tokenizer, Files.readString(chatTemplate).contains("<|channel|>"));
+        } else if (m.file().metadata().contains(ChatFormatter.KEY)) {
+            formatter = ChatFormatter.forModel(m.file().metadata(), tokenizer);
+        } else {
+            System.err.println("memwall: the model has no chat template; /v1/chat/completions will answer 400 (use --chat-template FILE)");
+        }
+        String name = model.getFileName().toString().replaceFirst("\\.gguf$", "");
+        ServerSettings settings = new ServerSettings(host, port, name, apiKey == null || apiKey.isBlank() ? null : apiKey, parallel, maxQueue,
+                maxBody, timeout * 1000, Math.min(ctx, m.config().contextLength()));
+        OpenAiServer server = new OpenAiServer(m, tokenizer, formatter, settings);
+        server.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("memwall: shutting down: finishing running requests (up to 30 s)");
+            server.shutdown(30_000);
+            m.close();
+            stopped.countDown();
+            System.err.flush();
+            Runtime.getRuntime().halt(0); // a drained server exits 0, not 143
+        }, "memwall-shutdown"));
+        System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d) — loaded in %.0f ms%n",
+                model.getFileName(), host, server.port(), name, parallel, settings.context(), (System.nanoTime() - t0) / 1e6);
+        stopped.await();
+        return 0;
+    }
+}

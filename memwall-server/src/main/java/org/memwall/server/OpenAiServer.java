@@ -1,0 +1,477 @@
+package org.memwall.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.memwall.MemwallException;
+import org.memwall.chat.ChatFormatter;
+import org.memwall.chat.HarmonyParser;
+import org.memwall.engine.Engine;
+import org.memwall.engine.EngineBusyException;
+import org.memwall.engine.Sequence;
+import org.memwall.model.Model;
+import org.memwall.sample.Sampler;
+import org.memwall.tokenizer.StreamingDetokenizer;
+import org.memwall.tokenizer.Tokenizer;
+import org.memwall.tokenizer.Vocabulary;
+
+/**
+ * The OpenAI-compatible HTTP API over the continuous-batching {@link Engine}, on the JDK's HTTP
+ * server with one virtual thread per exchange (a blocked stream costs no platform thread). Routes
+ * answer with and without the {@code /v1} prefix.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Model model;
+    private final Tokenizer tokenizer;
+    private final ChatFormatter formatter;
+    private final ServerSettings settings;
+    private final Engine engine;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final byte[] apiKey;
+    private HttpServer http;
+    private volatile boolean accepting = true;
+
+    /** {@code formatter} may be null: chat completions then fail clearly; text completions still work. */
+    public OpenAiServer(Model model, Tokenizer tokenizer, ChatFormatter formatter, ServerSettings settings) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.formatter = formatter;
+        this.settings = settings;
+        this.engine = new Engine(model, new Engine.Settings(settings.parallel(), settings.maxQueue(), 512));
+        this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
+    }
+
+    public void start() throws IOException {
+        http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
+        http.setExecutor(executor);
+        http.createContext("/", this::handle);
+        http.start();
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Stops accepting, lets running requests finish for up to {@code drainMillis}, cancels the rest. */
+    public void shutdown(long drainMillis) {
+        accepting = false;
+        engine.close();
+        try {
+            engine.awaitDrained(drainMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (http != null) {
+            http.stop(1);
+        }
+        executor.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        shutdown(0);
+    }
+
+    private void handle(HttpExchange ex) {
+        long t0 = System.nanoTime();
+        String id = "req-" + UUID.randomUUID().toString().substring(0, 8);
+        int[] tokens = {0, 0};
+        int status;
+        try {
+            status = route(ex, id, tokens);
+        } catch (ApiError e) {
+            status = e.status;
+            sendError(ex, e);
+        } catch (EngineBusyException e) {
+            status = 429;
+            ex.getResponseHeaders().set("Retry-After", "1");
+            sendError(ex, new ApiError(429, "rate_limit_error", null, "server_busy", e.getMessage()));
+        } catch (MemwallException e) {
+            status = 400;
+            sendError(ex, ApiError.invalid(null, e.getMessage()));
+        } catch (IOException e) {
+            status = 499; // client went away
+        } catch (RuntimeException e) {
+            status = 500;
+            sendError(ex, new ApiError(500, "server_error", null, "internal_error", "internal error: " + e));
+        } finally {
+            ex.close();
+        }
+        metrics.count(status);
+        System.err.printf(Locale.ROOT, "memwall: %s %s %s %d prompt=%d completion=%d %.0fms%n", id, ex.getRequestMethod(),
+                ex.getRequestURI().getPath(), status, tokens[0], tokens[1], (System.nanoTime() - t0) / 1e6);
+    }
+
+    private int route(HttpExchange ex, String id, int[] tokens) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        if (path.startsWith("/v1/")) {
+            path = path.substring(3);
+        }
+        String method = ex.getRequestMethod();
+        if (path.equals("/health")) {
+            return sendJson(ex, accepting ? 200 : 503, JSON.createObjectNode().put("status", accepting ? "ok" : "shutting down"));
+        }
+        checkKey(ex);
+        switch (path) {
+            case "/models" -> {
+                requireMethod(method, "GET");
+                ObjectNode m = JSON.createObjectNode().put("id", settings.modelName()).put("object", "model").put("created", 0).put("owned_by", "memwall");
+                ObjectNode body = JSON.createObjectNode().put("object", "list");
+                body.putArray("data").add(m);
+                return sendJson(ex, 200, body);
+            }
+            case "/metrics" -> {
+                requireMethod(method, "GET");
+                byte[] text = metrics.render(engine).getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                ex.sendResponseHeaders(200, text.length);
+                ex.getResponseBody().write(text);
+                return 200;
+            }
+            case "/chat/completions", "/completions" -> {
+                requireMethod(method, "POST");
+                if (!accepting) {
+                    throw new ApiError(503, "server_error", null, "shutting_down", "the server is shutting down");
+                }
+                return complete(ex, id, path.equals("/chat/completions"), tokens);
+            }
+            default -> throw new ApiError(404, "invalid_request_error", null, "not_found", "no route " + method + " " + ex.getRequestURI().getPath());
+        }
+    }
+
+    private static void requireMethod(String method, String expected) {
+        if (!method.equals(expected)) {
+            throw new ApiError(405, "invalid_request_error", null, "method_not_allowed", "use " + expected);
+        }
+    }
+
+    private void checkKey(HttpExchange ex) {
+        if (apiKey == null) {
+            return;
+        }
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        byte[] given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(given, apiKey)) {
+            throw new ApiError(401, "authentication_error", null, "invalid_api_key", "missing or wrong API key (Authorization: Bearer KEY)");
+        }
+    }
+
+    private JsonNode readBody(HttpExchange ex) throws IOException {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.strip()) > settings.maxBodyBytes()) {
+                    throw tooLarge();
+                }
+            } catch (NumberFormatException e) {
+                throw ApiError.invalid(null, "bad Content-Length");
+            }
+        }
+        InputStream in = ex.getRequestBody();
+        byte[] body = in.readNBytes(settings.maxBodyBytes() + 1);
+        if (body.length > settings.maxBodyBytes()) {
+            throw tooLarge();
+        }
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiError.invalid(null, "malformed JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private ApiError tooLarge() {
+        return new ApiError(413, "invalid_request_error", null, "request_too_large", "the request body exceeds " + settings.maxBodyBytes() + " bytes");
+    }
+
+    private int complete(HttpExchange ex, String id, boolean chat, int[] tokens) throws IOException {
+        GenerationRequest req = GenerationRequest.parse(readBody(ex), chat, settings.modelName());
+        int[] prompt;
+        if (chat) {
+            if (formatter == null) {
+                throw new ApiError(400, "invalid_request_error", "messages", "no_chat_template",
+                        "this model has no chat template (tokenizer.chat_template); use /v1/completions");
+            }
+            prompt = formatter.encodeText(formatter.render(req.messages(), req.tools(), true));
+        } else {
+            prompt = tokenizer.encode(req.prompt(), true, true);
+        }
+        int context = Math.min(settings.context(), model.config().contextLength());
+        int maxTokens = req.maxTokens() != null ? req.maxTokens() : Math.max(1, context - prompt.length);
+        if ((long) prompt.length + maxTokens > context) {
+            String param = req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt";
+            throw new ApiError(400, "invalid_request_error", param, "context_length_exceeded", "the prompt (" + prompt.length
+                    + " tokens) plus max_tokens (" + maxTokens + ") exceeds the context length of " + context + " tokens");
+        }
+        tokens[0] = prompt.length;
+        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize());
+        for (int t : prompt) {
+            sampler.accept(t);
+        }
+        long timeout = settings.timeoutMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(settings.timeoutMillis()) : 0;
+        Sequence seq = engine.submit(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, timeout);
+        Reply reply = new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops());
+        String created = Long.toString(System.currentTimeMillis() / 1000);
+        String objectId = (chat ? "chatcmpl-" : "cmpl-") + id.substring(4);
+        try {
+            if (req.stream()) {
+                return stream(ex, seq, reply, req, chat, objectId, created, tokens);
+            }
+            String finish = drain(seq, reply, null);
+            tokens[1] = seq.generated();
+            ObjectNode body = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion" : "text_completion")
+                    .put("created", Long.parseLong(created)).put("model", settings.modelName());
+            ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+            if (chat) {
+                ObjectNode msg = choice.putObject("message").put("role", "assistant").put("content", reply.content.toString());
+                if (!reply.reasoning.isEmpty()) {
+                    msg.put("reasoning_content", reply.reasoning.toString());
+                }
+            } else {
+                choice.put("text", reply.content.toString());
+            }
+            choice.put("finish_reason", finish);
+            usage(body.putObject("usage"), prompt.length, seq.generated());
+            return sendJson(ex, 200, body);
+        } finally {
+            seq.cancel();
+        }
+    }
+
+    /** Collects or streams a sequence's events; returns the finish reason. {@code sink} gets content deltas as they come. */
+    private String drain(Sequence seq, Reply reply, DeltaSink sink) throws IOException {
+        while (true) {
+            Sequence.Event e;
+            try {
+                e = seq.next();
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                seq.cancel();
+                throw new IOException("interrupted");
+            }
+            if (e.isEnd()) {
+                reply.finish(sink);
+                if (e.error() != null) {
+                    if (e.error().equals("timeout")) {
+                        return "length";
+                    }
+                    throw new ApiError(503, "server_error", null, "unavailable", e.error());
+                }
+                return reply.stopped() ? "stop" : switch (e.stop()) {
+                    case LENGTH, CONTEXT -> "length";
+                    default -> "stop";
+                };
+            }
+            reply.token(e.token(), sink);
+            if (reply.stopped()) {
+                seq.cancel();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface DeltaSink {
+        void delta(String content, String reasoning) throws IOException;
+    }
+
+    private int stream(HttpExchange ex, Sequence seq, Reply reply, GenerationRequest req, boolean chat, String objectId, String created,
+                       int[] tokens) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        try {
+            if (chat) {
+                ObjectNode first = chunk(objectId, created, chat);
+                ((ObjectNode) first.withArray("choices").get(0)).putObject("delta").put("role", "assistant").put("content", "");
+                event(out, first);
+            }
+            String finish = drain(seq, reply, (content, reasoning) -> {
+                ObjectNode c = chunk(objectId, created, chat);
+                ObjectNode choice = (ObjectNode) c.withArray("choices").get(0);
+                if (chat) {
+                    ObjectNode delta = choice.putObject("delta");
+                    if (content != null) {
+                        delta.put("content", content);
+                    }
+                    if (reasoning != null) {
+                        delta.put("reasoning_content", reasoning);
+                    }
+                } else {
+                    choice.put("text", content == null ? "" : content);
+                }
+                event(out, c);
+            });
+            tokens[1] = seq.generated();
+            ObjectNode last = chunk(objectId, created, chat);
+            ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
+            if (chat) {
+                choice.putObject("delta");
+            } else {
+                choice.put("text", "");
+            }
+            choice.put("finish_reason", finish);
+            event(out, last);
+            if (req.includeUsage()) {
+                ObjectNode u = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion.chunk" : "text_completion")
+                        .put("created", Long.parseLong(created)).put("model", settings.modelName());
+                u.putArray("choices");
+                usage(u.putObject("usage"), tokens[0], seq.generated());
+                event(out, u);
+            }
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return 200;
+        } catch (IOException e) {
+            seq.cancel(); // the client went away: its sequence leaves the batch at the next step
+            throw e;
+        }
+    }
+
+    private ObjectNode chunk(String objectId, String created, boolean chat) {
+        ObjectNode c = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion.chunk" : "text_completion")
+                .put("created", Long.parseLong(created)).put("model", settings.modelName());
+        ArrayNode choices = c.putArray("choices");
+        choices.addObject().put("index", 0).putNull("finish_reason");
+        return c;
+    }
+
+    private static void event(OutputStream out, ObjectNode data) throws IOException {
+        out.write(("data: " + JSON.writeValueAsString(data) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static void usage(ObjectNode u, int prompt, int completion) {
+        u.put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
+    }
+
+    private int sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        ex.getResponseBody().write(bytes);
+        return status;
+    }
+
+    private void sendError(HttpExchange ex, ApiError e) {
+        ObjectNode body = JSON.createObjectNode();
+        ObjectNode err = body.putObject("error").put("message", e.getMessage()).put("type", e.type);
+        if (e.param == null) {
+            err.putNull("param");
+        } else {
+            err.put("param", e.param);
+        }
+        err.put("code", e.code);
+        try {
+            sendJson(ex, e.status, body);
+        } catch (IOException | RuntimeException ignored) {
+            // headers already sent (mid-stream) or client gone: nothing more to tell it
+        }
+    }
+
+    /** Turns a sequence's tokens into reply text: detokenized, harmony channels split, stop strings cut. */
+    private static final class Reply {
+        final StringBuilder content = new StringBuilder();
+        final StringBuilder reasoning = new StringBuilder();
+        private final Tokenizer tokenizer;
+        private final StreamingDetokenizer detok;
+        private final HarmonyParser harmony;
+        private final StopMatcher stops;
+        private DeltaSink sink;
+        private IOException failure;
+
+        Reply(Tokenizer tokenizer, boolean harmony, java.util.List<String> stopStrings) {
+            this.tokenizer = tokenizer;
+            this.detok = new StreamingDetokenizer(tokenizer, false);
+            this.stops = new StopMatcher(stopStrings);
+            this.harmony = harmony ? new HarmonyParser((channel, text) -> {
+                if (channel.equals("final")) {
+                    content(text);
+                } else {
+                    reasoning.append(text);
+                    emit(null, text);
+                }
+            }) : null;
+        }
+
+        boolean stopped() {
+            return stops.stopped();
+        }
+
+        void token(int id, DeltaSink sink) throws IOException {
+            this.sink = sink;
+            Vocabulary v = tokenizer.vocabulary();
+            if (harmony != null && v.type(id) == Vocabulary.CONTROL && HarmonyParser.isStructural(v.token(id))) {
+                harmony.text(detok.flush());
+                harmony.special(v.token(id));
+            } else if (harmony != null) {
+                harmony.text(detok.push(id));
+            } else {
+                content(detok.push(id));
+            }
+            rethrow();
+        }
+
+        void finish(DeltaSink sink) throws IOException {
+            this.sink = sink;
+            String rest = detok.flush();
+            if (harmony != null) {
+                harmony.text(rest);
+            } else {
+                content(rest);
+            }
+            String held = stops.flush();
+            if (!held.isEmpty()) {
+                content.append(held);
+                emit(held, null);
+            }
+            rethrow();
+        }
+
+        private void content(String text) {
+            String out = stops.push(text);
+            if (!out.isEmpty()) {
+                content.append(out);
+                emit(out, null);
+            }
+        }
+
+        private void emit(String c, String r) {
+            if (sink != null && failure == null) {
+                try {
+                    sink.delta(c, r);
+                } catch (IOException e) {
+                    failure = e;
+                }
+            }
+        }
+
+        private void rethrow() throws IOException {
+            if (failure != null) {
+                throw failure;
+            }
+        }
+    }
+}
