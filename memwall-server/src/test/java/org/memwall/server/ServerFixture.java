@@ -1,0 +1,90 @@
+package org.memwall.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.memwall.Conformance;
+import org.memwall.chat.ChatFormatter;
+import org.memwall.chat.ChatTemplate;
+import org.memwall.model.Model;
+import org.memwall.tokenizer.Tokenizer;
+
+/** A server on a free loopback port over the small real model, with a minimal chat template. */
+final class ServerFixture implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String TEMPLATE = "{% for m in messages %}{{ m.content }}{% endfor %}";
+
+    final Model model;
+    final Tokenizer tokenizer;
+    final OpenAiServer server;
+    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+    ServerFixture(int parallel, int maxQueue, String apiKey, long timeoutMillis) throws IOException {
+        Path file = Conformance.file("real/aidreams260K.gguf");
+        model = Model.open(file, 2);
+        tokenizer = Tokenizer.from(model.file().metadata());
+        ChatFormatter formatter = new ChatFormatter(ChatTemplate.parse(TEMPLATE), tokenizer, false);
+        server = new OpenAiServer(model, tokenizer, formatter,
+                new ServerSettings("127.0.0.1", 0, "aidreams", apiKey, parallel, maxQueue, 64 * 1024, timeoutMillis, 128));
+        server.start();
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    HttpResponse<String> post(String path, String body, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String path, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET();
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws IOException {
+        return JSON.readTree(r.body());
+    }
+
+    static String chat(String content, int maxTokens, String extra) {
+        return "{\"model\": \"aidreams\", \"messages\": [{\"role\": \"user\", \"content\": " + quote(content) + "}], \"max_tokens\": " + maxTokens
+                + ", \"temperature\": 0" + (extra.isEmpty() ? "" : ", " + extra) + "}";
+    }
+
+    static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    long metric(String name) throws IOException, InterruptedException {
+        for (String line : get("/metrics").body().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return (long) Double.parseDouble(line.substring(name.length() + 1));
+            }
+        }
+        throw new IllegalStateException("no metric " + name);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        model.close();
+    }
+}
