@@ -109,20 +109,10 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Lets the JIT compile the kernels before anything is timed. */
     private static void warmUp(Model m, SplittableRandom random, int vocab) {
-        KvCache cache = m.newCache(64);
-        for (int i = 0; i < 32; i++) {
-            int n = i == 0 ? 16 : 1;
-            int[] tokens = new int[n];
-            int[] positions = new int[n];
-            KvCache[] caches = new KvCache[n];
-            boolean[] want = new boolean[n];
-            for (int j = 0; j < n; j++) {
-                tokens[j] = random.nextInt(vocab);
-                positions[j] = i == 0 ? j : 15 + i;
-                caches[j] = cache;
-            }
-            want[n - 1] = true;
-            m.transformer().forward(tokens, positions, caches, want);
+        KvCache cache = m.newCache(48);
+        m.transformer().forwardSequence(random.ints(16, 0, vocab).toArray(), 0, cache, false);
+        for (int i = 16; i < 48; i++) {
+            m.transformer().forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
         }
     }
 
@@ -130,18 +120,8 @@ final class BenchCommand implements Callable<Integer> {
         KvCache cache = m.newCache(prompt);
         long t0 = System.nanoTime();
         for (int start = 0; start < prompt; start += 512) {
-            int len = Math.min(512, prompt - start);
-            int[] tokens = new int[len];
-            int[] positions = new int[len];
-            KvCache[] caches = new KvCache[len];
-            boolean[] want = new boolean[len];
-            for (int i = 0; i < len; i++) {
-                tokens[i] = random.nextInt(vocab);
-                positions[i] = start + i;
-                caches[i] = cache;
-            }
-            want[len - 1] = true;
-            m.transformer().forward(tokens, positions, caches, want);
+            int[] tokens = random.ints(Math.min(512, prompt - start), 0, vocab).toArray();
+            m.transformer().forwardSequence(tokens, start, cache, false);
         }
         return prompt * 1e9 / (System.nanoTime() - t0);
     }

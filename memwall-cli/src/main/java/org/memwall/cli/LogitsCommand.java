@@ -47,16 +47,7 @@ final class LogitsCommand implements Callable<Integer> {
                         write(os, model.transformer().forward(new int[] {ids[i]}, new int[] {i}, new KvCache[] {cache}, new boolean[] {true}));
                     }
                 } else {
-                    int n = ids.length;
-                    int[] pos = new int[n];
-                    KvCache[] caches = new KvCache[n];
-                    boolean[] want = new boolean[n];
-                    for (int i = 0; i < n; i++) {
-                        pos[i] = i;
-                        caches[i] = cache;
-                        want[i] = true;
-                    }
-                    write(os, model.transformer().forward(ids, pos, caches, want));
+                    write(os, model.transformer().forwardSequence(ids, 0, cache, true));
                 }
             }
             System.err.printf("memwall: wrote %d x %d logits to %s%n", ids.length, vocab, out);

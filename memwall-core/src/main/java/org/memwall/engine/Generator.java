@@ -116,18 +116,8 @@ public final class Generator {
     private float[] prefill(int[] prompt, int from) {
         float[] logits = null;
         for (int start = from; start < prompt.length; start += PREFILL_CHUNK) {
-            int len = Math.min(PREFILL_CHUNK, prompt.length - start);
-            int[] tokens = new int[len];
-            int[] positions = new int[len];
-            KvCache[] caches = new KvCache[len];
-            boolean[] want = new boolean[len];
-            for (int i = 0; i < len; i++) {
-                tokens[i] = prompt[start + i];
-                positions[i] = start + i;
-                caches[i] = cache;
-            }
-            want[len - 1] = start + len == prompt.length;
-            logits = model.transformer().forward(tokens, positions, caches, want);
+            int end = Math.min(prompt.length, start + PREFILL_CHUNK);
+            logits = model.transformer().forwardSequence(java.util.Arrays.copyOfRange(prompt, start, end), start, cache, false);
         }
         return logits;
     }

@@ -9,8 +9,8 @@ import org.memwall.tensor.Tensor;
  * sequences) in, logits out. The family's {@link Architecture} flags choose norm placement, RoPE,
  * QK-norm, multipliers, sinks, sliding windows and the feed-forward kind; there is no per-family copy.
  *
- * <p>Activations are row-major {@code [tokens][width]} float arrays. Not thread-safe: one forward
- * at a time (the compute pool parallelises inside it).
+ * <p>Activations are row-major {@code [tokens][width]} float arrays. One forward runs at a time
+ * (callers from several threads are serialised; the compute pool parallelises inside it).
  */
 public final class Transformer {
     private final ModelConfig c;
@@ -72,7 +72,7 @@ public final class Transformer {
      * must appear in position order, and every earlier position must already be in its cache or
      * earlier in the batch.
      */
-    public float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
+    public synchronized float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
         int n = tokens.length;
         int d = c.embeddingLength();
         if (ws.tokens < n) {
@@ -116,6 +116,24 @@ public final class Transformer {
             addScaled(s.x, s.o, n * d, c.residualScale());
         }
         return logits(s.x, n, wantLogits);
+    }
+
+    /**
+     * Evaluates {@code tokens} at positions {@code start, start+1, ...} of one sequence and returns
+     * the logits of every position ({@code allLogits}) or of the last one only.
+     */
+    public float[] forwardSequence(int[] tokens, int start, KvCache cache, boolean allLogits) {
+        int n = tokens.length;
+        int[] positions = new int[n];
+        KvCache[] caches = new KvCache[n];
+        boolean[] want = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = start + i;
+            caches[i] = cache;
+            want[i] = allLogits;
+        }
+        want[n - 1] = true;
+        return forward(tokens, positions, caches, want);
     }
 
     private void embed(int token, float[] x, int offset) {

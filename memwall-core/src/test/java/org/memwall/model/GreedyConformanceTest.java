@@ -32,15 +32,7 @@ class GreedyConformanceTest {
         KvCache cache = model.newCache(0);
         int vocab = model.weights().vocabularySize();
         int n = prompt.length;
-        int[] pos = new int[n];
-        KvCache[] caches = new KvCache[n];
-        boolean[] want = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            pos[i] = i;
-            caches[i] = cache;
-        }
-        want[n - 1] = true;
-        float[] logits = model.transformer().forward(prompt, pos, caches, want);
+        float[] logits = model.transformer().forwardSequence(prompt, 0, cache, false);
         int[] out = new int[count];
         for (int i = 0; i < count; i++) {
             out[i] = Logits.argmax(logits, 0, vocab);

@@ -8,17 +8,7 @@ final class Logits {
     }
 
     static float[] batch(Model model, int[] tokens) {
-        KvCache cache = model.newCache(0);
-        int n = tokens.length;
-        int[] pos = new int[n];
-        KvCache[] caches = new KvCache[n];
-        boolean[] want = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            pos[i] = i;
-            caches[i] = cache;
-            want[i] = true;
-        }
-        return model.transformer().forward(tokens, pos, caches, want);
+        return model.transformer().forwardSequence(tokens, 0, model.newCache(0), true);
     }
 
     static float[] sequential(Model model, int[] tokens) {

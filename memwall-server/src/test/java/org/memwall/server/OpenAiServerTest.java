@@ -52,6 +52,10 @@ class OpenAiServerTest {
     void parallelGreedyRequestsEachGetExactlyWhatTheyGetAlone() throws Exception {
         try (ServerFixture f = new ServerFixture(4, 8, null, 0)) {
             String[] prompts = {"I dreamed", "The stars", "A quiet", "I dreamed of", "Light and", "In the"};
+            String[] alone = new String[prompts.length];
+            for (int i = 0; i < prompts.length; i++) {
+                alone[i] = solo(f, prompts[i], 30);
+            }
             List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
             for (String p : prompts) {
                 futures.add(CompletableFuture.supplyAsync(() -> {
@@ -65,7 +69,7 @@ class OpenAiServerTest {
             for (int i = 0; i < prompts.length; i++) {
                 HttpResponse<String> r = futures.get(i).join();
                 assertThat(r.statusCode()).isEqualTo(200);
-                assertThat(ServerFixture.json(r).at("/choices/0/message/content").asText()).as(prompts[i]).isEqualTo(solo(f, prompts[i], 30));
+                assertThat(ServerFixture.json(r).at("/choices/0/message/content").asText()).as(prompts[i]).isEqualTo(alone[i]);
             }
         }
     }
