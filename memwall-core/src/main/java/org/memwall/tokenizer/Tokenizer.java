@@ -36,6 +36,55 @@ public abstract class Tokenizer {
                 .sorted(Comparator.comparingInt((Integer id) -> -utf8Length(vocab.token(id))).thenComparingInt(id -> id))
                 .mapToInt(Integer::intValue)
                 .toArray();
+        for (int id : specialTokens) {
+            trie.add(vocab.token(id), id);
+        }
+    }
+
+    /** The special tokens' texts as a trie, so one pass over the input finds every occurrence of all of them. */
+    private final SpecialTrie trie = new SpecialTrie();
+
+    private static final class SpecialTrie {
+        private final java.util.Map<Character, SpecialTrie> children = new java.util.HashMap<>();
+        private int[] ids = new int[0];
+
+        void add(String text, int id) {
+            SpecialTrie node = this;
+            for (int i = 0; i < text.length(); i++) {
+                node = node.children.computeIfAbsent(text.charAt(i), c -> new SpecialTrie());
+            }
+            node.ids = java.util.Arrays.copyOf(node.ids, node.ids.length + 1);
+            node.ids[node.ids.length - 1] = id;
+        }
+
+        /** Start positions of every special token in {@code text}, by id, ascending. */
+        java.util.Map<Integer, List<Integer>> occurrences(String text) {
+            java.util.Map<Integer, List<Integer>> found = new java.util.HashMap<>();
+            for (int start = 0; start < text.length(); start++) {
+                SpecialTrie node = children.get(text.charAt(start));
+                for (int i = start + 1; node != null; i++) {
+                    for (int id : node.ids) {
+                        found.computeIfAbsent(id, k -> new ArrayList<>()).add(start);
+                    }
+                    node = i < text.length() ? node.children.get(text.charAt(i)) : null;
+                }
+            }
+            return found;
+        }
+    }
+
+    /** The first start position in {@code positions} (ascending) at or after {@code from}, or -1. */
+    private static int nextAt(List<Integer> positions, int from) {
+        int lo = 0, hi = positions.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (positions.get(mid) < from) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < positions.size() ? positions.get(lo) : -1;
     }
 
     private static int utf8Length(String s) {
@@ -160,13 +209,15 @@ public abstract class Tokenizer {
             return fragments;
         }
         fragments.add(Fragment.raw(0, text.length()));
+        java.util.Map<Integer, List<Integer>> occurrences = trie.occurrences(text);
         for (int id : specialTokens) {
             int type = vocab.type(id);
-            if (!parseSpecial && (type == Vocabulary.CONTROL || type == Vocabulary.UNKNOWN)) {
+            List<Integer> at = occurrences.get(id);
+            if (at == null || (!parseSpecial && (type == Vocabulary.CONTROL || type == Vocabulary.UNKNOWN))) {
                 continue;
             }
             String special = vocab.token(id);
-            int next = text.indexOf(special);
+            int next = at.get(0);
             if (next < 0) {
                 continue;
             }
@@ -178,7 +229,7 @@ public abstract class Tokenizer {
                 }
                 int start = fragment.start();
                 if (next < start) {
-                    next = text.indexOf(special, start);
+                    next = nextAt(at, start);
                 }
                 while (next >= 0 && next + special.length() <= fragment.end()) {
                     if (next > start) {
@@ -191,7 +242,7 @@ public abstract class Tokenizer {
                             start++;
                         }
                     }
-                    next = text.indexOf(special, start);
+                    next = nextAt(at, start);
                 }
                 if (start < fragment.end()) {
                     split.add(Fragment.raw(start, fragment.end()));
