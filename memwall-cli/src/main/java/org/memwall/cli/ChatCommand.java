@@ -12,13 +12,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.memwall.chat.ChatFormatter;
-import org.memwall.chat.HarmonyParser;
+import org.memwall.chat.ReplyDecoder;
 import org.memwall.engine.Generator;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
-import org.memwall.tokenizer.StreamingDetokenizer;
 import org.memwall.tokenizer.Tokenizer;
-import org.memwall.tokenizer.Vocabulary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,9 +71,20 @@ final class ChatCommand implements Callable<Integer> {
                 int[] prompt = formatter.encode(messages, true);
                 Sampler sampler = sampling.create(model.weights().vocabularySize());
                 StringBuilder reply = new StringBuilder();
-                Reply sink = new Reply(tokenizer, formatter.harmony(), out, showReasoning, reply);
-                Generator.Result r = generator.generate(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, sink::accept);
-                sink.finish();
+                ReplyDecoder decoder = new ReplyDecoder(tokenizer, formatter.harmony(), (channel, text) -> {
+                    if (channel.equals("final")) {
+                        out.print(text);
+                        out.flush();
+                        reply.append(text);
+                    } else if (showReasoning) {
+                        System.err.print(text);
+                    }
+                });
+                Generator.Result r = generator.generate(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
+                    decoder.accept(token);
+                    return true;
+                });
+                decoder.finish();
                 out.println();
                 messages.add(message("assistant", reply.toString()));
                 System.err.printf(Locale.ROOT, "memwall: %d tokens at %.1f tokens/s%n", r.tokens().length, r.decodeTokensPerSecond());
@@ -95,55 +104,5 @@ final class ChatCommand implements Callable<Integer> {
         m.put("role", role);
         m.put("content", content);
         return m;
-    }
-
-    /** Streams a reply: plain text, or for harmony models the final channel (reasoning to stderr on request). */
-    private static final class Reply {
-        private final Tokenizer tokenizer;
-        private final StreamingDetokenizer detok;
-        private final HarmonyParser harmony;
-        private final PrintStream out;
-        private final StringBuilder reply;
-
-        Reply(Tokenizer tokenizer, boolean harmony, PrintStream out, boolean showReasoning, StringBuilder reply) {
-            this.tokenizer = tokenizer;
-            this.detok = new StreamingDetokenizer(tokenizer, false);
-            this.out = out;
-            this.reply = reply;
-            this.harmony = !harmony ? null : new HarmonyParser((channel, text) -> {
-                if (channel.equals("final")) {
-                    out.print(text);
-                    reply.append(text);
-                } else if (showReasoning) {
-                    System.err.print(text);
-                }
-            });
-        }
-
-        boolean accept(int token) {
-            Vocabulary v = tokenizer.vocabulary();
-            if (harmony == null) {
-                String text = detok.push(token);
-                out.print(text);
-                reply.append(text);
-            } else if (v.type(token) == Vocabulary.CONTROL && HarmonyParser.isStructural(v.token(token))) {
-                harmony.text(detok.flush());
-                harmony.special(v.token(token));
-            } else {
-                harmony.text(detok.push(token));
-            }
-            out.flush();
-            return true;
-        }
-
-        void finish() {
-            String rest = detok.flush();
-            if (harmony == null) {
-                out.print(rest);
-                reply.append(rest);
-            } else {
-                harmony.text(rest);
-            }
-        }
     }
 }

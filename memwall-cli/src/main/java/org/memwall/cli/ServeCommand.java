@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
-import org.memwall.chat.ChatTemplate;
 import org.memwall.model.Model;
 import org.memwall.server.OpenAiServer;
 import org.memwall.server.ServerSettings;
@@ -63,7 +62,7 @@ final class ServeCommand implements Callable<Integer> {
         Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
         ChatFormatter formatter = null;
         if (chatTemplate != null) {
-            formatter = new ChatFormatter(ChatTemplate.parse(Files.readString(chatTemplate)), tokenizer, Files.readString(chatTemplate).contains("<|channel|>"));
+            formatter = ChatFormatter.of(Files.readString(chatTemplate), tokenizer);
         } else if (m.file().metadata().contains(ChatFormatter.KEY)) {
             formatter = ChatFormatter.forModel(m.file().metadata(), tokenizer);
         } else {

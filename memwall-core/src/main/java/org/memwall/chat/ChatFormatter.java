@@ -32,7 +32,11 @@ public final class ChatFormatter {
         if (!metadata.contains(KEY)) {
             throw new MemwallException("this model has no chat template (" + KEY + "); use 'memwall run' for plain text completion");
         }
-        String source = metadata.getString(KEY);
+        return of(metadata.getString(KEY), tokenizer);
+    }
+
+    /** The formatter for template source; harmony output is recognised by the template's channel tags. */
+    public static ChatFormatter of(String source, Tokenizer tokenizer) {
         return new ChatFormatter(ChatTemplate.parse(source), tokenizer, source.contains("<|channel|>"));
     }
 

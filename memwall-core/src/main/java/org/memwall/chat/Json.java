@@ -172,9 +172,7 @@ public final class Json {
 
     private Object number() {
         int start = i;
-        if (peek('-')) {
-            // sign consumed
-        }
+        peek('-'); // an optional sign
         boolean fraction = false;
         while (i < s.length()) {
             char c = s.charAt(i);

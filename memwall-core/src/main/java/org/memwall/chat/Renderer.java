@@ -185,10 +185,7 @@ final class Renderer {
     }
 
     private Flow loop(Node.For f, Object iterable, Scope scope, StringBuilder out, int depth0) {
-        List<Object> all = iterable instanceof Map<?, ?> || iterable instanceof List<?> || iterable instanceof String
-                || iterable instanceof Undefined || iterable instanceof Lazy || iterable instanceof Builtins.Range
-                ? (iterable instanceof Builtins.Range r ? r.materialize(this) : Values.iterate(iterable))
-                : Values.iterate(iterable);
+        List<Object> all = iterable instanceof Builtins.Range r ? r.materialize(this) : Values.iterate(iterable);
         Scope loopScope = new Scope(scope);
         List<Object> items = all;
         if (f.filter() != null) {
@@ -345,13 +342,8 @@ final class Renderer {
                 }
                 throw new TemplateException("TypeError: '" + Values.typeName(target) + "' object is not callable");
             }
-            case Expr.Filter f -> {
-                if (f.name().equals("default") || f.name().equals("d")) {
-                    // default must see an undefined target without failing on it
-                    yield Builtins.filter(this, f.name(), eval(f.target(), scope), evalAll(f.args(), scope), evalKwargs(f.names(), f.kwargs(), scope));
-                }
-                yield Builtins.filter(this, f.name(), eval(f.target(), scope), evalAll(f.args(), scope), evalKwargs(f.names(), f.kwargs(), scope));
-            }
+            case Expr.Filter f -> Builtins.filter(this, f.name(), eval(f.target(), scope), evalAll(f.args(), scope),
+                    evalKwargs(f.names(), f.kwargs(), scope));
             case Expr.Test t -> {
                 boolean r = Builtins.test(this, t.name(), eval(t.target(), scope), evalAll(t.args(), scope));
                 yield t.negated() != r;

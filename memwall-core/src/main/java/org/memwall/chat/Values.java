@@ -189,7 +189,7 @@ final class Values {
             return Double.compare(toDouble(a), toDouble(b));
         }
         if (a instanceof String x && b instanceof String y) {
-            return Integer.signum(x.compareTo(y)) == 0 ? 0 : codePointCompare(x, y);
+            return codePointCompare(x, y);
         }
         if (a instanceof List<?> x && b instanceof List<?> y) {
             for (int i = 0; i < Math.min(x.size(), y.size()); i++) {

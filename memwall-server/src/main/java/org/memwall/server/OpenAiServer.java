@@ -20,15 +20,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
-import org.memwall.chat.HarmonyParser;
+import org.memwall.chat.ReplyDecoder;
 import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
 import org.memwall.engine.Sequence;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
-import org.memwall.tokenizer.StreamingDetokenizer;
 import org.memwall.tokenizer.Tokenizer;
-import org.memwall.tokenizer.Vocabulary;
 
 /**
  * The OpenAI-compatible HTTP API over the continuous-batching {@link Engine}, on the JDK's HTTP
@@ -391,29 +389,25 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Turns a sequence's tokens into reply text: detokenized, harmony channels split, stop strings cut. */
+    /** A reply's text: decoded (and split into harmony channels), stop strings cut, deltas passed on. */
     private static final class Reply {
         final StringBuilder content = new StringBuilder();
         final StringBuilder reasoning = new StringBuilder();
-        private final Tokenizer tokenizer;
-        private final StreamingDetokenizer detok;
-        private final HarmonyParser harmony;
+        private final ReplyDecoder decoder;
         private final StopMatcher stops;
         private DeltaSink sink;
         private IOException failure;
 
         Reply(Tokenizer tokenizer, boolean harmony, java.util.List<String> stopStrings) {
-            this.tokenizer = tokenizer;
-            this.detok = new StreamingDetokenizer(tokenizer, false);
             this.stops = new StopMatcher(stopStrings);
-            this.harmony = harmony ? new HarmonyParser((channel, text) -> {
+            this.decoder = new ReplyDecoder(tokenizer, harmony, (channel, text) -> {
                 if (channel.equals("final")) {
                     content(text);
                 } else {
                     reasoning.append(text);
                     emit(null, text);
                 }
-            }) : null;
+            });
         }
 
         boolean stopped() {
@@ -422,26 +416,13 @@ public final class OpenAiServer implements AutoCloseable {
 
         void token(int id, DeltaSink sink) throws IOException {
             this.sink = sink;
-            Vocabulary v = tokenizer.vocabulary();
-            if (harmony != null && v.type(id) == Vocabulary.CONTROL && HarmonyParser.isStructural(v.token(id))) {
-                harmony.text(detok.flush());
-                harmony.special(v.token(id));
-            } else if (harmony != null) {
-                harmony.text(detok.push(id));
-            } else {
-                content(detok.push(id));
-            }
+            decoder.accept(id);
             rethrow();
         }
 
         void finish(DeltaSink sink) throws IOException {
             this.sink = sink;
-            String rest = detok.flush();
-            if (harmony != null) {
-                harmony.text(rest);
-            } else {
-                content(rest);
-            }
+            decoder.finish();
             String held = stops.flush();
             if (!held.isEmpty()) {
                 content.append(held);

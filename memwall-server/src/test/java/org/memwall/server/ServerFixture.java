@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.memwall.Conformance;
 import org.memwall.chat.ChatFormatter;
-import org.memwall.chat.ChatTemplate;
 import org.memwall.model.Model;
 import org.memwall.tokenizer.Tokenizer;
 
@@ -29,7 +28,7 @@ final class ServerFixture implements AutoCloseable {
         Path file = Conformance.file("real/aidreams260K.gguf");
         model = Model.open(file, 2);
         tokenizer = Tokenizer.from(model.file().metadata());
-        ChatFormatter formatter = new ChatFormatter(ChatTemplate.parse(TEMPLATE), tokenizer, false);
+        ChatFormatter formatter = ChatFormatter.of(TEMPLATE, tokenizer);
         server = new OpenAiServer(model, tokenizer, formatter,
                 new ServerSettings("127.0.0.1", 0, "aidreams", apiKey, parallel, maxQueue, 64 * 1024, timeoutMillis, 128));
         server.start();
