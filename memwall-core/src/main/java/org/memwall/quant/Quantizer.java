@@ -16,7 +16,7 @@ import org.memwall.gguf.GgmlType;
  */
 public final class Quantizer {
     private static final Set<GgmlType> SUPPORTED = EnumSet.of(
-            GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+            GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
 
     private Quantizer() {
     }
@@ -60,6 +60,11 @@ public final class Quantizer {
             case Q8_0 -> {
                 for (int b = 0; b < n; b += 32) {
                     q8_0(x, offset + b, out);
+                }
+            }
+            case Q5_0 -> {
+                for (int b = 0; b < n; b += 32) {
+                    q5_0(x, offset + b, out);
                 }
             }
             case Q4_0 -> {
@@ -141,6 +146,32 @@ public final class Quantizer {
             int hi = Math.min(15, (byte) (int) (x[o + 16 + j] * id + 8.5f));
             out.put((byte) (lo | hi << 4));
         }
+    }
+
+    private static void q5_0(float[] x, int o, ByteBuffer out) {
+        float amax = 0;
+        float max = 0;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        float d = max / -16;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        int qh = 0;
+        byte[] qs = new byte[16];
+        for (int j = 0; j < 16; j++) {
+            int lo = Math.min(31, (byte) (int) (x[o + j] * id + 16.5f));
+            int hi = Math.min(31, (byte) (int) (x[o + 16 + j] * id + 16.5f));
+            qs[j] = (byte) ((lo & 0x0F) | (hi & 0x0F) << 4);
+            qh |= ((lo & 0x10) >>> 4) << j;
+            qh |= ((hi & 0x10) >>> 4) << (j + 16);
+        }
+        out.putShort(Float.floatToFloat16(d));
+        out.putInt(qh);
+        out.put(qs);
     }
 
     private static void q4_K(float[] x, int o, ByteBuffer out) {

@@ -27,7 +27,7 @@ import org.memwall.gguf.TensorInfo;
 class QuantizerTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-Q8_0", "llama-Q4_0", "llama-Q4_K_M", "llama-F16", "llama-BF16", "qwen2-Q4_0", "qwen3-Q4_K_M"})
+    @ValueSource(strings = {"llama-Q8_0", "llama-Q4_0", "llama-Q5_0", "llama-Q4_K_M", "llama-F16", "llama-BF16", "qwen2-Q4_0", "qwen3-Q4_K_M"})
     void reproducesLlamaQuantizeByteForByte(String name) {
         Path quantizedPath = Conformance.file("models/" + name + ".gguf");
         Path sourcePath = Conformance.file("models/" + name.substring(0, name.indexOf('-')) + "-f32.gguf");
