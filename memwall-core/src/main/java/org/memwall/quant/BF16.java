@@ -19,26 +19,14 @@ public final class BF16 implements QuantFormat {
     @Override
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         long base = first * 2;
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            // The sign extension into bits 16..31 is shifted out again.
+            ((FloatVector) Blocks.shorts(w, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats())
+                    .intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
             out[outOffset + i] = Float.intBitsToFloat(w.get(Blocks.SHORT_LE, base + 2L * i) << 16);
         }
-    }
-
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long base = first * 2;
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        int upper = F.loopBound(n);
-        for (; i < upper; i += L) {
-            // The sign extension into bits 16..31 is shifted out again.
-            FloatVector wv = (FloatVector) Blocks.shorts(w, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = wv.fma(Blocks.x(x, xOffset + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += Float.intBitsToFloat(w.get(Blocks.SHORT_LE, base + 2L * i) << 16) * x[xOffset + i];
-        }
-        return sum;
     }
 }

@@ -6,7 +6,6 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The kernels of the 4-bit codebook formats (IQ4_NL, MXFP4): blocks of 32 weights holding one scale
@@ -37,31 +36,13 @@ final class Codebook4 {
         int bytes = qsAt + 16;
         long block = first / BLOCK * bytes;
         for (int e = 0; e < n; e += BLOCK, block += bytes) {
-            float d = scale(w, block, e8m0);
+            FloatVector d = FloatVector.broadcast(F, scale(w, block, e8m0));
             int o = outOffset + e;
-            for (int j = 0; j < 16; j++) {
-                int q = Blocks.u8(w, block + qsAt + j);
-                out[o + j] = d * table[q & 15];
-                out[o + j + 16] = d * table[q >> 4];
-            }
-        }
-    }
-
-    static float dot(MemorySegment w, long first, float[] x, int xOffset, int n, byte[] table, boolean e8m0) {
-        int qsAt = e8m0 ? 1 : 2;
-        int bytes = qsAt + 16;
-        long block = first / BLOCK * bytes;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += bytes) {
-            FloatVector sum = FloatVector.zero(F);
             for (int k = 0; k < 16; k += L) {
                 ByteVector v = Blocks.bytes(w, block + qsAt + k);
-                int xi = xOffset + e + k;
-                sum = Blocks.floats(Blocks.lookup16(Blocks.low(v), table)).fma(Blocks.x(x, xi), sum);
-                sum = Blocks.floats(Blocks.lookup16(Blocks.high(v), table)).fma(Blocks.x(x, xi + 16), sum);
+                Blocks.floats(Blocks.lookup16(Blocks.low(v), table)).mul(d).intoArray(out, o + k);
+                Blocks.floats(Blocks.lookup16(Blocks.high(v), table)).mul(d).intoArray(out, o + 16 + k);
             }
-            acc = sum.fma(FloatVector.broadcast(F, scale(w, block, e8m0)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

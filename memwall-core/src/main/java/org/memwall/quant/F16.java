@@ -22,25 +22,13 @@ public final class F16 implements QuantFormat {
     @Override
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         long base = first * 2;
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += L) {
+            toFloat(Blocks.shorts(w, base + 2L * i)).intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
             out[outOffset + i] = Float.float16ToFloat(w.get(Blocks.SHORT_LE, base + 2L * i));
         }
-    }
-
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long base = first * 2;
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        int upper = F.loopBound(n);
-        for (; i < upper; i += L) {
-            acc = toFloat(Blocks.shorts(w, base + 2L * i)).fma(Blocks.x(x, xOffset + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += Float.float16ToFloat(w.get(Blocks.SHORT_LE, base + 2L * i)) * x[xOffset + i];
-        }
-        return sum;
     }
 
     /**

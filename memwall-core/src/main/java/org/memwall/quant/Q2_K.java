@@ -1,12 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.F;
-import static org.memwall.quant.Blocks.L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -48,38 +43,5 @@ public final class Q2_K implements QuantFormat {
                 }
             }
         }
-    }
-
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = Blocks.f16(w, block + 80);
-            float dmin = -Blocks.f16(w, block + 82);
-            // Each qs vector serves all four shifts j, two at a time (sub-blocks i and i + 2).
-            for (int h = 0; h < 2; h++) {
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector qs = Blocks.bytes(w, block + 16 + 32 * h + l);
-                    int xs = xOffset + e + 128 * h + l;
-                    for (int j = 0; j < 4; j += 2) {
-                        int i = 8 * h + 2 * j + l / 16;
-                        int s1 = Blocks.u8(w, block + i);
-                        int s2 = Blocks.u8(w, block + i + 2);
-                        FloatVector scale1 = FloatVector.broadcast(F, d * (s1 & 15));
-                        FloatVector min1 = FloatVector.broadcast(F, dmin * (s1 >> 4));
-                        FloatVector scale2 = FloatVector.broadcast(F, d * (s2 & 15));
-                        FloatVector min2 = FloatVector.broadcast(F, dmin * (s2 >> 4));
-                        ByteVector q1 = Blocks.shiftRight(qs, 2 * j, 3);
-                        ByteVector q2 = Blocks.shiftRight(qs, 2 * j + 2, 3);
-                        int xp = xs + 32 * j;
-                        acc1 = Blocks.floats(q1).fma(scale1, min1).fma(Blocks.x(x, xp), acc1);
-                        acc2 = Blocks.floats(q2).fma(scale2, min2).fma(Blocks.x(x, xp + 32), acc2);
-                    }
-                }
-            }
-        }
-        return acc1.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -1,12 +1,7 @@
 package org.memwall.quant;
 
-import static org.memwall.quant.Blocks.F;
-import static org.memwall.quant.Blocks.L;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -63,42 +58,5 @@ public final class Q3_K implements QuantFormat {
                 }
             }
         }
-    }
-
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = Blocks.f16(w, block + 108);
-            int a0 = w.get(Blocks.INT_LE, block + 96);
-            int a1 = w.get(Blocks.INT_LE, block + 100);
-            int a2 = w.get(Blocks.INT_LE, block + 104);
-            // Each qs and hmask vector serves all four shifts j, two at a time (sub-blocks i and i + 2).
-            for (int h = 0; h < 2; h++) {
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector qs = Blocks.bytes(w, block + 32 + 32 * h + l);
-                    ByteVector hm = Blocks.bytes(w, block + l);
-                    int xs = xOffset + e + 128 * h + l;
-                    for (int j = 0; j < 4; j += 2) {
-                        // sub-blocks 8h + 2j + g and 8h + 2j + 2 + g: bytes g and 2 + g of scale word 2h + j / 2
-                        int scales = scaleWord(a0, a1, a2, 2 * h + j / 2);
-                        int g = l / 16;
-                        FloatVector scale1 = FloatVector.broadcast(F, d * (Blocks.byteOf(scales, g) - 32));
-                        FloatVector scale2 = FloatVector.broadcast(F, d * (Blocks.byteOf(scales, 2 + g) - 32));
-                        // minus 4 where the hmask bit of this half and shift is clear
-                        ByteVector q1 = Blocks.shiftRight(qs, 2 * j, 3)
-                                .sub((byte) 4, hm.and((byte) (1 << (4 * h + j))).compare(VectorOperators.EQ, 0));
-                        ByteVector q2 = Blocks.shiftRight(qs, 2 * j + 2, 3)
-                                .sub((byte) 4, hm.and((byte) (2 << (4 * h + j))).compare(VectorOperators.EQ, 0));
-                        int xp = xs + 32 * j;
-                        acc1 = Blocks.floats(q1).mul(scale1).fma(Blocks.x(x, xp), acc1);
-                        acc2 = Blocks.floats(q2).mul(scale2).fma(Blocks.x(x, xp + 32), acc2);
-                    }
-                }
-            }
-        }
-        return acc1.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -6,7 +6,6 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -17,8 +16,7 @@ import org.memwall.gguf.GgmlType;
  * weight = d · (nibble − 8)
  * </pre>
  */
-public final class Q4_0 implements QuantFormat {
-    private static final int BLOCK = 32;
+public final class Q4_0 implements BlockScaled {
     private static final int BYTES = 18;
 
     @Override
@@ -30,32 +28,55 @@ public final class Q4_0 implements QuantFormat {
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         long block = first / BLOCK * BYTES;
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = Blocks.f16(w, block);
-            int o = outOffset + e;
-            for (int j = 0; j < 16; j++) {
-                int q = Blocks.u8(w, block + 2 + j);
-                out[o + j] = ((q & 15) - 8) * d;
-                out[o + j + 16] = ((q >> 4) - 8) * d;
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
+            for (int k = 0; k < BLOCK; k += L) {
+                q(w, block, k).mul(d).intoArray(out, outOffset + e + k);
             }
         }
     }
 
     @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+    public void unscaled(MemorySegment w, long first, float[] q, int qOffset, float[] scales, int scaleOffset, int n) {
         long block = first / BLOCK * BYTES;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            FloatVector sum = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + 2 + k);
-                ByteVector lo = Blocks.low(v).sub((byte) 8);
-                ByteVector hi = Blocks.high(v).sub((byte) 8);
-                int xi = xOffset + e + k;
-                sum = Blocks.floats(lo).fma(Blocks.x(x, xi), sum);
-                sum = Blocks.floats(hi).fma(Blocks.x(x, xi + 16), sum);
+        for (int e = 0, b = scaleOffset; e < n; e += BLOCK, block += BYTES, b++) {
+            scales[b] = Blocks.f16(w, block);
+            for (int k = 0; k < BLOCK; k += L) {
+                q(w, block, k).intoArray(q, qOffset + e + k);
             }
-            acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Weights k .. k + L − 1 of the block unscaled (k &lt; 16: low nibbles of qs[k ..], else high nibbles of qs[k − 16 ..]), minus 8, as floats. */
+    private static FloatVector q(MemorySegment w, long block, int k) {
+        ByteVector v = Blocks.bytes(w, block + 2 + (k & 15));
+        ByteVector nibbles = k < 16 ? Blocks.low(v) : Blocks.high(v);
+        return Blocks.floats(nibbles.sub((byte) 8));
+    }
+
+    @Override
+    public void dot2(MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
+        if (L != 16) {
+            Kernels.scaledDot2(this, w, first, x, xOffset, n, out, outOffset);
+            return;
+        }
+        // 16 lanes: one load of qs gives both chunks (low nibbles = weights 0..15, high = 16..31).
+        long b0 = first / BLOCK * BYTES;
+        long b1 = b0 + (long) n / BLOCK * BYTES;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        for (int e = 0; e < n; e += BLOCK, b0 += BYTES, b1 += BYTES) {
+            FloatVector xl = Blocks.x(x, xOffset + e);
+            FloatVector xh = Blocks.x(x, xOffset + e + 16);
+            ByteVector v0 = Blocks.bytes(w, b0 + 2);
+            ByteVector v1 = Blocks.bytes(w, b1 + 2);
+            FloatVector s0 = Blocks.floats(Blocks.low(v0).sub((byte) 8)).mul(xl);
+            FloatVector s1 = Blocks.floats(Blocks.low(v1).sub((byte) 8)).mul(xl);
+            s0 = Blocks.floats(Blocks.high(v0).sub((byte) 8)).fma(xh, s0);
+            s1 = Blocks.floats(Blocks.high(v1).sub((byte) 8)).fma(xh, s1);
+            a0 = s0.fma(FloatVector.broadcast(F, Blocks.f16(w, b0)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Blocks.f16(w, b1)), a1);
+        }
+        out[outOffset] = Kernels.sum(a0);
+        out[outOffset + 1] = Kernels.sum(a1);
     }
 }

@@ -6,7 +6,6 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -33,11 +32,6 @@ public final class Q4_K implements QuantFormat {
         dequantize(w, first, out, outOffset, n, false);
     }
 
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        return dot(w, first, x, xOffset, n, false);
-    }
-
     /*
      * Shared with Q5_K, which is this layout with qh[32] (the 5th bits) inserted before qs: 176 bytes,
      * qh at 16, qs at 48. Sub-block s (0..7) holds weights 32s..32s+31: nibble s % 2 of
@@ -46,59 +40,39 @@ public final class Q4_K implements QuantFormat {
 
     static void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n, boolean fifthBit) {
         int bytes = fifthBit ? 176 : 144;
-        int qsAt = fifthBit ? 48 : 16;
         long block = first / BLOCK * bytes;
         for (int e = 0; e < n; e += BLOCK, block += bytes) {
-            float d = Blocks.f16(w, block);
-            float dmin = Blocks.f16(w, block + 2);
-            int a0 = w.get(Blocks.INT_LE, block + 4);
-            int a1 = w.get(Blocks.INT_LE, block + 8);
-            int a2 = w.get(Blocks.INT_LE, block + 12);
             for (int s = 0; s < 8; s++) {
-                float scale = d * Blocks.byteOf(Blocks.scalesK4(a0, a2, s >= 4), s & 3);
-                float min = dmin * Blocks.byteOf(Blocks.minsK4(a1, a2, s >= 4), s & 3);
-                long qs = block + qsAt + 32 * (s >> 1);
-                int o = outOffset + e + 32 * s;
-                for (int l = 0; l < 32; l++) {
-                    int q = (Blocks.u8(w, qs + l) >> (4 * (s & 1))) & 15;
-                    if (fifthBit) {
-                        q |= ((Blocks.u8(w, block + 16 + l) >> s) & 1) << 4;
-                    }
-                    out[o + l] = scale * q - min;
+                FloatVector scale = scale(w, block, s);
+                FloatVector min = min(w, block, s);
+                for (int l = 0; l < 32; l += L) {
+                    chunk(w, block, s, l, scale, min, fifthBit).intoArray(out, outOffset + e + 32 * s + l);
                 }
             }
         }
     }
 
-    static float dot(MemorySegment w, long first, float[] x, int xOffset, int n, boolean fifthBit) {
-        int bytes = fifthBit ? 176 : 144;
-        int qsAt = fifthBit ? 48 : 16;
-        long block = first / BLOCK * bytes;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += bytes) {
-            float d = Blocks.f16(w, block);
-            float dmin = -Blocks.f16(w, block + 2);
-            int a0 = w.get(Blocks.INT_LE, block + 4);
-            int a1 = w.get(Blocks.INT_LE, block + 8);
-            int a2 = w.get(Blocks.INT_LE, block + 12);
-            int scLow = Blocks.scalesK4(a0, a2, false);
-            int scHigh = Blocks.scalesK4(a0, a2, true);
-            int mnLow = Blocks.minsK4(a1, a2, false);
-            int mnHigh = Blocks.minsK4(a1, a2, true);
-            for (int s = 0; s < 8; s++) {
-                FloatVector scale = FloatVector.broadcast(F, d * Blocks.byteOf(s < 4 ? scLow : scHigh, s & 3));
-                FloatVector min = FloatVector.broadcast(F, dmin * Blocks.byteOf(s < 4 ? mnLow : mnHigh, s & 3));
-                long qs = block + qsAt + 32 * (s >> 1);
-                int xs = xOffset + e + 32 * s;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector q = Blocks.shiftRight(Blocks.bytes(w, qs + l), 4 * (s & 1), 0x0F);
-                    if (fifthBit) {
-                        q = q.or(Blocks.moveBits(Blocks.bytes(w, block + 16 + l), s, 4, 1));
-                    }
-                    acc = Blocks.floats(q).fma(scale, min).fma(Blocks.x(x, xs + l), acc);
-                }
-            }
+    /** d·sc[s] of the block. */
+    private static FloatVector scale(MemorySegment w, long block, int s) {
+        int a0 = w.get(Blocks.INT_LE, block + 4);
+        int a2 = w.get(Blocks.INT_LE, block + 12);
+        return FloatVector.broadcast(F, Blocks.f16(w, block) * Blocks.byteOf(Blocks.scalesK4(a0, a2, s >= 4), s & 3));
+    }
+
+    /** dmin·mn[s] of the block. */
+    private static FloatVector min(MemorySegment w, long block, int s) {
+        int a1 = w.get(Blocks.INT_LE, block + 8);
+        int a2 = w.get(Blocks.INT_LE, block + 12);
+        return FloatVector.broadcast(F, Blocks.f16(w, block + 2) * Blocks.byteOf(Blocks.minsK4(a1, a2, s >= 4), s & 3));
+    }
+
+    /** Weights 32s + l .. 32s + l + L − 1 of the block, exactly as {@link #dequantize} writes them. */
+    private static FloatVector chunk(MemorySegment w, long block, int s, int l, FloatVector scale, FloatVector min, boolean fifthBit) {
+        long qs = block + (fifthBit ? 48 : 16) + 32 * (s >> 1);
+        ByteVector q = Blocks.shiftRight(Blocks.bytes(w, qs + l), 4 * (s & 1), 0x0F);
+        if (fifthBit) {
+            q = q.or(Blocks.moveBits(Blocks.bytes(w, block + 16 + l), s, 4, 1));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Blocks.floats(q).mul(scale).sub(min);
     }
 }

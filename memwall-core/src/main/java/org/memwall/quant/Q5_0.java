@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -33,35 +32,17 @@ public final class Q5_0 implements QuantFormat {
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         long block = first / BLOCK * BYTES;
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = Blocks.f16(w, block);
-            int qh = w.get(Blocks.INT_LE, block + 2);
-            int o = outOffset + e;
-            for (int j = 0; j < 16; j++) {
-                int q = Blocks.u8(w, block + 6 + j);
-                out[o + j] = (((q & 15) | ((qh >>> j) & 1) << 4) - 16) * d;
-                out[o + j + 16] = (((q >> 4) | ((qh >>> (j + 16)) & 1) << 4) - 16) * d;
-            }
-        }
-    }
-
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             // q − 16 = nibble where the 5th bit is set, nibble − 16 where it is clear.
             int clear = ~w.get(Blocks.INT_LE, block + 2);
-            FloatVector sum = FloatVector.zero(F);
+            int o = outOffset + e;
             for (int k = 0; k < 16; k += L) {
                 ByteVector v = Blocks.bytes(w, block + 6 + k);
                 ByteVector lo = Blocks.low(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> k));
                 ByteVector hi = Blocks.high(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> (16 + k)));
-                int xi = xOffset + e + k;
-                sum = Blocks.floats(lo).fma(Blocks.x(x, xi), sum);
-                sum = Blocks.floats(hi).fma(Blocks.x(x, xi + 16), sum);
+                Blocks.floats(lo).mul(d).intoArray(out, o + k);
+                Blocks.floats(hi).mul(d).intoArray(out, o + 16 + k);
             }
-            acc = sum.fma(FloatVector.broadcast(F, Blocks.f16(w, block)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -27,9 +27,4 @@ public final class Q5_K implements QuantFormat {
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         Q4_K.dequantize(w, first, out, outOffset, n, true);
     }
-
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        return Q4_K.dot(w, first, x, xOffset, n, true);
-    }
 }

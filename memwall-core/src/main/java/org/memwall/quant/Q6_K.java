@@ -6,7 +6,6 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -38,48 +37,24 @@ public final class Q6_K implements QuantFormat {
         long block = first / BLOCK * BYTES;
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = block + 64 * h;
-                long qh = block + 128 + 32 * h;
-                long sc = block + 192 + 8 * h;
-                int o = outOffset + e + 128 * h;
-                for (int l = 0; l < 32; l++) {
-                    int a = Blocks.u8(w, ql + l);
-                    int b = Blocks.u8(w, ql + l + 32);
-                    int hb = Blocks.u8(w, qh + l);
-                    int s = l / 16;
-                    out[o + l] = d * w.get(Blocks.U8, sc + s) * (((a & 15) | (hb & 3) << 4) - 32);
-                    out[o + l + 32] = d * w.get(Blocks.U8, sc + s + 2) * (((b & 15) | (hb >> 2 & 3) << 4) - 32);
-                    out[o + l + 64] = d * w.get(Blocks.U8, sc + s + 4) * (((a >> 4) | (hb >> 4 & 3) << 4) - 32);
-                    out[o + l + 96] = d * w.get(Blocks.U8, sc + s + 6) * (((b >> 4) | (hb >> 6) << 4) - 32);
-                }
+            for (int c = 0; c < BLOCK; c += L) {
+                chunk(w, block, c, d).intoArray(out, outOffset + e + c);
             }
         }
     }
 
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        long block = first / BLOCK * BYTES;
-        FloatVector acc = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
-            float d = Blocks.f16(w, block + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = block + 64 * h;
-                long qh = block + 128 + 32 * h;
-                long scales = w.get(Blocks.LONG_LE, block + 192 + 8 * h); // this half's sc[0..7], one per byte
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector hb = Blocks.bytes(w, qh + l);
-                    // Quarter t holds weights l + 32t: nibble t / 2 of ql[l + 32·(t % 2)], bits 2t..2t+1 of qh[l].
-                    for (int t = 0; t < 4; t++) {
-                        ByteVector low4 = Blocks.shiftRight(Blocks.bytes(w, ql + l + 32 * (t & 1)), 4 * (t >> 1), 0x0F);
-                        ByteVector q = low4.or(Blocks.moveBits(hb, 2 * t, 4, 2)).sub((byte) 32);
-                        FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >> (8 * (l / 16 + 2 * t))));
-                        int xi = xOffset + e + 128 * h + 32 * t + l;
-                        acc = Blocks.floats(q).mul(scale).fma(Blocks.x(x, xi), acc);
-                    }
-                }
-            }
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+    /**
+     * Weights c..c+L−1 of the block, as {@link #dequantize} writes them. Half h = c / 128, quarter
+     * t = c / 32 % 4 and l = c % 32: nibble t / 2 of ql[64h + l + 32·(t % 2)], bits 2t..2t+1 of
+     * qh[32h + l], scale sc[8h + l / 16 + 2t].
+     */
+    private static FloatVector chunk(MemorySegment w, long block, int c, float d) {
+        int h = c >> 7;
+        int t = (c >> 5) & 3;
+        int l = c & 31;
+        ByteVector low4 = Blocks.shiftRight(Blocks.bytes(w, block + 64 * h + l + 32 * (t & 1)), 4 * (t >> 1), 0x0F);
+        ByteVector q = low4.or(Blocks.moveBits(Blocks.bytes(w, block + 128 + 32 * h + l), 2 * t, 4, 2)).sub((byte) 32);
+        FloatVector scale = FloatVector.broadcast(F, d * w.get(Blocks.U8, block + 192 + 8 * h + l / 16 + 2 * t));
+        return Blocks.floats(q).mul(scale);
     }
 }

@@ -1,11 +1,25 @@
 package org.memwall.tensor;
 
+import java.lang.foreign.MemorySegment;
+import org.memwall.quant.BlockScaled;
+import org.memwall.quant.Kernels;
+import org.memwall.quant.QuantFormat;
+
 /**
  * Matrix products of a weight tensor with a batch of activation rows, split by output rows over the
- * compute pool. Each weight row is read once per call and reused for every token of the batch
- * while it sits in cache.
+ * compute pool. Every output is the canonical dot of {@link Kernels} (or of {@link BlockScaled}), so
+ * a token's result does not depend on the batch it arrives in.
+ *
+ * <p>One token (decode) streams each row once, two rows at a time in independent FMA chains. Several
+ * tokens (prefill, batched decode) decode four rows once per block of {@link #TOKEN_BLOCK} tokens into
+ * a float tile and reuse it from cache in register tiles of four rows by four (or two) tokens.
  */
 public final class MatMul {
+    /** Tokens whose activations stay in L2 while a thread's rows are multiplied with them. */
+    private static final int TOKEN_BLOCK = 64;
+
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+
     private MatMul() {
     }
 
@@ -15,17 +29,99 @@ public final class MatMul {
      */
     public static void matmul(Parallel pool, Tensor w, int rowOffset, int rows, float[] x, int tokens, float[] out) {
         int n = w.rowLength();
-        pool.forRange(rows, (from, to, thread) -> {
-            for (int r = from; r < to; r++) {
-                for (int t = 0; t < tokens; t++) {
-                    out[t * rows + r] = w.dotRow(rowOffset + r, x, t * n);
+        QuantFormat f = w.format();
+        MemorySegment data = w.data();
+        if (tokens == 1) {
+            pool.forRange((rows + 1) / 2, (from, to, thread) -> {
+                for (int g = from; g < to; g++) {
+                    int r = 2 * g;
+                    long first = (long) (rowOffset + r) * n;
+                    if (r + 2 <= rows) {
+                        f.dot2(data, first, x, 0, n, out, r);
+                    } else {
+                        out[r] = f.dot(data, first, x, 0, n);
+                    }
                 }
-            }
-        });
+            });
+            return;
+        }
+        if (f instanceof BlockScaled scaled) {
+            pool.forRange((rows + 3) / 4, (from, to, thread) -> scaledTiles(scaled, data, rowOffset, rows, n, x, tokens, out, from, to));
+        } else {
+            pool.forRange((rows + 3) / 4, (from, to, thread) -> tiles(f, data, rowOffset, rows, n, x, tokens, out, from, to));
+        }
     }
 
     /** All rows of {@code w}: {@code out[t·rowCount + r] = W[r] · x[t]}. */
     public static void matmul(Parallel pool, Tensor w, float[] x, int tokens, float[] out) {
         matmul(pool, w, 0, w.rowCount(), x, tokens, out);
+    }
+
+    /** Row groups [from, to) of four rows: dequantized once per token block, then 4×4 register tiles. */
+    private static void tiles(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
+                              int from, int to) {
+        float[] tile = tile(4 * n);
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+            int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
+            for (int g = from; g < to; g++) {
+                int r = 4 * g;
+                int count = Math.min(4, rows - r);
+                for (int i = 0; i < count; i++) {
+                    f.dequantize(data, (long) (rowOffset + r + i) * n, tile, i * n, n);
+                }
+                int t = t0;
+                if (count == 4) {
+                    for (; t + 4 <= t1; t += 4) {
+                        Kernels.tile4x4(tile, 0, x, t * n, n, out, t * rows + r, rows);
+                    }
+                    for (; t < t1; t++) {
+                        Kernels.tile4x1(tile, 0, x, t * n, n, out, t * rows + r);
+                    }
+                }
+                for (; t < t1; t++) {
+                    for (int i = 0; i < count; i++) {
+                        out[t * rows + r + i] = Kernels.dot(tile, i * n, x, t * n, n);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #tiles} for block-scaled formats: unscaled rows and their scales, 4×2 register tiles. */
+    private static void scaledTiles(BlockScaled f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
+                                    int from, int to) {
+        int nb = n / BlockScaled.BLOCK;
+        float[] tile = tile(4 * n + 4 * nb);
+        int scales = 4 * n;
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+            int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
+            for (int g = from; g < to; g++) {
+                int r = 4 * g;
+                int count = Math.min(4, rows - r);
+                for (int i = 0; i < count; i++) {
+                    f.unscaled(data, (long) (rowOffset + r + i) * n, tile, i * n, tile, scales + i * nb, n);
+                }
+                int t = t0;
+                if (count == 4) {
+                    for (; t + 2 <= t1; t += 2) {
+                        Kernels.scaledTile4x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
+                    }
+                }
+                for (; t < t1; t++) {
+                    for (int i = 0; i < count; i++) {
+                        out[t * rows + r + i] = Kernels.scaledDot(tile, i * n, tile, scales + i * nb, x, t * n, n);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] tile(int floats) {
+        float[] t = TILE.get();
+        if (t.length < floats) {
+            t = new float[floats];
+            TILE.set(t);
+        }
+        return t;
     }
 }

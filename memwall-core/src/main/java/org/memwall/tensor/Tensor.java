@@ -70,11 +70,6 @@ public final class Tensor {
         return data.byteSize();
     }
 
-    /** Σ row[i]·x[xOffset + i]. */
-    public float dotRow(int row, float[] x, int xOffset) {
-        return format.dot(data, (long) row * rowLength, x, xOffset, rowLength);
-    }
-
     public void dequantizeRow(int row, float[] out, int outOffset) {
         format.dequantize(data, (long) row * rowLength, out, outOffset, rowLength);
     }

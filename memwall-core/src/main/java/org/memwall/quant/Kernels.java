@@ -1,0 +1,338 @@
+package org.memwall.quant;
+
+import static org.memwall.quant.Blocks.F;
+import static org.memwall.quant.Blocks.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+
+/**
+ * The one definition of a weight-row dot product, and the kernels that compute it.
+ *
+ * <p><b>The canonical dot</b> of a stored row w with activations x is: w dequantized exactly as
+ * {@link QuantFormat#dequantize} writes it; one vector accumulator of {@link Blocks#L} lanes that
+ * takes {@code fma(w[c..c+L), x[c..c+L), acc)} for the chunks c in element order; the lanes summed
+ * as a fixed tree (lane i with lane i + L/2, then i + L/4, ...); any tail of fewer than L elements
+ * added one fused multiply-add at a time. Every kernel here computes exactly that, whether it reads
+ * one row for one token (decode), four rows at once to hide the FMA latency, or a tile of four rows by
+ * four tokens from rows dequantized once for many tokens (prefill, batched decode). So a sequence's
+ * logits are bit-identical whether it runs alone or batched with others, in one token or many.
+ */
+public final class Kernels {
+    /** Elements dequantized at a time by the one-token kernels: a few KiB per row, L1-resident. */
+    private static final int PIECE = 512;
+
+    private static final VectorShuffle<Float>[] TREE = tree();
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[4 * PIECE]);
+
+    private Kernels() {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] tree() {
+        int levels = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] s = new VectorShuffle[levels];
+        for (int k = 0, h = L / 2; k < levels; k++, h /= 2) {
+            int half = h;
+            s[k] = VectorShuffle.fromOp(F, i -> i ^ half);
+        }
+        return s;
+    }
+
+    /** The lanes of {@code v} summed as a fixed tree; lane 0 of the last level. */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> s : TREE) {
+            v = v.add(v.rearrange(s));
+        }
+        return v.lane(0);
+    }
+
+    /** Elements per piece for a row of n: a multiple of every block size that divides n, or n itself. */
+    private static int piece(int n) {
+        return n % PIECE == 0 ? PIECE : n % 256 == 0 ? 256 : n;
+    }
+
+    private static float[] scratch(int floats) {
+        float[] s = SCRATCH.get();
+        if (s.length < floats) {
+            s = new float[floats];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /** The canonical dot of the row starting at element {@code first} with {@code x[xOffset .. xOffset + n)}. */
+    public static float dot(QuantFormat f, MemorySegment w, long first, float[] x, int xOffset, int n) {
+        int p = piece(n);
+        float[] s = scratch(p);
+        int full = n - n % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += p) {
+            f.dequantize(w, first + e, s, 0, p);
+            int end = Math.min(p, full - e);
+            for (int c = 0; c < end; c += L) {
+                acc = FloatVector.fromArray(F, s, c).fma(FloatVector.fromArray(F, x, xOffset + e + c), acc);
+            }
+        }
+        return tail(sum(acc), s, p - (n - full), x, xOffset + full, n - full);
+    }
+
+    private static float tail(float sum, float[] w, int wOffset, float[] x, int xOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            sum = Math.fma(w[wOffset + i], x[xOffset + i], sum);
+        }
+        return sum;
+    }
+
+    /** {@link #dot4} for two rows. */
+    public static void dot2(QuantFormat f, MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
+        int p = piece(n);
+        float[] s = scratch(2 * p);
+        int full = n - n % L;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        for (int e = 0; e < n; e += p) {
+            for (int r = 0; r < 2; r++) {
+                f.dequantize(w, first + r * (long) n + e, s, r * p, p);
+            }
+            int end = Math.min(p, full - e);
+            for (int c = 0; c < end; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOffset + e + c);
+                a0 = FloatVector.fromArray(F, s, c).fma(xv, a0);
+                a1 = FloatVector.fromArray(F, s, p + c).fma(xv, a1);
+            }
+        }
+        int t = n - full;
+        out[outOffset] = tail(sum(a0), s, p - t, x, xOffset + full, t);
+        out[outOffset + 1] = tail(sum(a1), s, 2 * p - t, x, xOffset + full, t);
+    }
+
+    /**
+     * Canonical dots of four consecutive rows (starting at element {@code first}, {@code n} apart)
+     * with one x: {@code out[outOffset + r]} for r = 0..3. Four independent accumulators keep the FMA
+     * units busy where one row's chain would wait on each FMA's latency.
+     */
+    public static void dot4(QuantFormat f, MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
+        int p = piece(n);
+        float[] s = scratch(4 * p);
+        int full = n - n % L;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int e = 0; e < n; e += p) {
+            for (int r = 0; r < 4; r++) { // one call site: the format's kernel is inlined once
+                f.dequantize(w, first + r * (long) n + e, s, r * p, p);
+            }
+            int end = Math.min(p, full - e);
+            for (int c = 0; c < end; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOffset + e + c);
+                a0 = FloatVector.fromArray(F, s, c).fma(xv, a0);
+                a1 = FloatVector.fromArray(F, s, p + c).fma(xv, a1);
+                a2 = FloatVector.fromArray(F, s, 2 * p + c).fma(xv, a2);
+                a3 = FloatVector.fromArray(F, s, 3 * p + c).fma(xv, a3);
+            }
+        }
+        int t = n - full;
+        int xt = xOffset + full;
+        out[outOffset] = tail(sum(a0), s, p - t, x, xt, t);
+        out[outOffset + 1] = tail(sum(a1), s, 2 * p - t, x, xt, t);
+        out[outOffset + 2] = tail(sum(a2), s, 3 * p - t, x, xt, t);
+        out[outOffset + 3] = tail(sum(a3), s, 4 * p - t, x, xt, t);
+    }
+
+    /**
+     * Canonical dots of four dequantized rows {@code w[wOffset + r·n ..]} with four activation rows
+     * {@code x[xOffset + t·n ..]}: {@code out[outOffset + t·outStride + r]}. Sixteen accumulators; each
+     * row chunk and each activation chunk is loaded once for four uses.
+     */
+    public static void tile4x4(float[] w, int wOffset, float[] x, int xOffset, int n, float[] out, int outOffset, int outStride) {
+        int full = n - n % L;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int w1 = wOffset + n;
+        int w2 = w1 + n;
+        int w3 = w2 + n;
+        int x1 = xOffset + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        for (int c = 0; c < full; c += L) {
+            FloatVector r0 = FloatVector.fromArray(F, w, wOffset + c);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + c);
+            FloatVector r2 = FloatVector.fromArray(F, w, w2 + c);
+            FloatVector r3 = FloatVector.fromArray(F, w, w3 + c);
+            FloatVector t = FloatVector.fromArray(F, x, xOffset + c);
+            a00 = r0.fma(t, a00);
+            a10 = r1.fma(t, a10);
+            a20 = r2.fma(t, a20);
+            a30 = r3.fma(t, a30);
+            t = FloatVector.fromArray(F, x, x1 + c);
+            a01 = r0.fma(t, a01);
+            a11 = r1.fma(t, a11);
+            a21 = r2.fma(t, a21);
+            a31 = r3.fma(t, a31);
+            t = FloatVector.fromArray(F, x, x2 + c);
+            a02 = r0.fma(t, a02);
+            a12 = r1.fma(t, a12);
+            a22 = r2.fma(t, a22);
+            a32 = r3.fma(t, a32);
+            t = FloatVector.fromArray(F, x, x3 + c);
+            a03 = r0.fma(t, a03);
+            a13 = r1.fma(t, a13);
+            a23 = r2.fma(t, a23);
+            a33 = r3.fma(t, a33);
+        }
+        int k = n - full;
+        int o1 = outOffset + outStride;
+        int o2 = o1 + outStride;
+        int o3 = o2 + outStride;
+        out[outOffset] = tail(sum(a00), w, wOffset + full, x, xOffset + full, k);
+        out[outOffset + 1] = tail(sum(a10), w, w1 + full, x, xOffset + full, k);
+        out[outOffset + 2] = tail(sum(a20), w, w2 + full, x, xOffset + full, k);
+        out[outOffset + 3] = tail(sum(a30), w, w3 + full, x, xOffset + full, k);
+        out[o1] = tail(sum(a01), w, wOffset + full, x, x1 + full, k);
+        out[o1 + 1] = tail(sum(a11), w, w1 + full, x, x1 + full, k);
+        out[o1 + 2] = tail(sum(a21), w, w2 + full, x, x1 + full, k);
+        out[o1 + 3] = tail(sum(a31), w, w3 + full, x, x1 + full, k);
+        out[o2] = tail(sum(a02), w, wOffset + full, x, x2 + full, k);
+        out[o2 + 1] = tail(sum(a12), w, w1 + full, x, x2 + full, k);
+        out[o2 + 2] = tail(sum(a22), w, w2 + full, x, x2 + full, k);
+        out[o2 + 3] = tail(sum(a32), w, w3 + full, x, x2 + full, k);
+        out[o3] = tail(sum(a03), w, wOffset + full, x, x3 + full, k);
+        out[o3 + 1] = tail(sum(a13), w, w1 + full, x, x3 + full, k);
+        out[o3 + 2] = tail(sum(a23), w, w2 + full, x, x3 + full, k);
+        out[o3 + 3] = tail(sum(a33), w, w3 + full, x, x3 + full, k);
+    }
+
+    /** {@link #tile4x4} for one activation row: {@code out[outOffset + r]} for r = 0..3. */
+    public static void tile4x1(float[] w, int wOffset, float[] x, int xOffset, int n, float[] out, int outOffset) {
+        int full = n - n % L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int w1 = wOffset + n;
+        int w2 = w1 + n;
+        int w3 = w2 + n;
+        for (int c = 0; c < full; c += L) {
+            FloatVector t = FloatVector.fromArray(F, x, xOffset + c);
+            a0 = FloatVector.fromArray(F, w, wOffset + c).fma(t, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + c).fma(t, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + c).fma(t, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + c).fma(t, a3);
+        }
+        int k = n - full;
+        out[outOffset] = tail(sum(a0), w, wOffset + full, x, xOffset + full, k);
+        out[outOffset + 1] = tail(sum(a1), w, w1 + full, x, xOffset + full, k);
+        out[outOffset + 2] = tail(sum(a2), w, w2 + full, x, xOffset + full, k);
+        out[outOffset + 3] = tail(sum(a3), w, w3 + full, x, xOffset + full, k);
+    }
+
+    /** The canonical dot of one dequantized row with one activation row. */
+    public static float dot(float[] w, int wOffset, float[] x, int xOffset, int n) {
+        int full = n - n % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < full; c += L) {
+            acc = FloatVector.fromArray(F, w, wOffset + c).fma(FloatVector.fromArray(F, x, xOffset + c), acc);
+        }
+        return tail(sum(acc), w, wOffset + full, x, xOffset + full, n - full);
+    }
+
+    // ---- Block-scaled formats (see BlockScaled): q·x summed per block of 32, then scaled. ----
+
+    /** The canonical block-scaled dot of one row, decoded a piece at a time. */
+    public static float scaledDot(BlockScaled f, MemorySegment w, long first, float[] x, int xOffset, int n) {
+        int p = piece(n);
+        float[] s = scratch(p + p / BlockScaled.BLOCK);
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += p) {
+            f.unscaled(w, first + e, s, 0, s, p, p);
+            acc = scaledRow(s, 0, s, p, x, xOffset + e, p, acc);
+        }
+        return sum(acc);
+    }
+
+    /** {@link #dot2} for block-scaled formats without a fused kernel. */
+    public static void scaledDot2(BlockScaled f, MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
+        out[outOffset] = scaledDot(f, w, first, x, xOffset, n);
+        out[outOffset + 1] = scaledDot(f, w, first + n, x, xOffset, n);
+    }
+
+    private static FloatVector scaledRow(float[] q, int qOffset, float[] scales, int scaleOffset, float[] x, int xOffset, int n, FloatVector acc) {
+        for (int c = 0, b = scaleOffset; c < n; c += BlockScaled.BLOCK, b++) {
+            FloatVector s = FloatVector.fromArray(F, q, qOffset + c).mul(FloatVector.fromArray(F, x, xOffset + c));
+            for (int k = L; k < BlockScaled.BLOCK; k += L) {
+                s = FloatVector.fromArray(F, q, qOffset + c + k).fma(FloatVector.fromArray(F, x, xOffset + c + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, scales[b]), acc);
+        }
+        return acc;
+    }
+
+    /** One unscaled row ({@link BlockScaled#unscaled}) with one activation row: the canonical block-scaled dot. */
+    public static float scaledDot(float[] q, int qOffset, float[] scales, int scaleOffset, float[] x, int xOffset, int n) {
+        return sum(scaledRow(q, qOffset, scales, scaleOffset, x, xOffset, n, FloatVector.zero(F)));
+    }
+
+    /**
+     * Four unscaled rows ({@code q[qOffset + r·n ..]}, scales {@code scales[scaleOffset + r·n/32 ..]})
+     * with two activation rows {@code x[xOffset + t·n ..]}: {@code out[outOffset + t·outStride + r]}.
+     */
+    public static void scaledTile4x2(float[] q, int qOffset, float[] scales, int scaleOffset, float[] x, int xOffset, int n,
+                                     float[] out, int outOffset, int outStride) {
+        int nb = n / BlockScaled.BLOCK;
+        FloatVector a00 = FloatVector.zero(F), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        int q1 = qOffset + n;
+        int q2 = q1 + n;
+        int q3 = q2 + n;
+        int x1 = xOffset + n;
+        for (int c = 0, b = scaleOffset; c < n; c += BlockScaled.BLOCK, b++) {
+            FloatVector r0 = FloatVector.fromArray(F, q, qOffset + c);
+            FloatVector r1 = FloatVector.fromArray(F, q, q1 + c);
+            FloatVector r2 = FloatVector.fromArray(F, q, q2 + c);
+            FloatVector r3 = FloatVector.fromArray(F, q, q3 + c);
+            FloatVector t = FloatVector.fromArray(F, x, xOffset + c);
+            FloatVector s00 = r0.mul(t), s10 = r1.mul(t), s20 = r2.mul(t), s30 = r3.mul(t);
+            t = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector s01 = r0.mul(t), s11 = r1.mul(t), s21 = r2.mul(t), s31 = r3.mul(t);
+            for (int k = L; k < BlockScaled.BLOCK; k += L) {
+                r0 = FloatVector.fromArray(F, q, qOffset + c + k);
+                r1 = FloatVector.fromArray(F, q, q1 + c + k);
+                r2 = FloatVector.fromArray(F, q, q2 + c + k);
+                r3 = FloatVector.fromArray(F, q, q3 + c + k);
+                t = FloatVector.fromArray(F, x, xOffset + c + k);
+                s00 = r0.fma(t, s00);
+                s10 = r1.fma(t, s10);
+                s20 = r2.fma(t, s20);
+                s30 = r3.fma(t, s30);
+                t = FloatVector.fromArray(F, x, x1 + c + k);
+                s01 = r0.fma(t, s01);
+                s11 = r1.fma(t, s11);
+                s21 = r2.fma(t, s21);
+                s31 = r3.fma(t, s31);
+            }
+            FloatVector d0 = FloatVector.broadcast(F, scales[b]);
+            FloatVector d1 = FloatVector.broadcast(F, scales[b + nb]);
+            FloatVector d2 = FloatVector.broadcast(F, scales[b + 2 * nb]);
+            FloatVector d3 = FloatVector.broadcast(F, scales[b + 3 * nb]);
+            a00 = s00.fma(d0, a00);
+            a10 = s10.fma(d1, a10);
+            a20 = s20.fma(d2, a20);
+            a30 = s30.fma(d3, a30);
+            a01 = s01.fma(d0, a01);
+            a11 = s11.fma(d1, a11);
+            a21 = s21.fma(d2, a21);
+            a31 = s31.fma(d3, a31);
+        }
+        out[outOffset] = sum(a00);
+        out[outOffset + 1] = sum(a10);
+        out[outOffset + 2] = sum(a20);
+        out[outOffset + 3] = sum(a30);
+        int o1 = outOffset + outStride;
+        out[o1] = sum(a01);
+        out[o1 + 1] = sum(a11);
+        out[o1 + 2] = sum(a21);
+        out[o1 + 3] = sum(a31);
+    }
+}

@@ -1,0 +1,136 @@
+package org.memwall.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.memwall.gguf.GgmlType;
+import org.memwall.MemwallException;
+import org.memwall.quant.QuantFormat;
+
+/**
+ * The serving guarantee: a token's outputs are the same to the bit whether it is multiplied alone
+ * (decode kernels), in a batch (tiled kernels, every tile shape and tail), or row by row through
+ * {@code QuantFormat.dot}; and they agree with a double-precision product of the dequantized rows.
+ */
+class MatMulTest {
+    private static Parallel pool;
+
+    @BeforeAll
+    static void start() {
+        pool = new Parallel(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    static List<GgmlType> types() {
+        List<GgmlType> types = new ArrayList<>();
+        for (GgmlType t : GgmlType.values()) {
+            try {
+                QuantFormat.of(t);
+                types.add(t);
+            } catch (MemwallException unsupported) {
+                // not a weight format memwall reads
+            }
+        }
+        return types;
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void everyTokenGetsTheSameBitsAloneOrBatched(GgmlType type) {
+        // 10 rows: two 4-row tiles and a tail of 2 (one 2-row decode pair each); 7 tokens: 4 + 2 + 1.
+        int n = type.blockSize == 1 ? 200 : 512; // 200 is not a multiple of the vector width: exercises the scalar tail
+        int rows = 10;
+        int tokens = 7;
+        Tensor w = randomTensor(type, n, rows, 17);
+        Random random = new Random(3);
+        float[] x = new float[tokens * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        float[] batched = new float[tokens * rows];
+        MatMul.matmul(pool, w, x, tokens, batched);
+        float[] row = new float[n];
+        for (int t = 0; t < tokens; t++) {
+            float[] alone = new float[rows];
+            MatMul.matmul(pool, w, 0, rows, java.util.Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, alone);
+            for (int r = 0; r < rows; r++) {
+                float viaDot = w.format().dot(w.data(), (long) r * n, x, t * n, n);
+                assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
+                assertThat(viaDot).as("%s token %d row %d: dot vs alone", type, t, r).isEqualTo(alone[r]);
+                w.dequantizeRow(r, row, 0);
+                double exact = 0;
+                double magnitude = 0;
+                for (int i = 0; i < n; i++) {
+                    exact += (double) row[i] * x[t * n + i];
+                    magnitude += Math.abs((double) row[i] * x[t * n + i]);
+                }
+                assertThat((double) alone[r]).as("%s token %d row %d vs double", type, t, r).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void rowOffsetsSelectTheSameRows(GgmlType type) {
+        int n = type.blockSize == 1 ? 64 : 256;
+        Tensor w = randomTensor(type, n, 12, 5);
+        float[] x = new float[3 * n];
+        new Random(9).ints(x.length, -3, 4).forEach(new java.util.function.IntConsumer() {
+            int i;
+
+            @Override
+            public void accept(int v) {
+                x[i++] = v * 0.25f;
+            }
+        });
+        float[] all = new float[3 * 12];
+        MatMul.matmul(pool, w, x, 3, all);
+        float[] part = new float[3 * 5];
+        MatMul.matmul(pool, w, 6, 5, x, 3, part);
+        for (int t = 0; t < 3; t++) {
+            for (int r = 0; r < 5; r++) {
+                assertThat(part[t * 5 + r]).isEqualTo(all[t * 12 + 6 + r]);
+            }
+        }
+    }
+
+    /** Random blocks whose scales are finite: every 16-bit word with an all-ones f16 exponent is tamed. */
+    static Tensor randomTensor(GgmlType type, int n, int rows, long seed) {
+        long bytes = type.bytesFor((long) n * rows);
+        MemorySegment data = Arena.ofAuto().allocate(bytes, 64);
+        Random random = new Random(seed);
+        for (long i = 0; i < bytes; i++) {
+            data.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+        }
+        if (type == GgmlType.F32) {
+            for (long i = 0; i < bytes; i += 4) {
+                data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) random.nextGaussian());
+            }
+        } else if (type == GgmlType.MXFP4) {
+            for (long b = 0; b < bytes; b += type.blockBytes) {
+                data.set(ValueLayout.JAVA_BYTE, b, (byte) (120 + random.nextInt(10))); // e8m0 scale near 1
+            }
+        } else {
+            for (long i = 0; i + 1 < bytes; i += 2) {
+                short h = data.get(ValueLayout.JAVA_SHORT_UNALIGNED, i);
+                if ((h & 0x7c00) >= 0x6000) {
+                    data.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (h & ~0x4000));
+                }
+            }
+        }
+        return new Tensor("w", type, new long[] {n, rows}, data);
+    }
+}
