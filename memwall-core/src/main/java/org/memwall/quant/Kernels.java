@@ -48,6 +48,20 @@ public final class Kernels {
         return v.lane(0);
     }
 
+    /**
+     * The same tree as {@link #sum(FloatVector)} over {@code L} lanes stored at {@code lanes[offset ..]}:
+     * the big kernels store their accumulators and sum them here, which keeps them small enough for the
+     * JIT to compile every vector operation in registers.
+     */
+    static float sum(float[] lanes, int offset) {
+        for (int h = L / 2; h > 0; h /= 2) {
+            for (int i = 0; i < h; i++) {
+                lanes[offset + i] += lanes[offset + i + h];
+            }
+        }
+        return lanes[offset];
+    }
+
     /** Elements per piece for a row of n: a multiple of every block size that divides n, or n itself. */
     private static int piece(int n) {
         return n % PIECE == 0 ? PIECE : n % 256 == 0 ? 256 : n;
@@ -185,26 +199,43 @@ public final class Kernels {
             a23 = r2.fma(t, a23);
             a33 = r3.fma(t, a33);
         }
+        float[] lanes = lanes(16);
+        a00.intoArray(lanes, 0);
+        a10.intoArray(lanes, L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a21.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        a02.intoArray(lanes, 8 * L);
+        a12.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a32.intoArray(lanes, 11 * L);
+        a03.intoArray(lanes, 12 * L);
+        a13.intoArray(lanes, 13 * L);
+        a23.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        finish4x4(lanes, w, wOffset, n, full, x, xOffset, out, outOffset, outStride);
+    }
+
+    /** Sums the sixteen stored accumulators of {@link #tile4x4}, adds the scalar tails and writes the outputs. */
+    private static void finish4x4(float[] lanes, float[] w, int wOffset, int n, int full, float[] x, int xOffset,
+                                  float[] out, int outOffset, int outStride) {
         int k = n - full;
-        int o1 = outOffset + outStride;
-        int o2 = o1 + outStride;
-        int o3 = o2 + outStride;
-        out[outOffset] = tail(sum(a00), w, wOffset + full, x, xOffset + full, k);
-        out[outOffset + 1] = tail(sum(a10), w, w1 + full, x, xOffset + full, k);
-        out[outOffset + 2] = tail(sum(a20), w, w2 + full, x, xOffset + full, k);
-        out[outOffset + 3] = tail(sum(a30), w, w3 + full, x, xOffset + full, k);
-        out[o1] = tail(sum(a01), w, wOffset + full, x, x1 + full, k);
-        out[o1 + 1] = tail(sum(a11), w, w1 + full, x, x1 + full, k);
-        out[o1 + 2] = tail(sum(a21), w, w2 + full, x, x1 + full, k);
-        out[o1 + 3] = tail(sum(a31), w, w3 + full, x, x1 + full, k);
-        out[o2] = tail(sum(a02), w, wOffset + full, x, x2 + full, k);
-        out[o2 + 1] = tail(sum(a12), w, w1 + full, x, x2 + full, k);
-        out[o2 + 2] = tail(sum(a22), w, w2 + full, x, x2 + full, k);
-        out[o2 + 3] = tail(sum(a32), w, w3 + full, x, x2 + full, k);
-        out[o3] = tail(sum(a03), w, wOffset + full, x, x3 + full, k);
-        out[o3 + 1] = tail(sum(a13), w, w1 + full, x, x3 + full, k);
-        out[o3 + 2] = tail(sum(a23), w, w2 + full, x, x3 + full, k);
-        out[o3 + 3] = tail(sum(a33), w, w3 + full, x, x3 + full, k);
+        for (int t = 0; t < 4; t++) {
+            for (int r = 0; r < 4; r++) {
+                float s = sum(lanes, (4 * t + r) * L);
+                out[outOffset + t * outStride + r] = tail(s, w, wOffset + r * n + full, x, xOffset + t * n + full, k);
+            }
+        }
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * L]);
+
+    /** A per-thread buffer for {@code count} stored accumulators. */
+    private static float[] lanes(int count) {
+        return LANES.get();
     }
 
     /** {@link #tile4x4} for one activation row: {@code out[outOffset + r]} for r = 0..3. */
@@ -325,14 +356,19 @@ public final class Kernels {
             a21 = s21.fma(d2, a21);
             a31 = s31.fma(d3, a31);
         }
-        out[outOffset] = sum(a00);
-        out[outOffset + 1] = sum(a10);
-        out[outOffset + 2] = sum(a20);
-        out[outOffset + 3] = sum(a30);
-        int o1 = outOffset + outStride;
-        out[o1] = sum(a01);
-        out[o1 + 1] = sum(a11);
-        out[o1 + 2] = sum(a21);
-        out[o1 + 3] = sum(a31);
+        float[] lanes = lanes(8);
+        a00.intoArray(lanes, 0);
+        a10.intoArray(lanes, L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a21.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        for (int t = 0; t < 2; t++) {
+            for (int r = 0; r < 4; r++) {
+                out[outOffset + t * outStride + r] = sum(lanes, (4 * t + r) * L);
+            }
+        }
     }
 }
