@@ -3,7 +3,7 @@ package org.memwall.quant;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A format whose weights are small integers times one scale per block of 32 (Q8_0, Q4_0): its
+ * A format whose weights are small integers q times one scale per block of 32 (Q8_0, Q4_0): its
  * canonical dot sums q·x over each block before scaling, as the fused kernels do, instead of
  * multiplying every weight by its scale first. Per row and activation row:
  * <pre>

@@ -14,10 +14,10 @@ import jdk.incubator.vector.VectorShuffle;
  * {@link QuantFormat#dequantize} writes it; one vector accumulator of {@link Blocks#L} lanes that
  * takes {@code fma(w[c..c+L), x[c..c+L), acc)} for the chunks c in element order; the lanes summed
  * as a fixed tree (lane i with lane i + L/2, then i + L/4, ...); any tail of fewer than L elements
- * added one fused multiply-add at a time. Every kernel here computes exactly that, whether it reads
- * one row for one token (decode), four rows at once to hide the FMA latency, or a tile of four rows by
- * four tokens from rows dequantized once for many tokens (prefill, batched decode). So a sequence's
- * logits are bit-identical whether it runs alone or batched with others, in one token or many.
+ * added one fused multiply-add at a time ({@link BlockScaled} formats sum per block first). Every
+ * kernel computes exactly that, whether a format's fused kernel reads one row for one token (decode)
+ * or a tile of four rows by four tokens reads rows dequantized once for many tokens (prefill, batched
+ * decode). So a sequence's logits are bit-identical whether it runs alone or batched with others.
  */
 public final class Kernels {
     /** Elements dequantized at a time by the one-token kernels: a few KiB per row, L1-resident. */
@@ -97,63 +97,6 @@ public final class Kernels {
             sum = Math.fma(w[wOffset + i], x[xOffset + i], sum);
         }
         return sum;
-    }
-
-    /** {@link #dot4} for two rows. */
-    public static void dot2(QuantFormat f, MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
-        int p = piece(n);
-        float[] s = scratch(2 * p);
-        int full = n - n % L;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        for (int e = 0; e < n; e += p) {
-            for (int r = 0; r < 2; r++) {
-                f.dequantize(w, first + r * (long) n + e, s, r * p, p);
-            }
-            int end = Math.min(p, full - e);
-            for (int c = 0; c < end; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOffset + e + c);
-                a0 = FloatVector.fromArray(F, s, c).fma(xv, a0);
-                a1 = FloatVector.fromArray(F, s, p + c).fma(xv, a1);
-            }
-        }
-        int t = n - full;
-        out[outOffset] = tail(sum(a0), s, p - t, x, xOffset + full, t);
-        out[outOffset + 1] = tail(sum(a1), s, 2 * p - t, x, xOffset + full, t);
-    }
-
-    /**
-     * Canonical dots of four consecutive rows (starting at element {@code first}, {@code n} apart)
-     * with one x: {@code out[outOffset + r]} for r = 0..3. Four independent accumulators keep the FMA
-     * units busy where one row's chain would wait on each FMA's latency.
-     */
-    public static void dot4(QuantFormat f, MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
-        int p = piece(n);
-        float[] s = scratch(4 * p);
-        int full = n - n % L;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int e = 0; e < n; e += p) {
-            for (int r = 0; r < 4; r++) { // one call site: the format's kernel is inlined once
-                f.dequantize(w, first + r * (long) n + e, s, r * p, p);
-            }
-            int end = Math.min(p, full - e);
-            for (int c = 0; c < end; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOffset + e + c);
-                a0 = FloatVector.fromArray(F, s, c).fma(xv, a0);
-                a1 = FloatVector.fromArray(F, s, p + c).fma(xv, a1);
-                a2 = FloatVector.fromArray(F, s, 2 * p + c).fma(xv, a2);
-                a3 = FloatVector.fromArray(F, s, 3 * p + c).fma(xv, a3);
-            }
-        }
-        int t = n - full;
-        int xt = xOffset + full;
-        out[outOffset] = tail(sum(a0), s, p - t, x, xt, t);
-        out[outOffset + 1] = tail(sum(a1), s, 2 * p - t, x, xt, t);
-        out[outOffset + 2] = tail(sum(a2), s, 3 * p - t, x, xt, t);
-        out[outOffset + 3] = tail(sum(a3), s, 4 * p - t, x, xt, t);
     }
 
     /**
@@ -281,12 +224,6 @@ public final class Kernels {
             acc = scaledRow(s, 0, s, p, x, xOffset + e, p, acc);
         }
         return sum(acc);
-    }
-
-    /** {@link #dot2} for block-scaled formats without a fused kernel. */
-    public static void scaledDot2(BlockScaled f, MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
-        out[outOffset] = scaledDot(f, w, first, x, xOffset, n);
-        out[outOffset + 1] = scaledDot(f, w, first + n, x, xOffset, n);
     }
 
     private static FloatVector scaledRow(float[] q, int qOffset, float[] scales, int scaleOffset, float[] x, int xOffset, int n, FloatVector acc) {

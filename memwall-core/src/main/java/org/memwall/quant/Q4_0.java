@@ -54,29 +54,18 @@ public final class Q4_0 implements BlockScaled {
     }
 
     @Override
-    public void dot2(MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
         if (L != 16) {
-            Kernels.scaledDot2(this, w, first, x, xOffset, n, out, outOffset);
-            return;
+            return Kernels.scaledDot(this, w, first, x, xOffset, n);
         }
-        // 16 lanes: one load of qs gives both chunks (low nibbles = weights 0..15, high = 16..31).
         long b0 = first / BLOCK * BYTES;
-        long b1 = b0 + (long) n / BLOCK * BYTES;
         FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        for (int e = 0; e < n; e += BLOCK, b0 += BYTES, b1 += BYTES) {
-            FloatVector xl = Blocks.x(x, xOffset + e);
-            FloatVector xh = Blocks.x(x, xOffset + e + 16);
+        for (int e = 0; e < n; e += BLOCK, b0 += BYTES) {
             ByteVector v0 = Blocks.bytes(w, b0 + 2);
-            ByteVector v1 = Blocks.bytes(w, b1 + 2);
-            FloatVector s0 = Blocks.floats(Blocks.low(v0).sub((byte) 8)).mul(xl);
-            FloatVector s1 = Blocks.floats(Blocks.low(v1).sub((byte) 8)).mul(xl);
-            s0 = Blocks.floats(Blocks.high(v0).sub((byte) 8)).fma(xh, s0);
-            s1 = Blocks.floats(Blocks.high(v1).sub((byte) 8)).fma(xh, s1);
+            FloatVector s0 = Blocks.floats(Blocks.low(v0).sub((byte) 8)).mul(Blocks.x(x, xOffset + e));
+            s0 = Blocks.floats(Blocks.high(v0).sub((byte) 8)).fma(Blocks.x(x, xOffset + e + 16), s0);
             a0 = s0.fma(FloatVector.broadcast(F, Blocks.f16(w, b0)), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Blocks.f16(w, b1)), a1);
         }
-        out[outOffset] = Kernels.sum(a0);
-        out[outOffset + 1] = Kernels.sum(a1);
+        return Kernels.sum(a0);
     }
 }

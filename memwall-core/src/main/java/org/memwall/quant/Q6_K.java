@@ -37,24 +37,44 @@ public final class Q6_K implements QuantFormat {
         long block = first / BLOCK * BYTES;
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             float d = Blocks.f16(w, block + 208);
-            for (int c = 0; c < BLOCK; c += L) {
-                chunk(w, block, c, d).intoArray(out, outOffset + e + c);
+            for (int h = 0; h < 2; h++) {
+                long scales = w.get(Blocks.LONG_LE, block + 192 + 8 * h); // this half's sc[0..7], one per byte
+                for (int t = 0; t < 4; t++) {
+                    for (int l = 0; l < 32; l += L) {
+                        chunk(w, block, h, t, l, d, scales).intoArray(out, outOffset + e + 128 * h + 32 * t + l);
+                    }
+                }
             }
         }
     }
 
     /**
-     * Weights c..c+L−1 of the block, as {@link #dequantize} writes them. Half h = c / 128, quarter
-     * t = c / 32 % 4 and l = c % 32: nibble t / 2 of ql[64h + l + 32·(t % 2)], bits 2t..2t+1 of
-     * qh[32h + l], scale sc[8h + l / 16 + 2t].
+     * Weights 128h + 32t + l .. + L − 1 of the block, as every kernel computes them: nibble t / 2 of
+     * ql[64h + l + 32·(t % 2)], bits 2t..2t+1 of qh[32h + l], scale d·sc[8h + l / 16 + 2t] (byte
+     * l / 16 + 2t of this half's {@code scales}).
      */
-    private static FloatVector chunk(MemorySegment w, long block, int c, float d) {
-        int h = c >> 7;
-        int t = (c >> 5) & 3;
-        int l = c & 31;
+    private static FloatVector chunk(MemorySegment w, long block, int h, int t, int l, float d, long scales) {
         ByteVector low4 = Blocks.shiftRight(Blocks.bytes(w, block + 64 * h + l + 32 * (t & 1)), 4 * (t >> 1), 0x0F);
         ByteVector q = low4.or(Blocks.moveBits(Blocks.bytes(w, block + 128 + 32 * h + l), 2 * t, 4, 2)).sub((byte) 32);
-        FloatVector scale = FloatVector.broadcast(F, d * w.get(Blocks.U8, block + 192 + 8 * h + l / 16 + 2 * t));
+        FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >> (8 * (l / 16 + 2 * t))));
         return Blocks.floats(q).mul(scale);
+    }
+
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long b = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, b += BYTES) {
+            float d = Blocks.f16(w, b + 208);
+            for (int h = 0; h < 2; h++) {
+                long sc = w.get(Blocks.LONG_LE, b + 192 + 8 * h);
+                for (int t = 0; t < 4; t++) {
+                    for (int l = 0; l < 32; l += L) {
+                        acc = chunk(w, b, h, t, l, d, sc).fma(Blocks.x(x, xOffset + e + 128 * h + 32 * t + l), acc);
+                    }
+                }
+            }
+        }
+        return Kernels.sum(acc);
     }
 }

@@ -51,24 +51,16 @@ public final class Q8_0 implements BlockScaled {
     }
 
     @Override
-    public void dot2(MemorySegment w, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
-        long b0 = first / BLOCK * BYTES;
-        long b1 = b0 + (long) n / BLOCK * BYTES;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        for (int e = 0; e < n; e += BLOCK, b0 += BYTES, b1 += BYTES) {
-            FloatVector xv = Blocks.x(x, xOffset + e);
-            FloatVector s0 = q(w, b0, 0).mul(xv);
-            FloatVector s1 = q(w, b1, 0).mul(xv);
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long b = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, b += BYTES) {
+            FloatVector s = q(w, b, 0).mul(Blocks.x(x, xOffset + e));
             for (int k = L; k < BLOCK; k += L) {
-                xv = Blocks.x(x, xOffset + e + k);
-                s0 = q(w, b0, k).fma(xv, s0);
-                s1 = q(w, b1, k).fma(xv, s1);
+                s = q(w, b, k).fma(Blocks.x(x, xOffset + e + k), s);
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Blocks.f16(w, b0)), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Blocks.f16(w, b1)), a1);
+            acc = s.fma(FloatVector.broadcast(F, Blocks.f16(w, b)), acc);
         }
-        out[outOffset] = Kernels.sum(a0);
-        out[outOffset + 1] = Kernels.sum(a1);
+        return Kernels.sum(acc);
     }
 }

@@ -21,16 +21,6 @@ public interface QuantFormat {
         return Kernels.dot(this, weights, first, x, xOffset, n);
     }
 
-    /**
-     * The canonical dots of the two consecutive rows of {@code n} elements starting at element
-     * {@code first} with {@code x[xOffset ..]}, into {@code out[outOffset]} and {@code out[outOffset + 1]}.
-     * Formats with a fused kernel decode blocks in registers instead of memory; the result is the same
-     * to the bit.
-     */
-    default void dot2(MemorySegment weights, long first, float[] x, int xOffset, int n, float[] out, int outOffset) {
-        Kernels.dot2(this, weights, first, x, xOffset, n, out, outOffset);
-    }
-
     /** The kernels for {@code type}, or an error naming the type when memwall has none. */
     static QuantFormat of(GgmlType type) {
         QuantFormat f = Formats.forType(type);

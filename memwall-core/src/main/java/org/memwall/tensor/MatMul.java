@@ -3,6 +3,11 @@ package org.memwall.tensor;
 import java.lang.foreign.MemorySegment;
 import org.memwall.quant.BlockScaled;
 import org.memwall.quant.Kernels;
+import org.memwall.quant.Q4_0;
+import org.memwall.quant.Q4_K;
+import org.memwall.quant.Q5_K;
+import org.memwall.quant.Q6_K;
+import org.memwall.quant.Q8_0;
 import org.memwall.quant.QuantFormat;
 
 /**
@@ -10,7 +15,7 @@ import org.memwall.quant.QuantFormat;
  * compute pool. Every output is the canonical dot of {@link Kernels} (or of {@link BlockScaled}), so
  * a token's result does not depend on the batch it arrives in.
  *
- * <p>One token (decode) streams each row once, two rows at a time in independent FMA chains. Several
+ * <p>One token (decode) streams each row once through its format's fused kernel. Several
  * tokens (prefill, batched decode) decode four rows once per block of {@link #TOKEN_BLOCK} tokens into
  * a float tile and reuse it from cache in register tiles of four rows by four (or two) tokens.
  */
@@ -29,26 +34,48 @@ public final class MatMul {
      */
     public static void matmul(Parallel pool, Tensor w, int rowOffset, int rows, float[] x, int tokens, float[] out) {
         int n = w.rowLength();
-        QuantFormat f = w.format();
         MemorySegment data = w.data();
         if (tokens == 1) {
-            pool.forRange((rows + 1) / 2, (from, to, thread) -> {
-                for (int g = from; g < to; g++) {
-                    int r = 2 * g;
-                    long first = (long) (rowOffset + r) * n;
-                    if (r + 2 <= rows) {
-                        f.dot2(data, first, x, 0, n, out, r);
-                    } else {
-                        out[r] = f.dot(data, first, x, 0, n);
-                    }
-                }
-            });
-            return;
-        }
-        if (f instanceof BlockScaled scaled) {
-            pool.forRange((rows + 3) / 4, (from, to, thread) -> scaledTiles(scaled, data, rowOffset, rows, n, x, tokens, out, from, to));
+            pool.forRange(rows, decodeTask(w.format(), data, rowOffset, rows, n, x, out));
         } else {
-            pool.forRange((rows + 3) / 4, (from, to, thread) -> tiles(f, data, rowOffset, rows, n, x, tokens, out, from, to));
+            pool.forRange((rows + 3) / 4, tileTask(w.format(), data, rowOffset, rows, n, x, tokens, out));
+        }
+    }
+
+    /*
+     * One task class per format with a fused kernel: inside it the format is a known final class, so
+     * the JIT compiles that format's kernel alone into it. A task shared by all formats would inline
+     * the kernels of every format it meets and outgrow the JIT's inlining budget, leaving vectors boxed.
+     */
+
+    private static Parallel.RangeTask decodeTask(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, float[] out) {
+        return switch (f) {
+            case Q8_0 q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
+            case Q4_0 q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
+            case Q4_K q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
+            case Q5_K q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
+            case Q6_K q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
+            default -> (from, to, thread) -> decodeRows(f, data, rowOffset, n, x, out, from, to);
+        };
+    }
+
+    private static Parallel.RangeTask tileTask(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens,
+                                               float[] out) {
+        return switch (f) {
+            case Q8_0 q -> (from, to, thread) -> scaledTiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
+            case Q4_0 q -> (from, to, thread) -> scaledTiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
+            case Q4_K q -> (from, to, thread) -> tiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
+            case Q5_K q -> (from, to, thread) -> tiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
+            case Q6_K q -> (from, to, thread) -> tiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
+            case BlockScaled q -> (from, to, thread) -> scaledTiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
+            default -> (from, to, thread) -> tiles(f, data, rowOffset, rows, n, x, tokens, out, from, to);
+        };
+    }
+
+    /** Rows [from, to), each streamed once through its format's fused kernel. */
+    private static void decodeRows(QuantFormat f, MemorySegment data, int rowOffset, int n, float[] x, float[] out, int from, int to) {
+        for (int r = from; r < to; r++) {
+            out[r] = f.dot(data, (long) (rowOffset + r) * n, x, 0, n);
         }
     }
 

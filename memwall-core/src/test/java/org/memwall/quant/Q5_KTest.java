@@ -28,8 +28,8 @@ class Q5_KTest {
                     int qh = u8(data, at + 16 + l);
                     int q1 = (q & 15) + ((qh >> (2 * c) & 1) == 1 ? 16 : 0);
                     int q2 = (q >> 4) + ((qh >> (2 * c + 1) & 1) == 1 ? 16 : 0);
-                    out[256 * b + 64 * c + l] = d * lo[0] * q1 - dmin * lo[1];
-                    out[256 * b + 64 * c + 32 + l] = d * hi[0] * q2 - dmin * hi[1];
+                    out[256 * b + 64 * c + l] = Math.fma(d * lo[0], q1, -(dmin * lo[1]));
+                    out[256 * b + 64 * c + 32 + l] = Math.fma(d * hi[0], q2, -(dmin * hi[1]));
                 }
             }
         }
