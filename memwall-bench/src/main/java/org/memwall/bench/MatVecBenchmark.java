@@ -24,8 +24,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Matrix-vector (decode, tokens = 1) and matrix-matrix (prefill) products of a 4096×4096 weight in
- * each quantized format, random blocks with valid scales, on the persistent compute pool. Weight
+ * Matrix-vector (decode, tokens = 1: the fused kernels) and matrix-matrix (prefill, tokens = 64: the
+ * tiled kernels) products of a 4096×4096 weight in each quantized format, random blocks with valid
+ * scales, on the persistent compute pool. Weight
  * GB/s = the format's bytes (4096·4096 / block · block bytes) / seconds per op.
  */
 @State(Scope.Benchmark)
@@ -35,10 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatVecBenchmark {
-    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16"})
+    @Param({"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "MXFP4"})
     public String type;
 
-    @Param({"1", "32"})
+    @Param({"1", "64"})
     public int tokens;
 
     @Param("0")
@@ -61,11 +62,18 @@ public class MatVecBenchmark {
         for (long i = 0; i < bytes; i++) {
             data.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
         }
-        // Scales and mins are f16 somewhere in every block: keep every 16-bit word finite by clearing exponent-all-ones.
-        for (long i = 0; i + 1 < bytes; i += 2) {
-            short h = data.get(ValueLayout.JAVA_SHORT_UNALIGNED, i);
-            if ((h & 0x7c00) == 0x7c00) {
-                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (h & ~0x4000));
+        if (t == GgmlType.MXFP4) {
+            for (long b = 0; b < bytes; b += t.blockBytes) {
+                data.set(ValueLayout.JAVA_BYTE, b, (byte) (120 + r.nextInt(10))); // e8m0 scales near 1
+            }
+        } else {
+            // Scales and mins are f16 somewhere in every block: keep every 16-bit word finite and far from
+            // the range where products overflow (which would time slow paths, not the kernels).
+            for (long i = 0; i + 1 < bytes; i += 2) {
+                short h = data.get(ValueLayout.JAVA_SHORT_UNALIGNED, i);
+                if ((h & 0x7c00) >= 0x6000) {
+                    data.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (h & ~0x4000));
+                }
             }
         }
         weight = new Tensor("w", t, new long[] {N, N}, data);

@@ -5,7 +5,6 @@ import org.memwall.quant.BlockScaled;
 import org.memwall.quant.Kernels;
 import org.memwall.quant.Q4_0;
 import org.memwall.quant.Q4_K;
-import org.memwall.quant.Q5_K;
 import org.memwall.quant.Q6_K;
 import org.memwall.quant.Q8_0;
 import org.memwall.quant.QuantFormat;
@@ -43,104 +42,153 @@ public final class MatMul {
     }
 
     /*
-     * One task class per format with a fused kernel: inside it the format is a known final class, so
-     * the JIT compiles that format's kernel alone into it. A task shared by all formats would inline
-     * the kernels of every format it meets and outgrow the JIT's inlining budget, leaving vectors boxed.
+     * One task class per format with a fused kernel, and every long loop inside it: there the format
+     * is a known final class, so the JIT compiles that format's kernel alone into the task (also when it
+     * compiles a running loop on stack). A loop shared by all formats would inline the kernels of every
+     * format it met, outgrow the JIT's inlining budget and leave vectors boxed on the heap. The shared
+     * helpers below handle one row group, a short call that is inlined into each task.
      */
 
     private static Parallel.RangeTask decodeTask(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, float[] out) {
         return switch (f) {
-            case Q8_0 q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
-            case Q4_0 q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
-            case Q4_K q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
-            case Q5_K q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
-            case Q6_K q -> (from, to, thread) -> decodeRows(q, data, rowOffset, n, x, out, from, to);
-            default -> (from, to, thread) -> decodeRows(f, data, rowOffset, n, x, out, from, to);
+            case Q8_0 q -> (from, to, thread) -> {
+                for (int r = from; r < to; r++) {
+                    out[r] = q.dot(data, (long) (rowOffset + r) * n, x, 0, n);
+                }
+            };
+            case Q4_0 q -> (from, to, thread) -> {
+                for (int r = from; r < to; r++) {
+                    out[r] = q.dot(data, (long) (rowOffset + r) * n, x, 0, n);
+                }
+            };
+            case Q4_K q -> (from, to, thread) -> {
+                for (int r = from; r < to; r++) {
+                    out[r] = q.dot(data, (long) (rowOffset + r) * n, x, 0, n);
+                }
+            };
+            case Q6_K q -> (from, to, thread) -> {
+                for (int r = from; r < to; r++) {
+                    out[r] = q.dot(data, (long) (rowOffset + r) * n, x, 0, n);
+                }
+            };
+            default -> (from, to, thread) -> {
+                for (int r = from; r < to; r++) {
+                    out[r] = f.dot(data, (long) (rowOffset + r) * n, x, 0, n);
+                }
+            };
         };
     }
 
     private static Parallel.RangeTask tileTask(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens,
                                                float[] out) {
         return switch (f) {
-            case Q8_0 q -> (from, to, thread) -> scaledTiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
-            case Q4_0 q -> (from, to, thread) -> scaledTiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
-            case Q4_K q -> (from, to, thread) -> tiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
-            case Q5_K q -> (from, to, thread) -> tiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
-            case Q6_K q -> (from, to, thread) -> tiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
-            case BlockScaled q -> (from, to, thread) -> scaledTiles(q, data, rowOffset, rows, n, x, tokens, out, from, to);
-            default -> (from, to, thread) -> tiles(f, data, rowOffset, rows, n, x, tokens, out, from, to);
+            case Q8_0 q -> (from, to, thread) -> {
+                float[] tile = tile(scaledTileSize(n));
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    for (int g = from; g < to; g++) {
+                        scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                    }
+                }
+            };
+            case Q4_0 q -> (from, to, thread) -> {
+                float[] tile = tile(scaledTileSize(n));
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    for (int g = from; g < to; g++) {
+                        scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                    }
+                }
+            };
+            case Q4_K q -> (from, to, thread) -> {
+                float[] tile = tile(4 * n);
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    for (int g = from; g < to; g++) {
+                        group(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                    }
+                }
+            };
+            case Q6_K q -> (from, to, thread) -> {
+                float[] tile = tile(4 * n);
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    for (int g = from; g < to; g++) {
+                        group(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                    }
+                }
+            };
+            case BlockScaled q -> (from, to, thread) -> {
+                float[] tile = tile(scaledTileSize(n));
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    for (int g = from; g < to; g++) {
+                        scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                    }
+                }
+            };
+            default -> (from, to, thread) -> {
+                float[] tile = tile(4 * n);
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    for (int g = from; g < to; g++) {
+                        group(f, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                    }
+                }
+            };
         };
     }
 
-    /** Rows [from, to), each streamed once through its format's fused kernel. */
-    private static void decodeRows(QuantFormat f, MemorySegment data, int rowOffset, int n, float[] x, float[] out, int from, int to) {
-        for (int r = from; r < to; r++) {
-            out[r] = f.dot(data, (long) (rowOffset + r) * n, x, 0, n);
+    /** Row group g (four rows) for tokens [t0, t0 + TOKEN_BLOCK): dequantized once, then 4×4 register tiles. */
+    private static void group(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
+                              float[] tile, int g, int t0) {
+        int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
+        int r = 4 * g;
+        int count = Math.min(4, rows - r);
+        for (int i = 0; i < count; i++) {
+            f.dequantize(data, (long) (rowOffset + r + i) * n, tile, i * n, n);
+        }
+        int t = t0;
+        if (count == 4) {
+            for (; t + 4 <= t1; t += 4) {
+                Kernels.tile4x4(tile, 0, x, t * n, n, out, t * rows + r, rows);
+            }
+            for (; t < t1; t++) {
+                Kernels.tile4x1(tile, 0, x, t * n, n, out, t * rows + r);
+            }
+        }
+        for (; t < t1; t++) {
+            for (int i = 0; i < count; i++) {
+                out[t * rows + r + i] = Kernels.dot(tile, i * n, x, t * n, n);
+            }
+        }
+    }
+
+    private static int scaledTileSize(int n) {
+        return 4 * n + 4 * (n / BlockScaled.BLOCK);
+    }
+
+    /** {@link #group} for block-scaled formats: unscaled rows and their scales, 4×2 register tiles. */
+    private static void scaledGroup(BlockScaled f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
+                                    float[] tile, int g, int t0) {
+        int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
+        int nb = n / BlockScaled.BLOCK;
+        int scales = 4 * n;
+        int r = 4 * g;
+        int count = Math.min(4, rows - r);
+        for (int i = 0; i < count; i++) {
+            f.unscaled(data, (long) (rowOffset + r + i) * n, tile, i * n, tile, scales + i * nb, n);
+        }
+        int t = t0;
+        if (count == 4) {
+            for (; t + 2 <= t1; t += 2) {
+                Kernels.scaledTile4x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
+            }
+        }
+        for (; t < t1; t++) {
+            for (int i = 0; i < count; i++) {
+                out[t * rows + r + i] = Kernels.scaledDot(tile, i * n, tile, scales + i * nb, x, t * n, n);
+            }
         }
     }
 
     /** All rows of {@code w}: {@code out[t·rowCount + r] = W[r] · x[t]}. */
     public static void matmul(Parallel pool, Tensor w, float[] x, int tokens, float[] out) {
         matmul(pool, w, 0, w.rowCount(), x, tokens, out);
-    }
-
-    /** Row groups [from, to) of four rows: dequantized once per token block, then 4×4 register tiles. */
-    private static void tiles(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
-                              int from, int to) {
-        float[] tile = tile(4 * n);
-        for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
-            int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
-            for (int g = from; g < to; g++) {
-                int r = 4 * g;
-                int count = Math.min(4, rows - r);
-                for (int i = 0; i < count; i++) {
-                    f.dequantize(data, (long) (rowOffset + r + i) * n, tile, i * n, n);
-                }
-                int t = t0;
-                if (count == 4) {
-                    for (; t + 4 <= t1; t += 4) {
-                        Kernels.tile4x4(tile, 0, x, t * n, n, out, t * rows + r, rows);
-                    }
-                    for (; t < t1; t++) {
-                        Kernels.tile4x1(tile, 0, x, t * n, n, out, t * rows + r);
-                    }
-                }
-                for (; t < t1; t++) {
-                    for (int i = 0; i < count; i++) {
-                        out[t * rows + r + i] = Kernels.dot(tile, i * n, x, t * n, n);
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@link #tiles} for block-scaled formats: unscaled rows and their scales, 4×2 register tiles. */
-    private static void scaledTiles(BlockScaled f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
-                                    int from, int to) {
-        int nb = n / BlockScaled.BLOCK;
-        float[] tile = tile(4 * n + 4 * nb);
-        int scales = 4 * n;
-        for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
-            int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
-            for (int g = from; g < to; g++) {
-                int r = 4 * g;
-                int count = Math.min(4, rows - r);
-                for (int i = 0; i < count; i++) {
-                    f.unscaled(data, (long) (rowOffset + r + i) * n, tile, i * n, tile, scales + i * nb, n);
-                }
-                int t = t0;
-                if (count == 4) {
-                    for (; t + 2 <= t1; t += 2) {
-                        Kernels.scaledTile4x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
-                    }
-                }
-                for (; t < t1; t++) {
-                    for (int i = 0; i < count; i++) {
-                        out[t * rows + r + i] = Kernels.scaledDot(tile, i * n, tile, scales + i * nb, x, t * n, n);
-                    }
-                }
-            }
-        }
     }
 
     private static float[] tile(int floats) {
