@@ -57,32 +57,24 @@ public final class Quantizer {
                     out.putShort(bf16(x[offset + i]));
                 }
             }
-            case Q8_0 -> {
-                for (int b = 0; b < n; b += 32) {
-                    q8_0(x, offset + b, out);
-                }
-            }
-            case Q5_0 -> {
-                for (int b = 0; b < n; b += 32) {
-                    q5_0(x, offset + b, out);
-                }
-            }
-            case Q4_0 -> {
-                for (int b = 0; b < n; b += 32) {
-                    q4_0(x, offset + b, out);
-                }
-            }
-            case Q4_K -> {
-                for (int b = 0; b < n; b += 256) {
-                    q4_K(x, offset + b, out);
-                }
-            }
-            case Q6_K -> {
-                for (int b = 0; b < n; b += 256) {
-                    q6_K(x, offset + b, out);
-                }
-            }
+            case Q8_0 -> blocks(x, offset, n, out, type, Quantizer::q8_0);
+            case Q5_0 -> blocks(x, offset, n, out, type, Quantizer::q5_0);
+            case Q4_0 -> blocks(x, offset, n, out, type, Quantizer::q4_0);
+            case Q4_K -> blocks(x, offset, n, out, type, Quantizer::q4_K);
+            case Q6_K -> blocks(x, offset, n, out, type, Quantizer::q6_K);
             default -> throw new AssertionError(type);
+        }
+    }
+
+    /** Writes one block of the elements starting at {@code x[offset]}. */
+    @FunctionalInterface
+    private interface BlockQuantizer {
+        void write(float[] x, int offset, ByteBuffer out);
+    }
+
+    private static void blocks(float[] x, int offset, int n, ByteBuffer out, GgmlType type, BlockQuantizer block) {
+        for (int b = 0; b < n; b += type.blockSize) {
+            block.write(x, offset + b, out);
         }
     }
 
