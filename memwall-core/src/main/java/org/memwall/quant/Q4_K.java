@@ -22,6 +22,8 @@ import org.memwall.gguf.GgmlType;
  */
 public final class Q4_K implements QuantFormat {
     private static final int BLOCK = 256;
+    /** Per-thread room for a block's scales and mins: decode calls the fused dot once per row. */
+    private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[16]);
 
     @Override
     public GgmlType type() {
@@ -66,7 +68,7 @@ public final class Q4_K implements QuantFormat {
      */
     private static float fusedDot(MemorySegment w, long first, float[] x, int xOffset, int n) {
         long b = first / BLOCK * 144;
-        float[] sm = new float[16];
+        float[] sm = SCALES.get();
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += 144) {
             scalesAndMins(w, b, sm);
