@@ -24,7 +24,10 @@ public final class Kernels {
     private static final int PIECE = 512;
 
     private static final VectorShuffle<Float>[] TREE = tree();
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[4 * PIECE]);
+    /** Dequantized pieces of the one-token kernels. */
+    private static final ThreadBuffer SCRATCH = new ThreadBuffer();
+    /** Stored accumulators of the tile kernels. */
+    private static final ThreadBuffer LANES = new ThreadBuffer();
 
     private Kernels() {
     }
@@ -67,19 +70,10 @@ public final class Kernels {
         return n % PIECE == 0 ? PIECE : n % 256 == 0 ? 256 : n;
     }
 
-    private static float[] scratch(int floats) {
-        float[] s = SCRATCH.get();
-        if (s.length < floats) {
-            s = new float[floats];
-            SCRATCH.set(s);
-        }
-        return s;
-    }
-
     /** The canonical dot of the row starting at element {@code first} with {@code x[xOffset .. xOffset + n)}. */
     public static float dot(QuantFormat f, MemorySegment w, long first, float[] x, int xOffset, int n) {
         int p = piece(n);
-        float[] s = scratch(p);
+        float[] s = SCRATCH.get(p);
         int full = n - n % L;
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += p) {
@@ -142,7 +136,7 @@ public final class Kernels {
             a23 = r2.fma(t, a23);
             a33 = r3.fma(t, a33);
         }
-        float[] lanes = lanes(16);
+        float[] lanes = LANES.get(16 * L);
         a00.intoArray(lanes, 0);
         a10.intoArray(lanes, L);
         a20.intoArray(lanes, 2 * L);
@@ -172,13 +166,6 @@ public final class Kernels {
                 out[outOffset + t * outStride + r] = tail(s, w, wOffset + r * n + full, x, xOffset + t * n + full, k);
             }
         }
-    }
-
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * L]);
-
-    /** A per-thread buffer for {@code count} stored accumulators. */
-    private static float[] lanes(int count) {
-        return LANES.get();
     }
 
     /** {@link #tile4x4} for one activation row: {@code out[outOffset + r]} for r = 0..3. */
@@ -217,7 +204,7 @@ public final class Kernels {
     /** The canonical block-scaled dot of one row, decoded a piece at a time. */
     public static float scaledDot(BlockScaled f, MemorySegment w, long first, float[] x, int xOffset, int n) {
         int p = piece(n);
-        float[] s = scratch(p + p / BlockScaled.BLOCK);
+        float[] s = SCRATCH.get(p + p / BlockScaled.BLOCK);
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += p) {
             f.unscaled(w, first + e, s, 0, s, p, p);
@@ -293,7 +280,7 @@ public final class Kernels {
             a21 = s21.fma(d2, a21);
             a31 = s31.fma(d3, a31);
         }
-        float[] lanes = lanes(8);
+        float[] lanes = LANES.get(8 * L);
         a00.intoArray(lanes, 0);
         a10.intoArray(lanes, L);
         a20.intoArray(lanes, 2 * L);

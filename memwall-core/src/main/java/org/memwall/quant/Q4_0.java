@@ -58,14 +58,15 @@ public final class Q4_0 implements BlockScaled {
         if (L != 16) {
             return Kernels.scaledDot(this, w, first, x, xOffset, n);
         }
-        long b0 = first / BLOCK * BYTES;
-        FloatVector a0 = FloatVector.zero(F);
-        for (int e = 0; e < n; e += BLOCK, b0 += BYTES) {
-            ByteVector v0 = Blocks.bytes(w, b0 + 2);
-            FloatVector s0 = Blocks.floats(Blocks.low(v0).sub((byte) 8)).mul(Blocks.x(x, xOffset + e));
-            s0 = Blocks.floats(Blocks.high(v0).sub((byte) 8)).fma(Blocks.x(x, xOffset + e + 16), s0);
-            a0 = s0.fma(FloatVector.broadcast(F, Blocks.f16(w, b0)), a0);
+        // 16 lanes: one load of qs gives both chunks (low nibbles = weights 0..15, high = 16..31).
+        long b = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, b += BYTES) {
+            ByteVector v = Blocks.bytes(w, b + 2);
+            FloatVector s = Blocks.floats(Blocks.low(v).sub((byte) 8)).mul(Blocks.x(x, xOffset + e));
+            s = Blocks.floats(Blocks.high(v).sub((byte) 8)).fma(Blocks.x(x, xOffset + e + 16), s);
+            acc = s.fma(FloatVector.broadcast(F, Blocks.f16(w, b)), acc);
         }
-        return Kernels.sum(a0);
+        return Kernels.sum(acc);
     }
 }

@@ -22,8 +22,8 @@ import org.memwall.gguf.GgmlType;
  */
 public final class Q4_K implements QuantFormat {
     private static final int BLOCK = 256;
-    /** Per-thread room for a block's scales and mins: decode calls the fused dot once per row. */
-    private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[16]);
+    /** Per-thread room for a block's scales and mins: the kernels run once per row, allocating nothing. */
+    private static final ThreadBuffer SCALES = new ThreadBuffer();
 
     @Override
     public GgmlType type() {
@@ -49,7 +49,7 @@ public final class Q4_K implements QuantFormat {
     static void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n, boolean fifthBit) {
         int bytes = fifthBit ? 176 : 144;
         long block = first / BLOCK * bytes;
-        float[] sm = new float[16];
+        float[] sm = SCALES.get(16);
         for (int e = 0; e < n; e += BLOCK, block += bytes) {
             scalesAndMins(w, block, sm);
             for (int s = 0; s < 8; s++) {
@@ -68,7 +68,7 @@ public final class Q4_K implements QuantFormat {
      */
     private static float fusedDot(MemorySegment w, long first, float[] x, int xOffset, int n) {
         long b = first / BLOCK * 144;
-        float[] sm = SCALES.get();
+        float[] sm = SCALES.get(16);
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += 144) {
             scalesAndMins(w, b, sm);

@@ -120,7 +120,8 @@ public final class Quantizer {
         }
     }
 
-    private static void q4_0(float[] x, int o, ByteBuffer out) {
+    /** The first of the block's 32 values with the largest magnitude, sign kept (Q4_0 and Q5_0 scale by it). */
+    private static float signedAbsMax(float[] x, int o) {
         float amax = 0;
         float max = 0;
         for (int j = 0; j < 32; j++) {
@@ -130,7 +131,11 @@ public final class Quantizer {
                 max = v;
             }
         }
-        float d = max / -8;
+        return max;
+    }
+
+    private static void q4_0(float[] x, int o, ByteBuffer out) {
+        float d = signedAbsMax(x, o) / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
         out.putShort(Float.floatToFloat16(d));
         for (int j = 0; j < 16; j++) {
@@ -141,16 +146,7 @@ public final class Quantizer {
     }
 
     private static void q5_0(float[] x, int o, ByteBuffer out) {
-        float amax = 0;
-        float max = 0;
-        for (int j = 0; j < 32; j++) {
-            float v = x[o + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        float d = max / -16;
+        float d = signedAbsMax(x, o) / -16;
         float id = d != 0 ? 1.0f / d : 0.0f;
         int qh = 0;
         byte[] qs = new byte[16];

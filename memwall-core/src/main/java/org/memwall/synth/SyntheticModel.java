@@ -5,9 +5,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.memwall.MemwallException;
 import org.memwall.gguf.GgmlType;
@@ -180,7 +182,7 @@ public final class SyntheticModel {
     }
 
     /** Writes the model; {@code progress} hears each tensor as it is written. */
-    public static void write(ModelShape s, Mix mix, long seed, Path path, java.util.function.Consumer<String> progress) throws IOException {
+    public static void write(ModelShape s, Mix mix, long seed, Path path, Consumer<String> progress) throws IOException {
         GgufWriter w = new GgufWriter();
         String a = s.architecture();
         w.putString("general.architecture", a);
@@ -247,7 +249,7 @@ public final class SyntheticModel {
             return llama3RopeFactors(s);
         }
         if (name.endsWith("norm.weight")) {
-            java.util.Arrays.fill(x, 1f);
+            Arrays.fill(x, 1f);
             return x;
         }
         if (name.endsWith(".bias") || name.contains("attn_sinks")) {

@@ -8,6 +8,7 @@ import org.memwall.quant.Q4_K;
 import org.memwall.quant.Q6_K;
 import org.memwall.quant.Q8_0;
 import org.memwall.quant.QuantFormat;
+import org.memwall.quant.ThreadBuffer;
 
 /**
  * Matrix products of a weight tensor with a batch of activation rows, split by output rows over the
@@ -22,7 +23,7 @@ public final class MatMul {
     /** Tokens whose activations stay in L2 while a thread's rows are multiplied with them. */
     private static final int TOKEN_BLOCK = 64;
 
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadBuffer TILE = new ThreadBuffer();
 
     private MatMul() {
     }
@@ -83,7 +84,7 @@ public final class MatMul {
                                                float[] out) {
         return switch (f) {
             case Q8_0 q -> (from, to, thread) -> {
-                float[] tile = tile(scaledTileSize(n));
+                float[] tile = TILE.get(scaledTileSize(n));
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
                         scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
@@ -91,7 +92,7 @@ public final class MatMul {
                 }
             };
             case Q4_0 q -> (from, to, thread) -> {
-                float[] tile = tile(scaledTileSize(n));
+                float[] tile = TILE.get(scaledTileSize(n));
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
                         scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
@@ -99,7 +100,7 @@ public final class MatMul {
                 }
             };
             case Q4_K q -> (from, to, thread) -> {
-                float[] tile = tile(4 * n);
+                float[] tile = TILE.get(4 * n);
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
                         group(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
@@ -107,7 +108,7 @@ public final class MatMul {
                 }
             };
             case Q6_K q -> (from, to, thread) -> {
-                float[] tile = tile(4 * n);
+                float[] tile = TILE.get(4 * n);
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
                         group(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
@@ -115,7 +116,7 @@ public final class MatMul {
                 }
             };
             case BlockScaled q -> (from, to, thread) -> {
-                float[] tile = tile(scaledTileSize(n));
+                float[] tile = TILE.get(scaledTileSize(n));
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
                         scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
@@ -123,7 +124,7 @@ public final class MatMul {
                 }
             };
             default -> (from, to, thread) -> {
-                float[] tile = tile(4 * n);
+                float[] tile = TILE.get(4 * n);
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
                         group(f, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
@@ -189,14 +190,5 @@ public final class MatMul {
     /** All rows of {@code w}: {@code out[t·rowCount + r] = W[r] · x[t]}. */
     public static void matmul(Parallel pool, Tensor w, float[] x, int tokens, float[] out) {
         matmul(pool, w, 0, w.rowCount(), x, tokens, out);
-    }
-
-    private static float[] tile(int floats) {
-        float[] t = TILE.get();
-        if (t.length < floats) {
-            t = new float[floats];
-            TILE.set(t);
-        }
-        return t;
     }
 }
