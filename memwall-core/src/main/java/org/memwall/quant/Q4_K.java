@@ -4,8 +4,14 @@ import static org.memwall.quant.Blocks.F;
 import static org.memwall.quant.Blocks.L;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -35,11 +41,6 @@ public final class Q4_K implements QuantFormat {
         dequantize(w, first, out, outOffset, n, false);
     }
 
-    @Override
-    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        return L == 16 ? fusedDot(w, first, x, xOffset, n) : Kernels.dot(this, w, first, x, xOffset, n);
-    }
-
     /*
      * Shared with Q5_K, which is this layout with qh[32] (the 5th bits) inserted before qs: 176 bytes,
      * qh at 16, qs at 48. Sub-block s (0..7) holds weights 32s..32s+31: nibble s % 2 of
@@ -54,7 +55,7 @@ public final class Q4_K implements QuantFormat {
             scalesAndMins(w, block, sm);
             for (int s = 0; s < 8; s++) {
                 FloatVector scale = FloatVector.broadcast(F, sm[s]);
-                FloatVector negMin = FloatVector.broadcast(F, -sm[8 + s]);
+                FloatVector negMin = FloatVector.broadcast(F, sm[8 + s]);
                 for (int l = 0; l < 32; l += L) {
                     q(w, block, s, l, fifthBit).fma(scale, negMin).intoArray(out, outOffset + e + 32 * s + l);
                 }
@@ -63,37 +64,77 @@ public final class Q4_K implements QuantFormat {
     }
 
     /**
-     * The canonical dot, fused. Sub-blocks 2c and 2c + 1 share their bytes; with 16 lanes both of
-     * their chunks come from the same two loads, decoded with constant shifts, in element order.
+     * The canonical dot, fused (16 lanes; otherwise the generic kernel): one sub-block of 32 weights
+     * (two chunks) per step, its nibbles chosen by a shift, the block's scales unpacked by vector
+     * operations first. Kept flat and small on purpose: a bigger loop body (both nibbles of a byte
+     * decoded in one step, or the scales unpacked in scalar code) or one more call level under the
+     * decode task outgrows the JIT's inlining limits, and the vectors end up boxed on the heap.
      */
-    private static float fusedDot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        if (L != 16) {
+            return Kernels.dot(this, w, first, x, xOffset, n);
+        }
         long b = first / BLOCK * 144;
         float[] sm = SCALES.get(16);
         FloatVector acc = FloatVector.zero(F);
+        int touched = 0;
         for (int e = 0; e < n; e += BLOCK, b += 144) {
-            scalesAndMins(w, b, sm);
-            for (int c = 0; c < 4; c++) {
-                long qs = b + 16 + 32 * c;
-                int xs = xOffset + e + 64 * c;
-                ByteVector v0 = Blocks.bytes(w, qs);
-                ByteVector v1 = Blocks.bytes(w, qs + 16);
-                FloatVector scale = FloatVector.broadcast(F, sm[2 * c]);
-                FloatVector negMin = FloatVector.broadcast(F, -sm[8 + 2 * c]);
-                acc = Blocks.floats(Blocks.low(v0)).fma(scale, negMin).fma(Blocks.x(x, xs), acc);
-                acc = Blocks.floats(Blocks.low(v1)).fma(scale, negMin).fma(Blocks.x(x, xs + 16), acc);
-                scale = FloatVector.broadcast(F, sm[2 * c + 1]);
-                negMin = FloatVector.broadcast(F, -sm[9 + 2 * c]);
-                acc = Blocks.floats(Blocks.high(v0)).fma(scale, negMin).fma(Blocks.x(x, xs + 32), acc);
-                acc = Blocks.floats(Blocks.high(v1)).fma(scale, negMin).fma(Blocks.x(x, xs + 48), acc);
+            touched += Prefetch.touch(w, b) + Prefetch.touch(w, b + 72);
+            vectorScalesAndMins(w, b, sm);
+            for (int s = 0; s < 8; s++) {
+                long qs = b + 16 + 32 * (s >> 1);
+                int shift = 4 * (s & 1);
+                int xs = xOffset + e + 32 * s;
+                FloatVector scale = FloatVector.broadcast(F, sm[s]);
+                FloatVector negMin = FloatVector.broadcast(F, sm[8 + s]);
+                for (int l = 0; l < 32; l += 16) {
+                    acc = Blocks.floats(Blocks.shiftRight(Blocks.bytes(w, qs + l), shift, 0x0F)).fma(scale, negMin)
+                            .fma(Blocks.x(x, xs + l), acc);
+                }
             }
         }
+        Prefetch.keep(touched);
         return Kernels.sum(acc);
     }
 
-    /** The block's eight d·sc[s] into {@code sm[0..8)} and eight dmin·mn[s] into {@code sm[8..16)}. */
-    private static void scalesAndMins(MemorySegment w, long block, float[] sm) {
+    /*
+     * The vector unpacking of scales[12] (16 lanes: sc[0..7], then mn[0..7]): each lane takes its low
+     * bits from one byte (shifted, masked) and, for sub-blocks 4..7, bits 4..5 from the top two bits of
+     * another; lanes 0..3 and 8..11 mask the second byte away. See Blocks#scalesK4 for the layout.
+     */
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorShuffle<Integer> LOW_BYTE = VectorShuffle.fromValues(I16,
+            4, 5, 6, 7, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    private static final IntVector LOW_SHIFT = IntVector.fromArray(I16, new int[] {
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    private static final IntVector LOW_MASK = IntVector.fromArray(I16, new int[] {
+            63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15}, 0);
+    private static final VectorShuffle<Integer> HIGH_BYTE = VectorShuffle.fromValues(I16,
+            0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0, 8, 9, 10, 11);
+    private static final IntVector HIGH_MASK = IntVector.fromArray(I16, new int[] {
+            0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
+    private static final VectorMask<Float> MINS = VectorMask.fromLong(FloatVector.SPECIES_512, 0xFF00L);
+
+    /**
+     * The block's eight d·sc[s] into {@code sm[0..8)} and eight −dmin·mn[s] into {@code sm[8..16)}, by a
+     * few 16-lane vector operations: a third of the cost of {@link #scalesAndMins}, the same values.
+     * Only the fused dot uses it; in {@link #dequantize} (once per row for many tokens) it would only
+     * add to the inlining budget of the tile kernels.
+     */
+    private static void vectorScalesAndMins(MemorySegment w, long block, float[] sm) {
+        IntVector b = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, block, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+        IntVector q = b.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(LOW_MASK)
+                .or(b.rearrange(HIGH_BYTE).lanewise(VectorOperators.LSHR, 2).and(HIGH_MASK));
+        FloatVector d = FloatVector.broadcast(FloatVector.SPECIES_512, Blocks.f16(w, block)).blend(-Blocks.f16(w, block + 2), MINS);
+        ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(d).intoArray(sm, 0);
+    }
+
+    /** The block's eight d·sc[s] into {@code sm[0..8)} and eight −dmin·mn[s] into {@code sm[8..16)}. */
+    static void scalesAndMins(MemorySegment w, long block, float[] sm) {
         float d = Blocks.f16(w, block);
-        float dmin = Blocks.f16(w, block + 2);
+        float negDmin = -Blocks.f16(w, block + 2);
         int a0 = w.get(Blocks.INT_LE, block + 4);
         int a1 = w.get(Blocks.INT_LE, block + 8);
         int a2 = w.get(Blocks.INT_LE, block + 12);
@@ -102,7 +143,7 @@ public final class Q4_K implements QuantFormat {
             int mn = Blocks.minsK4(a1, a2, half == 1);
             for (int k = 0; k < 4; k++) {
                 sm[4 * half + k] = d * Blocks.byteOf(sc, k);
-                sm[8 + 4 * half + k] = dmin * Blocks.byteOf(mn, k);
+                sm[8 + 4 * half + k] = negDmin * Blocks.byteOf(mn, k);
             }
         }
     }

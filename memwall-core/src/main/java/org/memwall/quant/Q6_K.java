@@ -26,6 +26,8 @@ import org.memwall.gguf.GgmlType;
 public final class Q6_K implements QuantFormat {
     private static final int BLOCK = 256;
     private static final int BYTES = 210;
+    /** Per-thread room for a block's sixteen scales d·sc[i]: the fused dot runs once per row, allocating nothing. */
+    private static final ThreadBuffer SCALES = new ThreadBuffer();
 
     @Override
     public GgmlType type() {
@@ -54,23 +56,35 @@ public final class Q6_K implements QuantFormat {
      * l / 16 + 2t of this half's {@code scales}).
      */
     private static FloatVector chunk(MemorySegment w, long block, int h, int t, int l, float d, long scales) {
-        ByteVector low4 = Blocks.shiftRight(Blocks.bytes(w, block + 64 * h + l + 32 * (t & 1)), 4 * (t >> 1), 0x0F);
-        ByteVector q = low4.or(Blocks.moveBits(Blocks.bytes(w, block + 128 + 32 * h + l), 2 * t, 4, 2)).sub((byte) 32);
-        FloatVector scale = FloatVector.broadcast(F, d * (byte) (scales >> (8 * (l / 16 + 2 * t))));
-        return Blocks.floats(q).mul(scale);
+        return grid(w, block, h, t, l).mul(FloatVector.broadcast(F, d * (byte) (scales >> (8 * (l / 16 + 2 * t)))));
     }
 
+    /** The signed 6-bit values q − 32 of those weights, as floats. */
+    private static FloatVector grid(MemorySegment w, long block, int h, int t, int l) {
+        ByteVector low4 = Blocks.shiftRight(Blocks.bytes(w, block + 64 * h + l + 32 * (t & 1)), 4 * (t >> 1), 0x0F);
+        return Blocks.floats(low4.or(Blocks.moveBits(Blocks.bytes(w, block + 128 + 32 * h + l), 2 * t, 4, 2)).sub((byte) 32));
+    }
+
+    /**
+     * The canonical dot, fused (16 lanes; otherwise the generic kernel). The block's sixteen scales are
+     * converted by one vector operation into a per-thread array first; each chunk then decodes its
+     * 6-bit values as {@link #chunk} does and multiplies by a scale read from there.
+     */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        if (L != 16) {
+            return Kernels.dot(this, w, first, x, xOffset, n);
+        }
         long b = first / BLOCK * BYTES;
+        float[] scales = SCALES.get(16);
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += BYTES) {
-            float d = Blocks.f16(w, b + 208);
+            Blocks.floats(Blocks.bytes(w, b + 192)).mul(FloatVector.broadcast(F, Blocks.f16(w, b + 208))).intoArray(scales, 0);
             for (int h = 0; h < 2; h++) {
-                long sc = w.get(Blocks.LONG_LE, b + 192 + 8 * h);
                 for (int t = 0; t < 4; t++) {
-                    for (int l = 0; l < 32; l += L) {
-                        acc = chunk(w, b, h, t, l, d, sc).fma(Blocks.x(x, xOffset + e + 128 * h + 32 * t + l), acc);
+                    for (int l = 0; l < 32; l += 16) {
+                        acc = grid(w, b, h, t, l).mul(FloatVector.broadcast(F, scales[8 * h + l / 16 + 2 * t]))
+                                .fma(Blocks.x(x, xOffset + e + 128 * h + 32 * t + l), acc);
                     }
                 }
             }
