@@ -36,10 +36,20 @@ public final class MatMul {
         int n = w.rowLength();
         MemorySegment data = w.data();
         if (tokens == 1) {
-            pool.forRange(rows, decodeTask(w.format(), data, rowOffset, rows, n, x, out));
+            pool.forChunks(rows, decodeGrain(rows, pool.threads()), decodeTask(w.format(), data, rowOffset, rows, n, x, out));
         } else {
             pool.forRange((rows + 3) / 4, tileTask(w.format(), data, rowOffset, rows, n, x, tokens, out));
         }
+    }
+
+    /**
+     * Rows per claimed piece of a one-token product: about eight pieces per thread, so that a thread
+     * that falls behind hands rows to the other instead of everyone waiting for it (measured: ~8% of
+     * decode time was spent waiting with fixed halves), and at least 16 rows so each piece is a long
+     * stream of memory.
+     */
+    private static int decodeGrain(int rows, int threads) {
+        return Math.max(16, rows / (8 * threads));
     }
 
     /*

@@ -26,6 +26,8 @@ public final class Parallel implements AutoCloseable {
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Thread caller;
     private volatile Throwable failure;
+    /** The next unclaimed item of {@link #forChunks}. */
+    private final AtomicInteger nextChunk = new AtomicInteger();
 
     public Parallel(int threads) {
         if (threads < 1) {
@@ -70,7 +72,11 @@ public final class Parallel implements AutoCloseable {
         for (Thread w : workers) {
             LockSupport.unpark(w);
         }
-        runShare(body, n, 0);
+        try {
+            runShare(body, n, 0);
+        } catch (Throwable t) {
+            failure = t; // reported once the workers are done, so no worker still runs this task after we return
+        }
         int spins = 0;
         while (pending.get() > 0) {
             if (++spins < SPINS) {
@@ -90,6 +96,30 @@ public final class Parallel implements AutoCloseable {
             }
             throw new IllegalStateException(f);
         }
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in pieces of {@code grain} items that the threads claim one
+     * after another until none is left, and returns when all are done: a thread that runs slower (or
+     * is descheduled) takes fewer pieces, instead of the others waiting for its fixed share. Each
+     * piece is contiguous, so a thread still streams long runs of memory.
+     */
+    public synchronized void forChunks(int n, int grain, RangeTask body) {
+        if (grain < 1) {
+            throw new IllegalArgumentException("grain must be >= 1, got " + grain);
+        }
+        if (threads == 1 || n <= grain) {
+            for (int from = 0; from < n; from += grain) {
+                body.run(from, Math.min(n, from + grain), 0);
+            }
+            return;
+        }
+        nextChunk.set(0);
+        forRange(threads, (first, last, thread) -> {
+            for (int from = nextChunk.getAndAdd(grain); from < n; from = nextChunk.getAndAdd(grain)) {
+                body.run(from, Math.min(n, from + grain), thread);
+            }
+        });
     }
 
     private void runShare(RangeTask body, int n, int thread) {
