@@ -66,9 +66,10 @@ public final class Q4_K implements QuantFormat {
     /**
      * The canonical dot, fused (16 lanes; otherwise the generic kernel): one sub-block of 32 weights
      * (two chunks) per step, its nibbles chosen by a shift, the block's scales unpacked by vector
-     * operations first. Kept flat and small on purpose: a bigger loop body (both nibbles of a byte
-     * decoded in one step, or the scales unpacked in scalar code) or one more call level under the
-     * decode task outgrows the JIT's inlining limits, and the vectors end up boxed on the heap.
+     * operations first, two bytes a page ahead touched per block ({@link Prefetch}). Kept this small on
+     * purpose: each variant with more in its loop (both nibbles of a byte decoded in one step, the two
+     * chunks of a sub-block written out) or one more call level under the decode task
+     * outgrew the JIT's inlining limits in the model, and its vectors ended up boxed on the heap.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
@@ -132,7 +133,7 @@ public final class Q4_K implements QuantFormat {
     }
 
     /** The block's eight d·sc[s] into {@code sm[0..8)} and eight −dmin·mn[s] into {@code sm[8..16)}. */
-    static void scalesAndMins(MemorySegment w, long block, float[] sm) {
+    private static void scalesAndMins(MemorySegment w, long block, float[] sm) {
         float d = Blocks.f16(w, block);
         float negDmin = -Blocks.f16(w, block + 2);
         int a0 = w.get(Blocks.INT_LE, block + 4);
