@@ -108,18 +108,17 @@ public final class Parallel implements AutoCloseable {
         if (grain < 1) {
             throw new IllegalArgumentException("grain must be >= 1, got " + grain);
         }
-        if (threads == 1 || n <= grain) {
-            for (int from = 0; from < n; from += grain) {
-                body.run(from, Math.min(n, from + grain), 0);
-            }
-            return;
-        }
-        nextChunk.set(0);
-        forRange(threads, (first, last, thread) -> {
+        RangeTask claim = (first, last, thread) -> {
             for (int from = nextChunk.getAndAdd(grain); from < n; from = nextChunk.getAndAdd(grain)) {
                 body.run(from, Math.min(n, from + grain), thread);
             }
-        });
+        };
+        nextChunk.set(0);
+        if (threads == 1 || n <= grain) {
+            claim.run(0, 1, 0); // one thread claims every piece; no dispatch
+        } else {
+            forRange(threads, claim);
+        }
     }
 
     private void runShare(RangeTask body, int n, int thread) {

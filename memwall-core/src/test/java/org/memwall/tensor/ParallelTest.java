@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
 class ParallelTest {
-    /** How many times each item was run, and that each call saw a non-empty range inside [0, n) of at most max items. */
+    /** How many times each item was run; checks that every call saw a non-empty range inside [0, n), of at most grain items for forChunks. */
     private static int[] coverage(Parallel pool, int n, int grain, boolean chunks) {
         AtomicIntegerArray seen = new AtomicIntegerArray(n);
         Parallel.RangeTask body = (from, to, thread) -> {
@@ -36,7 +37,7 @@ class ParallelTest {
 
     private static int[] ones(int n) {
         int[] a = new int[n];
-        java.util.Arrays.fill(a, 1);
+        Arrays.fill(a, 1);
         return a;
     }
 
