@@ -1,6 +1,7 @@
 package org.memwall.tensor;
 
 import java.lang.foreign.MemorySegment;
+import org.memwall.quant.AlignedBuffer;
 import org.memwall.quant.BlockScaled;
 import org.memwall.quant.Kernels;
 import org.memwall.quant.Q4_0;
@@ -9,6 +10,7 @@ import org.memwall.quant.Q6_K;
 import org.memwall.quant.Q8_0;
 import org.memwall.quant.QuantFormat;
 import org.memwall.quant.ThreadBuffer;
+import org.memwall.quant.Tiles;
 
 /**
  * Matrix products of a weight tensor with a batch of activation rows, split by output rows over the
@@ -24,6 +26,10 @@ public final class MatMul {
     private static final int TOKEN_BLOCK = 64;
 
     private static final ThreadBuffer TILE = new ThreadBuffer();
+    /** The rows of {@link #TILE} again, aligned for the register tiles. */
+    private static final AlignedBuffer ALIGNED_TILE = new AlignedBuffer();
+    /** A batch's activations, aligned, copied once per product by the calling thread. */
+    private static final AlignedBuffer ACTIVATIONS = new AlignedBuffer();
 
     private MatMul() {
     }
@@ -38,7 +44,8 @@ public final class MatMul {
         if (tokens == 1) {
             pool.forChunks(rows, decodeGrain(rows, pool.threads()), decodeTask(w.format(), data, rowOffset, rows, n, x, out));
         } else {
-            pool.forRange((rows + 3) / 4, tileTask(w.format(), data, rowOffset, rows, n, x, tokens, out));
+            MemorySegment xs = ACTIVATIONS.copyOf(x, 0, tokens * n);
+            pool.forRange((rows + 3) / 4, tileTask(w.format(), data, rowOffset, rows, n, x, xs, tokens, out));
         }
     }
 
@@ -90,8 +97,8 @@ public final class MatMul {
         };
     }
 
-    private static Parallel.RangeTask tileTask(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens,
-                                               float[] out) {
+    private static Parallel.RangeTask tileTask(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x,
+                                               MemorySegment xs, int tokens, float[] out) {
         return switch (f) {
             case Q8_0 q -> (from, to, thread) -> {
                 float[] tile = TILE.get(scaledTileSize(n));
@@ -113,7 +120,7 @@ public final class MatMul {
                 float[] tile = TILE.get(4 * n);
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
-                        group(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                        group(q, data, rowOffset, rows, n, x, xs, tokens, out, tile, g, t0);
                     }
                 }
             };
@@ -121,7 +128,7 @@ public final class MatMul {
                 float[] tile = TILE.get(4 * n);
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
-                        group(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                        group(q, data, rowOffset, rows, n, x, xs, tokens, out, tile, g, t0);
                     }
                 }
             };
@@ -137,7 +144,7 @@ public final class MatMul {
                 float[] tile = TILE.get(4 * n);
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
-                        group(f, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                        group(f, data, rowOffset, rows, n, x, xs, tokens, out, tile, g, t0);
                     }
                 }
             };
@@ -145,8 +152,8 @@ public final class MatMul {
     }
 
     /** Row group g (four rows) for tokens [t0, t0 + TOKEN_BLOCK): dequantized once, then 4×4 register tiles. */
-    private static void group(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
-                              float[] tile, int g, int t0) {
+    private static void group(QuantFormat f, MemorySegment data, int rowOffset, int rows, int n, float[] x, MemorySegment xs, int tokens,
+                              float[] out, float[] tile, int g, int t0) {
         int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
         int r = 4 * g;
         int count = Math.min(4, rows - r);
@@ -155,8 +162,9 @@ public final class MatMul {
         }
         int t = t0;
         if (count == 4) {
+            MemorySegment aligned = ALIGNED_TILE.copyOf(tile, 0, 4 * n);
             for (; t + 4 <= t1; t += 4) {
-                Kernels.tile4x4(tile, 0, x, t * n, n, out, t * rows + r, rows);
+                Tiles.tile4x4(aligned, 0, xs, (long) t * n, n, out, t * rows + r, rows);
             }
             for (; t < t1; t++) {
                 Kernels.tile4x1(tile, 0, x, t * n, n, out, t * rows + r);
