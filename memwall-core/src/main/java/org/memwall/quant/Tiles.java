@@ -47,7 +47,8 @@ public final class Tiles {
     private static final FloatVector LO2 = selection(2, false), HI2 = selection(2, true);
     private static final FloatVector LO3 = selection(1, false), HI3 = selection(1, true);
 
-    private static final ThreadBuffer LANES = new ThreadBuffer();
+    /** Floats of scratch space a tile needs ({@code lanes} argument). */
+    public static final int SCRATCH = 17 * L;
 
     private Tiles() {
     }
@@ -73,10 +74,10 @@ public final class Tiles {
      * Canonical dots of four rows {@code w[wOffset + r·n ..]} with four activation rows
      * {@code x[xOffset + t·n ..]} (element offsets into float buffers):
      * {@code out[outOffset + t·outStride + r]}. Sixteen accumulators; each row chunk and each activation
-     * chunk is loaded once for four uses.
+     * chunk is loaded once for four uses. {@code lanes}: {@link #SCRATCH} floats of scratch.
      */
     public static void tile4x4(MemorySegment w, long wOffset, MemorySegment x, long xOffset, int n, float[] out, int outOffset,
-                               int outStride) {
+                               int outStride, float[] lanes) {
         int full = n - n % L;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -118,7 +119,6 @@ public final class Tiles {
             a33 = r3.fma(t, a33);
         }
         guardSink = g;
-        float[] lanes = LANES.get(17 * L);
         int sums = 0;
         if (L == 16) {
             // Lane 4t + r of the result is the sum of a_rt.
@@ -160,6 +160,78 @@ public final class Tiles {
             }
         }
         finish(lanes, sums, w, wOffset, n, full, x, xOffset, out, outOffset, outStride);
+    }
+
+    /** Whether {@link #scaledTile4x2} runs here: it is written for blocks of exactly two vectors (AVX-512). */
+    public static final boolean SCALED_TILES = L * 2 == BlockScaled.BLOCK;
+
+    /**
+     * Canonical block-scaled dots ({@link BlockScaled}: q·x summed per block of 32, then scaled) of four
+     * unscaled rows {@code q[qOffset + r·n ..]}, scales {@code scales[scaleOffset + r·n/32 ..]}, with two
+     * activation rows {@code x[xOffset + t·n ..]}: {@code out[outOffset + t·outStride + r]}; only where
+     * {@link #SCALED_TILES}. Each block's eight row vectors are loaded once for both tokens. Two tokens,
+     * not three or four: with twelve or sixteen accumulators besides the block's rows, scales and sums the
+     * JIT spills (measured slower). Every vector load has its own line of code in the loop (with a load
+     * per use the JIT ran out of inlining budget and boxed every vector), and the loop counts blocks so
+     * that every index is linear in the counter (bounds checks hoisted). {@code lanes}: {@link #SCRATCH}
+     * floats of scratch.
+     */
+    public static void scaledTile4x2(MemorySegment q, long qOffset, float[] scales, int scaleOffset, MemorySegment x, long xOffset, int n,
+                                     float[] out, int outOffset, int outStride, float[] lanes) {
+        int nb = n / BlockScaled.BLOCK;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a10 = zero, a20 = zero, a30 = zero;
+        FloatVector a01 = zero, a11 = zero, a21 = zero, a31 = zero;
+        long q1 = qOffset + n;
+        long q2 = q1 + n;
+        long q3 = q2 + n;
+        long x1 = xOffset + n;
+        long guard = unrollGuard;
+        long g = 0;
+        for (int b = 0; b < nb; b++) {
+            g += b * guard;
+            long c = (long) b * BlockScaled.BLOCK;
+            FloatVector w0 = load(q, qOffset + c);
+            FloatVector v0 = load(q, qOffset + c + L);
+            FloatVector w1 = load(q, q1 + c);
+            FloatVector v1 = load(q, q1 + c + L);
+            FloatVector w2 = load(q, q2 + c);
+            FloatVector v2 = load(q, q2 + c + L);
+            FloatVector w3 = load(q, q3 + c);
+            FloatVector v3 = load(q, q3 + c + L);
+            FloatVector d0 = FloatVector.broadcast(F, scales[scaleOffset + b]);
+            FloatVector d1 = FloatVector.broadcast(F, scales[scaleOffset + b + nb]);
+            FloatVector d2 = FloatVector.broadcast(F, scales[scaleOffset + b + 2 * nb]);
+            FloatVector d3 = FloatVector.broadcast(F, scales[scaleOffset + b + 3 * nb]);
+            FloatVector t = load(x, xOffset + c);
+            FloatVector u = load(x, xOffset + c + L);
+            a00 = v0.fma(u, w0.mul(t)).fma(d0, a00);
+            a10 = v1.fma(u, w1.mul(t)).fma(d1, a10);
+            a20 = v2.fma(u, w2.mul(t)).fma(d2, a20);
+            a30 = v3.fma(u, w3.mul(t)).fma(d3, a30);
+            t = load(x, x1 + c);
+            u = load(x, x1 + c + L);
+            a01 = v0.fma(u, w0.mul(t)).fma(d0, a01);
+            a11 = v1.fma(u, w1.mul(t)).fma(d1, a11);
+            a21 = v2.fma(u, w2.mul(t)).fma(d2, a21);
+            a31 = v3.fma(u, w3.mul(t)).fma(d3, a31);
+        }
+        guardSink = g;
+        // The lane selections of tile4x4 over the eight accumulators and zeros (written out in each tile:
+        // passed to a call, the vectors would be boxed).
+        FloatVector p0 = LO0.selectFrom(a00, a10).add(HI0.selectFrom(a00, a10));
+        FloatVector p1 = LO0.selectFrom(a20, a30).add(HI0.selectFrom(a20, a30));
+        FloatVector p2 = LO0.selectFrom(a01, a11).add(HI0.selectFrom(a01, a11));
+        FloatVector p3 = LO0.selectFrom(a21, a31).add(HI0.selectFrom(a21, a31));
+        FloatVector r0 = LO1.selectFrom(p0, p1).add(HI1.selectFrom(p0, p1));
+        FloatVector r1 = LO1.selectFrom(p2, p3).add(HI1.selectFrom(p2, p3));
+        FloatVector s0 = LO2.selectFrom(r0, r1).add(HI2.selectFrom(r0, r1));
+        LO3.selectFrom(s0, zero).add(HI3.selectFrom(s0, zero)).intoArray(lanes, 0);
+        for (int tk = 0; tk < 2; tk++) {
+            for (int r = 0; r < 4; r++) {
+                out[outOffset + tk * outStride + r] = lanes[4 * tk + r];
+            }
+        }
     }
 
     /** Adds the scalar tails (n not a multiple of L) to the sixteen sums {@code lanes[sums + 4t + r]} and writes them out. */

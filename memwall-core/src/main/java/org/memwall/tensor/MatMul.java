@@ -26,6 +26,7 @@ public final class MatMul {
     private static final int TOKEN_BLOCK = 64;
 
     private static final ThreadBuffer TILE = new ThreadBuffer();
+    private static final ThreadBuffer LANES = new ThreadBuffer();
     /** The rows of {@link #TILE} again, aligned for the register tiles. */
     private static final AlignedBuffer ALIGNED_TILE = new AlignedBuffer();
     /** A batch's activations, aligned, copied once per product by the calling thread. */
@@ -104,7 +105,7 @@ public final class MatMul {
                 float[] tile = TILE.get(scaledTileSize(n));
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
-                        scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                        scaledGroup(q, data, rowOffset, rows, n, x, xs, tokens, out, tile, g, t0);
                     }
                 }
             };
@@ -112,7 +113,7 @@ public final class MatMul {
                 float[] tile = TILE.get(scaledTileSize(n));
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
-                        scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                        scaledGroup(q, data, rowOffset, rows, n, x, xs, tokens, out, tile, g, t0);
                     }
                 }
             };
@@ -136,7 +137,7 @@ public final class MatMul {
                 float[] tile = TILE.get(scaledTileSize(n));
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
                     for (int g = from; g < to; g++) {
-                        scaledGroup(q, data, rowOffset, rows, n, x, tokens, out, tile, g, t0);
+                        scaledGroup(q, data, rowOffset, rows, n, x, xs, tokens, out, tile, g, t0);
                     }
                 }
             };
@@ -163,8 +164,9 @@ public final class MatMul {
         int t = t0;
         if (count == 4) {
             MemorySegment aligned = ALIGNED_TILE.copyOf(tile, 0, 4 * n);
+            float[] lanes = LANES.get(Tiles.SCRATCH);
             for (; t + 4 <= t1; t += 4) {
-                Tiles.tile4x4(aligned, 0, xs, (long) t * n, n, out, t * rows + r, rows);
+                Tiles.tile4x4(aligned, 0, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
             }
             for (; t < t1; t++) {
                 Kernels.tile4x1(tile, 0, x, t * n, n, out, t * rows + r);
@@ -182,8 +184,8 @@ public final class MatMul {
     }
 
     /** {@link #group} for block-scaled formats: unscaled rows and their scales, 4×2 register tiles. */
-    private static void scaledGroup(BlockScaled f, MemorySegment data, int rowOffset, int rows, int n, float[] x, int tokens, float[] out,
-                                    float[] tile, int g, int t0) {
+    private static void scaledGroup(BlockScaled f, MemorySegment data, int rowOffset, int rows, int n, float[] x, MemorySegment xs, int tokens,
+                                    float[] out, float[] tile, int g, int t0) {
         int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
         int nb = n / BlockScaled.BLOCK;
         int scales = 4 * n;
@@ -193,6 +195,13 @@ public final class MatMul {
             f.unscaled(data, (long) (rowOffset + r + i) * n, tile, i * n, tile, scales + i * nb, n);
         }
         int t = t0;
+        if (count == 4 && Tiles.SCALED_TILES) {
+            MemorySegment aligned = ALIGNED_TILE.copyOf(tile, 0, 4 * n);
+            float[] lanes = LANES.get(Tiles.SCRATCH);
+            for (; t + 2 <= t1; t += 2) {
+                Tiles.scaledTile4x2(aligned, 0, tile, scales, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
+            }
+        }
         if (count == 4) {
             for (; t + 2 <= t1; t += 2) {
                 Kernels.scaledTile4x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
