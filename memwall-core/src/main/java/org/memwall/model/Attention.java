@@ -1,6 +1,8 @@
 package org.memwall.model;
 
+import org.memwall.quant.Kernels;
 import org.memwall.tensor.Parallel;
+import org.memwall.tensor.VectorMath;
 
 /**
  * Causal multi-head attention with grouped KV heads over each sequence's {@link KvCache}, with
@@ -63,13 +65,7 @@ final class Attention {
         int first = sliding ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
         float max = Float.NEGATIVE_INFINITY;
         for (int j = first; j <= pos; j++) {
-            float[] kb = cache.keyBlock(layer, j);
-            int kOff = cache.keyOffset(j) + kvHead * hd;
-            float dot = 0f;
-            for (int i = 0; i < hd; i++) {
-                dot += q[qOff + i] * kb[kOff + i];
-            }
-            float v = dot * scale;
+            float v = Kernels.dot(cache.keyBlock(layer, j), cache.keyOffset(j) + kvHead * hd, q, qOff, hd) * scale;
             s[j] = v;
             max = Math.max(max, v);
         }
@@ -77,22 +73,15 @@ final class Attention {
         if (hasSink) {
             max = Math.max(max, sink);
         }
-        double sum = hasSink ? Math.exp(sink - max) : 0;
-        for (int j = first; j <= pos; j++) {
-            float e = (float) Math.exp(s[j] - max);
-            s[j] = e;
-            sum += e;
+        double sum = VectorMath.expShifted(s, first, pos + 1, max);
+        if (hasSink) {
+            sum += Math.exp(sink - max);
         }
         float inv = (float) (1.0 / sum);
         int oOff = t * c.headCount() * vd + h * vd;
         java.util.Arrays.fill(out, oOff, oOff + vd, 0f);
         for (int j = first; j <= pos; j++) {
-            float p = s[j] * inv;
-            float[] vb = cache.valueBlock(layer, j);
-            int vOff = cache.valueOffset(j) + kvHead * vd;
-            for (int i = 0; i < vd; i++) {
-                out[oOff + i] += p * vb[vOff + i];
-            }
+            VectorMath.axpy(s[j] * inv, cache.valueBlock(layer, j), cache.valueOffset(j) + kvHead * vd, out, oOff, vd);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The one definition of a weight-row dot product, and the kernels that compute it.
@@ -22,6 +23,9 @@ import jdk.incubator.vector.VectorShuffle;
 public final class Kernels {
     /** Elements dequantized at a time by the one-token kernels: a few KiB per row, L1-resident. */
     private static final int PIECE = 512;
+
+    /** The float species every kernel uses (at most 512 bits, at least 128). */
+    public static final VectorSpecies<Float> SPECIES = F;
 
     private static final VectorShuffle<Float>[] TREE = tree();
     /** Dequantized pieces of the one-token kernels. */

@@ -53,6 +53,8 @@ class ForwardConformanceTest {
             REPORT.add(String.format("%-22s %-10s batch relL2 %.2e (median %.2e) argmax %d/%d | sequential relL2 %.2e argmax %d/%d",
                     name, tol.reference.getFileName().toString().replaceFirst("^.*?\\.", ""), b.relL2, b.medianRelL2, b.argmaxAgree,
                     prompt.length, s.relL2, s.argmaxAgree, prompt.length));
+            // A token's logits must not depend on the batch it ran in (every kernel computes the same sums).
+            assertThat(batch).as(name + ": batch and one-at-a-time logits, bit for bit").isEqualTo(seq);
             for (Comparison cmp : List.of(b, s)) {
                 double err = tol.median ? cmp.medianRelL2 : cmp.relL2;
                 assertThat(err).as(name + " relative L2").isLessThanOrEqualTo(tol.maxRelL2);
