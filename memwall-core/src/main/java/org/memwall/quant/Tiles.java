@@ -48,7 +48,7 @@ public final class Tiles {
     private static final FloatVector LO3 = selection(1, false), HI3 = selection(1, true);
 
     /** Floats of scratch space a tile needs ({@code lanes} argument). */
-    public static final int SCRATCH = 17 * L;
+    public static final int SCRATCH = 16 * L + 16;
 
     private Tiles() {
     }
