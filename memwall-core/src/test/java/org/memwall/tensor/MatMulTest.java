@@ -82,6 +82,33 @@ class MatMulTest {
         }
     }
 
+    /**
+     * A batch longer than one token block (64): 70 tokens are two blocks, 17 full groups of four tokens and a
+     * tail of two; rows of 1280 are 80 vector chunks; 9 rows are two 4-row groups and one row alone.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void longBatchesGetTheSameBitsAsOneTokenAtATime(GgmlType type) {
+        int n = type.blockSize == 1 ? 1000 : 1280; // 1000: not a multiple of any vector width
+        int rows = 9;
+        int tokens = 70;
+        Tensor w = randomTensor(type, n, rows, 23);
+        Random random = new Random(4);
+        float[] x = new float[tokens * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        float[] batched = new float[tokens * rows];
+        MatMul.matmul(pool, w, x, tokens, batched);
+        for (int t = 0; t < tokens; t++) {
+            float[] alone = new float[rows];
+            MatMul.matmul(pool, w, 0, rows, java.util.Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, alone);
+            for (int r = 0; r < rows; r++) {
+                assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void rowOffsetsSelectTheSameRows(GgmlType type) {
