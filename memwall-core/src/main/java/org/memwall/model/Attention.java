@@ -6,19 +6,22 @@ import org.memwall.tensor.VectorMath;
 
 /**
  * Causal multi-head attention with grouped KV heads over each sequence's {@link KvCache}, with
- * optional sliding windows and per-head sinks. Work is split over (token, head) pairs.
+ * optional sliding windows and per-head sinks.
  */
 final class Attention {
     private final ModelConfig c;
     private final Parallel pool;
     private final float scale;
     private float[][] scores;
+    /** Per thread: a head group's running maxima, then its normalisers. */
+    private final float[][] maxima;
 
     Attention(ModelConfig config, Parallel pool) {
         this.c = config;
         this.pool = pool;
         this.scale = config.kqScale();
         this.scores = new float[pool.threads()][0];
+        this.maxima = new float[pool.threads()][2 * (config.headCount() / config.headCountKv())];
     }
 
     /** Writes each token's key and value rows into its sequence's cache at its position. */
@@ -33,55 +36,72 @@ final class Attention {
         }
     }
 
-    /** {@code out[t][h·valueDim ..]} = softmax(q·K) · V for every token t and query head h. */
+    /**
+     * {@code out[t][h·valueDim ..]} = softmax(q·K) · V for every token t and query head h. Work is split
+     * over (token, KV head) pairs: the query heads that share a KV head go through its keys and values
+     * together, so each key and value row is read from memory once for all of them. Each head's arithmetic
+     * is the same whatever the split (its own dots, softmax and sums in position order).
+     */
     void attend(int layer, float[] sinks, float[] q, int n, int[] positions, KvCache[] caches, float[] out) {
-        int heads = c.headCount();
+        int kvHeads = c.headCountKv();
+        int group = c.headCount() / kvHeads;
         int maxPos = 0;
         for (int t = 0; t < n; t++) {
             maxPos = Math.max(maxPos, positions[t]);
         }
-        if (scores[0].length <= maxPos) {
-            int size = Math.max(maxPos + 1, 2 * scores[0].length);
+        if (scores[0].length < group * (maxPos + 1)) {
+            int size = Math.max(maxPos + 1, 2 * (scores[0].length / group));
             for (int i = 0; i < scores.length; i++) {
-                scores[i] = new float[size];
+                scores[i] = new float[group * size];
             }
         }
+        int stride = scores[0].length / group;
         boolean sliding = c.isSliding(layer);
-        pool.forRange(n * heads, (from, to, thread) -> {
+        pool.forRange(n * kvHeads, (from, to, thread) -> {
             float[] s = scores[thread];
+            float[] m = maxima[thread];
             for (int item = from; item < to; item++) {
-                int t = item / heads;
-                int h = item % heads;
-                head(layer, sliding, sinks == null ? Float.NaN : sinks[h], q, t, h, positions[t], caches[t], s, out);
+                int t = item / kvHeads;
+                headGroup(layer, sliding, sinks, q, t, item % kvHeads, group, positions[t], caches[t], s, stride, m, out);
             }
         });
     }
 
-    private void head(int layer, boolean sliding, float sink, float[] q, int t, int h, int pos, KvCache cache, float[] s, float[] out) {
+    /** The query heads of KV head {@code kvHead} for token t; head i of the group keeps its scores at s[i·stride ..]. */
+    private void headGroup(int layer, boolean sliding, float[] sinks, float[] q, int t, int kvHead, int group, int pos, KvCache cache,
+                           float[] s, int stride, float[] max, float[] out) {
         int hd = c.headDim();
         int vd = c.valueDim();
-        int kvHead = h / (c.headCount() / c.headCountKv());
-        int qOff = t * c.queryDim() + h * hd;
+        int h0 = kvHead * group;
+        int qOff = t * c.queryDim() + h0 * hd;
         int first = sliding ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
-        float max = Float.NEGATIVE_INFINITY;
+        java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
         for (int j = first; j <= pos; j++) {
-            float v = Kernels.dot(cache.keyBlock(layer, j), cache.keyOffset(j) + kvHead * hd, q, qOff, hd) * scale;
-            s[j] = v;
-            max = Math.max(max, v);
+            float[] kb = cache.keyBlock(layer, j);
+            int kOff = cache.keyOffset(j) + kvHead * hd;
+            for (int i = 0; i < group; i++) {
+                float v = Kernels.dot(kb, kOff, q, qOff + i * hd, hd) * scale;
+                s[i * stride + j] = v;
+                max[i] = Math.max(max[i], v);
+            }
         }
-        boolean hasSink = !Float.isNaN(sink);
-        if (hasSink) {
-            max = Math.max(max, sink);
+        int oOff = t * c.headCount() * vd + h0 * vd;
+        java.util.Arrays.fill(out, oOff, oOff + group * vd, 0f);
+        for (int i = 0; i < group; i++) {
+            float sink = sinks == null ? Float.NaN : sinks[h0 + i];
+            float mx = Float.isNaN(sink) ? max[i] : Math.max(max[i], sink);
+            double sum = VectorMath.expShifted(s, i * stride + first, i * stride + pos + 1, mx);
+            if (!Float.isNaN(sink)) {
+                sum += Math.exp(sink - mx);
+            }
+            max[group + i] = (float) (1.0 / sum);
         }
-        double sum = VectorMath.expShifted(s, first, pos + 1, max);
-        if (hasSink) {
-            sum += Math.exp(sink - max);
-        }
-        float inv = (float) (1.0 / sum);
-        int oOff = t * c.headCount() * vd + h * vd;
-        java.util.Arrays.fill(out, oOff, oOff + vd, 0f);
         for (int j = first; j <= pos; j++) {
-            VectorMath.axpy(s[j] * inv, cache.valueBlock(layer, j), cache.valueOffset(j) + kvHead * vd, out, oOff, vd);
+            float[] vb = cache.valueBlock(layer, j);
+            int vOff = cache.valueOffset(j) + kvHead * vd;
+            for (int i = 0; i < group; i++) {
+                VectorMath.axpy(s[i * stride + j] * max[group + i], vb, vOff, out, oOff + i * vd, vd);
+            }
         }
     }
 }
