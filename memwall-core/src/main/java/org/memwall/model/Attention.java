@@ -1,5 +1,6 @@
 package org.memwall.model;
 
+import java.util.Arrays;
 import org.memwall.quant.Kernels;
 import org.memwall.tensor.Parallel;
 import org.memwall.tensor.VectorMath;
@@ -13,15 +14,19 @@ final class Attention {
     private final Parallel pool;
     private final float scale;
     private float[][] scores;
-    /** Per thread: a head group's running maxima, then its normalisers. */
+    /** Per thread: the running maximum score of each head of a group. */
     private final float[][] maxima;
+    /** Per thread: 1 / (sum of exponentials) of each head of a group. */
+    private final float[][] inverses;
 
     Attention(ModelConfig config, Parallel pool) {
         this.c = config;
         this.pool = pool;
         this.scale = config.kqScale();
         this.scores = new float[pool.threads()][0];
-        this.maxima = new float[pool.threads()][2 * (config.headCount() / config.headCountKv())];
+        int group = config.headCount() / config.headCountKv();
+        this.maxima = new float[pool.threads()][group];
+        this.inverses = new float[pool.threads()][group];
     }
 
     /** Writes each token's key and value rows into its sequence's cache at its position. */
@@ -59,23 +64,23 @@ final class Attention {
         boolean sliding = c.isSliding(layer);
         pool.forRange(n * kvHeads, (from, to, thread) -> {
             float[] s = scores[thread];
-            float[] m = maxima[thread];
             for (int item = from; item < to; item++) {
                 int t = item / kvHeads;
-                headGroup(layer, sliding, sinks, q, t, item % kvHeads, group, positions[t], caches[t], s, stride, m, out);
+                headGroup(layer, sliding, sinks, q, t, item % kvHeads, group, positions[t], caches[t], s, stride, maxima[thread],
+                        inverses[thread], out);
             }
         });
     }
 
     /** The query heads of KV head {@code kvHead} for token t; head i of the group keeps its scores at s[i·stride ..]. */
     private void headGroup(int layer, boolean sliding, float[] sinks, float[] q, int t, int kvHead, int group, int pos, KvCache cache,
-                           float[] s, int stride, float[] max, float[] out) {
+                           float[] s, int stride, float[] max, float[] inv, float[] out) {
         int hd = c.headDim();
         int vd = c.valueDim();
         int h0 = kvHead * group;
         int qOff = t * c.queryDim() + h0 * hd;
         int first = sliding ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
-        java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
         for (int j = first; j <= pos; j++) {
             float[] kb = cache.keyBlock(layer, j);
             int kOff = cache.keyOffset(j) + kvHead * hd;
@@ -86,22 +91,38 @@ final class Attention {
             }
         }
         int oOff = t * c.headCount() * vd + h0 * vd;
-        java.util.Arrays.fill(out, oOff, oOff + group * vd, 0f);
+        Arrays.fill(out, oOff, oOff + group * vd, 0f);
         for (int i = 0; i < group; i++) {
             float sink = sinks == null ? Float.NaN : sinks[h0 + i];
             float mx = Float.isNaN(sink) ? max[i] : Math.max(max[i], sink);
-            double sum = VectorMath.expShifted(s, i * stride + first, i * stride + pos + 1, mx);
+            double sum = expShifted(s, i * stride + first, i * stride + pos + 1, mx);
             if (!Float.isNaN(sink)) {
                 sum += Math.exp(sink - mx);
             }
-            max[group + i] = (float) (1.0 / sum);
+            inv[i] = (float) (1.0 / sum);
         }
         for (int j = first; j <= pos; j++) {
             float[] vb = cache.valueBlock(layer, j);
             int vOff = cache.valueOffset(j) + kvHead * vd;
             for (int i = 0; i < group; i++) {
-                VectorMath.axpy(s[i * stride + j] * max[group + i], vb, vOff, out, oOff + i * vd, vd);
+                VectorMath.axpy(s[i * stride + j] * inv[i], vb, vOff, out, oOff + i * vd, vd);
             }
         }
+    }
+
+    /**
+     * {@code s[i] = exp(s[i] − max)} for i in [from, to), returning their sum. Scalar {@link Math#exp} on
+     * purpose: the Vector API's exponential gives different last bits compiled and interpreted, which made
+     * a token's attention depend on how warm the JIT was (measured: batch and one-at-a-time logits of
+     * gpt-oss differed).
+     */
+    private static double expShifted(float[] s, int from, int to, float max) {
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            float e = (float) Math.exp(s[i] - max);
+            s[i] = e;
+            sum += e;
+        }
+        return sum;
     }
 }

@@ -21,7 +21,7 @@ import jdk.incubator.vector.FloatVector;
  * cache lines; the same loop from aligned memory ran 40% faster.
  * <li>No loop unrolling. C2 unrolls the chunk loop four times and issues all 32 loads first, runs out of
  * its 32 vector registers and spills the accumulators to the stack on every pass. The loop
- * carries {@link #guard}: a long multiply by a value the JIT cannot see as a constant makes C2 count
+ * carries {@link #unrollGuard}: a long multiply by a value the JIT cannot see as a constant makes C2 count
  * the loop body as too big to unroll, while the loop stays counted (bounds checks hoisted). It costs
  * one integer multiply per 16 FMAs.
  * <li>The sixteen lane sums as vector operations: four levels of two-vector lane selections
@@ -49,6 +49,8 @@ public final class Tiles {
 
     /** Floats of scratch space a tile needs ({@code lanes} argument). */
     public static final int SCRATCH = 16 * L + 16;
+    /** Whether {@link #scaledTile4x2} runs here: it is written for blocks of exactly two vectors (AVX-512). */
+    public static final boolean SCALED_TILES = L * 2 == BlockScaled.BLOCK;
 
     private Tiles() {
     }
@@ -161,9 +163,6 @@ public final class Tiles {
         }
         finish(lanes, sums, w, wOffset, n, full, x, xOffset, out, outOffset, outStride);
     }
-
-    /** Whether {@link #scaledTile4x2} runs here: it is written for blocks of exactly two vectors (AVX-512). */
-    public static final boolean SCALED_TILES = L * 2 == BlockScaled.BLOCK;
 
     /**
      * Canonical block-scaled dots ({@link BlockScaled}: q·x summed per block of 32, then scaled) of four

@@ -6,8 +6,8 @@ import org.memwall.quant.Kernels;
 
 /**
  * Vector loops over float arrays for the parts of a forward pass that are not weight products
- * (attention scores and values). Each computes the same result however it is called, so a token's
- * attention does not depend on the batch it is in.
+ * (attention's weighted sum of values). Each computes the same result however it is called, so a
+ * token's attention does not depend on the batch it is in.
  */
 public final class VectorMath {
     private static final VectorSpecies<Float> F = Kernels.SPECIES;
@@ -26,21 +26,5 @@ public final class VectorMath {
         for (int i = full; i < n; i++) {
             y[yOffset + i] = Math.fma(x[xOffset + i], a, y[yOffset + i]);
         }
-    }
-
-    /**
-     * {@code s[i] = exp(s[i] − max)} for i in [from, to), returning their sum (in double). Scalar
-     * {@link Math#exp} on purpose: the Vector API's exponential gives different last bits compiled and
-     * interpreted, which made a token's attention depend on how warm the JIT was (measured: batch and
-     * one-at-a-time logits of gpt-oss differed).
-     */
-    public static double expShifted(float[] s, int from, int to, float max) {
-        double sum = 0;
-        for (int i = from; i < to; i++) {
-            float e = (float) Math.exp(s[i] - max);
-            s[i] = e;
-            sum += e;
-        }
-        return sum;
     }
 }

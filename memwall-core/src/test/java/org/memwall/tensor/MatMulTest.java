@@ -55,17 +55,12 @@ class MatMulTest {
         int rows = 10;
         int tokens = 7;
         Tensor w = randomTensor(type, n, rows, 17);
-        Random random = new Random(3);
-        float[] x = new float[tokens * n];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) random.nextGaussian();
-        }
+        float[] x = gaussian(tokens * n, 3);
         float[] batched = new float[tokens * rows];
         MatMul.matmul(pool, w, x, tokens, batched);
         float[] row = new float[n];
         for (int t = 0; t < tokens; t++) {
-            float[] alone = new float[rows];
-            MatMul.matmul(pool, w, 0, rows, java.util.Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, alone);
+            float[] alone = alone(w, x, t);
             for (int r = 0; r < rows; r++) {
                 float viaDot = w.format().dot(w.data(), (long) r * n, x, t * n, n);
                 assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
@@ -93,16 +88,11 @@ class MatMulTest {
         int rows = 9;
         int tokens = 70;
         Tensor w = randomTensor(type, n, rows, 23);
-        Random random = new Random(4);
-        float[] x = new float[tokens * n];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) random.nextGaussian();
-        }
+        float[] x = gaussian(tokens * n, 4);
         float[] batched = new float[tokens * rows];
         MatMul.matmul(pool, w, x, tokens, batched);
         for (int t = 0; t < tokens; t++) {
-            float[] alone = new float[rows];
-            MatMul.matmul(pool, w, 0, rows, java.util.Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, alone);
+            float[] alone = alone(w, x, t);
             for (int r = 0; r < rows; r++) {
                 assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
             }
@@ -132,6 +122,23 @@ class MatMulTest {
                 assertThat(part[t * 5 + r]).isEqualTo(all[t * 12 + 6 + r]);
             }
         }
+    }
+
+    /** Token t of the activation rows x multiplied alone (the one-token kernels). */
+    private static float[] alone(Tensor w, float[] x, int t) {
+        int n = w.rowLength();
+        float[] out = new float[w.rowCount()];
+        MatMul.matmul(pool, w, 0, w.rowCount(), java.util.Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, out);
+        return out;
+    }
+
+    private static float[] gaussian(int count, long seed) {
+        Random random = new Random(seed);
+        float[] x = new float[count];
+        for (int i = 0; i < count; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
     }
 
     /** Random blocks whose scales are finite: every 16-bit word with an all-ones f16 exponent is tamed. */
