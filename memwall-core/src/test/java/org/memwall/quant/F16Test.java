@@ -33,6 +33,15 @@ class F16Test {
     }
 
     @Test
+    void blockScalesReadEveryHalfAsTheSameFloatBitsAsTheJdkConversion() {
+        MemorySegment all = segment(allHalves());
+        for (int h = 0; h < 1 << 16; h++) {
+            int expected = Float.floatToRawIntBits(Float.float16ToFloat((short) h));
+            assertThat(Float.floatToRawIntBits(Blocks.f16(all, 2L * h))).as("half 0x%04x", h).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void f16DequantizeMatchesFieldDecodingForEveryBitPattern() {
         assertDequantizeMatches(FORMAT, allHalves(), F16Test::decode);
     }
