@@ -34,7 +34,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+// Without on-stack replacement: with it, about half of the forks measured the one-token kernels
+// running the Vector API's Java fallback (3.5-13 ms instead of 0.54 ms per Q4_0 product, 54 MB allocated
+// per product; JFR showed FloatVector.fma's fallback under Q4_0.dot) and never recovered; without it,
+// every fork measures the compiled kernel. memwall itself runs with it (the bench command showed no
+// such collapse, and without it synth ran 17% longer).
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-XX:-UseOnStackReplacement"})
 public class MatVecBenchmark {
     @Param({"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "MXFP4"})
     public String type;
