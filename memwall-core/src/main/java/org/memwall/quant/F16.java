@@ -27,7 +27,7 @@ public final class F16 implements QuantFormat {
             toFloat(Blocks.shorts(w, base + 2L * i)).intoArray(out, outOffset + i);
         }
         for (; i < n; i++) {
-            out[outOffset + i] = Float.float16ToFloat(w.get(Blocks.SHORT_LE, base + 2L * i));
+            out[outOffset + i] = Blocks.f16(w, base + 2L * i);
         }
     }
 
