@@ -51,6 +51,10 @@ public class MatVecBenchmark {
     @Param("0")
     public int threads;
 
+    /** Weight rows (of 4096): 4096 streams ~10-18 MB from memory; 128 keeps the weights in L2 (compute alone). */
+    @Param("4096")
+    public int rows;
+
     private static final int N = 4096;
     private Arena arena;
     private Tensor weight;
@@ -61,7 +65,7 @@ public class MatVecBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
-        long bytes = t.bytesFor((long) N * N);
+        long bytes = t.bytesFor((long) rows * N);
         arena = Arena.ofShared();
         MemorySegment data = arena.allocate(bytes, 64);
         SplittableRandom r = new SplittableRandom(1);
@@ -82,13 +86,13 @@ public class MatVecBenchmark {
                 }
             }
         }
-        weight = new Tensor("w", t, new long[] {N, N}, data);
+        weight = new Tensor("w", t, new long[] {N, rows}, data);
         pool = threads > 0 ? new Parallel(threads) : Parallel.perCore();
         x = new float[tokens * N];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
-        out = new float[tokens * N];
+        out = new float[tokens * rows];
     }
 
     @TearDown(Level.Trial)

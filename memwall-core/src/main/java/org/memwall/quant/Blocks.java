@@ -78,6 +78,11 @@ final class Blocks {
                 : ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** The {@link #L} bytes at {@code offset}, zero-extended to 32-bit lanes. */
+    static IntVector widened(MemorySegment w, long offset) {
+        return (IntVector) bytes(w, offset).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
     /** Lanes 0..L−1 of {@code q}, read as signed bytes, as floats. */
     static FloatVector floats(ByteVector q) {
         return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
@@ -116,12 +121,16 @@ final class Blocks {
 
     /**
      * Per byte: bits {@code [from, from + width)} of v moved to {@code [to, to + width)}, all other bits
-     * cleared. A rotation of the 32-bit lanes brings the neighbouring byte's bits only into positions
-     * the mask clears, in either direction.
+     * cleared. A shift of the 32-bit lanes (left when {@code to > from}, right otherwise) brings the
+     * neighbouring byte's bits only into positions the mask clears, in either direction. A shift, not a
+     * rotation: AVX2 has no vector rotate, and the JIT emulates one with three operations.
      */
     static ByteVector moveBits(ByteVector v, int from, int to, int width) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.ROL, (to - from) & 31).reinterpretAsBytes()
-                .and((byte) (((1 << width) - 1) << to));
+        IntVector words = v.reinterpretAsInts();
+        IntVector moved = to >= from
+                ? words.lanewise(VectorOperators.LSHL, to - from)
+                : words.lanewise(VectorOperators.LSHR, from - to);
+        return moved.reinterpretAsBytes().and((byte) (((1 << width) - 1) << to));
     }
 
     /** {@code table[idx]} for each lane; {@code table} has 16 entries and every lane of idx is 0..15. */

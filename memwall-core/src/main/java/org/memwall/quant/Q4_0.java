@@ -6,6 +6,8 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -56,7 +58,7 @@ public final class Q4_0 implements BlockScaled {
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
         if (L != 16) {
-            return Kernels.scaledDot(this, w, first, x, xOffset, n);
+            return dotChunks(w, first, x, xOffset, n);
         }
         // 16 lanes: one load of qs gives both chunks (low nibbles = weights 0..15, high = 16..31).
         long b = first / BLOCK * BYTES;
@@ -68,5 +70,32 @@ public final class Q4_0 implements BlockScaled {
             acc = s.fma(FloatVector.broadcast(F, Blocks.f16(w, b)), acc);
         }
         return Kernels.sum(acc);
+    }
+
+    /**
+     * The canonical dot for fewer than 16 lanes (AVX2: 8), fused: each chunk of L weights decoded in
+     * registers and summed per block, then scaled. The bytes are widened to 32-bit lanes first and the
+     * nibbles taken there ({@link #wide}): one widening serves both nibbles of a byte, and AVX2 has no byte
+     * shift (the JIT emulates one). Decoding pieces into memory and reading them back, as the generic kernel
+     * does, ran AVX2 decode at a fifth of this speed.
+     */
+    private static float dotChunks(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long b = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, b += BYTES) {
+            FloatVector s = wide(w, b, 0).mul(Blocks.x(x, xOffset + e));
+            for (int k = L; k < BLOCK; k += L) {
+                s = wide(w, b, k).fma(Blocks.x(x, xOffset + e + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, Blocks.f16(w, b)), acc);
+        }
+        return Kernels.sum(acc);
+    }
+
+    /** {@link #q}, computed in 32-bit lanes: the same values. */
+    private static FloatVector wide(MemorySegment w, long block, int k) {
+        IntVector q = Blocks.widened(w, block + 2 + (k & 15));
+        q = k < 16 ? q.and(0x0F) : q.lanewise(VectorOperators.LSHR, 4);
+        return (FloatVector) q.sub(8).convert(VectorOperators.I2F, 0);
     }
 }

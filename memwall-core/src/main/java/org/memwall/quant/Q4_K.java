@@ -64,32 +64,33 @@ public final class Q4_K implements QuantFormat {
     }
 
     /**
-     * The canonical dot, fused (16 lanes; otherwise the generic kernel): one sub-block of 32 weights
-     * (two chunks) per step, its nibbles chosen by a shift, the block's scales unpacked by vector
-     * operations first, two bytes a page ahead touched per block ({@link Prefetch}). Kept this small on
+     * The canonical dot, fused: one sub-block of 32 weights (32 / L chunks) per step, its nibbles chosen
+     * by a shift, the block's scales unpacked first (by 16-lane vector operations where floats have 16
+     * lanes, field by field otherwise), two bytes a page ahead touched per block ({@link Prefetch}). Kept this small on
      * purpose: each variant with more in its loop (both nibbles of a byte decoded in one step, the two
      * chunks of a sub-block written out) or one more call level under the decode task
      * outgrew the JIT's inlining limits in the model, and its vectors ended up boxed on the heap.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        if (L != 16) {
-            return Kernels.dot(this, w, first, x, xOffset, n);
-        }
         long b = first / BLOCK * 144;
         float[] sm = SCALES.get(16);
         FloatVector acc = FloatVector.zero(F);
         int touched = 0;
         for (int e = 0; e < n; e += BLOCK, b += 144) {
             touched += Prefetch.touch(w, b) + Prefetch.touch(w, b + 72);
-            vectorScalesAndMins(w, b, sm);
+            if (L == 16) {
+                vectorScalesAndMins(w, b, sm);
+            } else {
+                scalesAndMins(w, b, sm);
+            }
             for (int s = 0; s < 8; s++) {
                 long qs = b + 16 + 32 * (s >> 1);
                 int shift = 4 * (s & 1);
                 int xs = xOffset + e + 32 * s;
                 FloatVector scale = FloatVector.broadcast(F, sm[s]);
                 FloatVector negMin = FloatVector.broadcast(F, sm[8 + s]);
-                for (int l = 0; l < 32; l += 16) {
+                for (int l = 0; l < 32; l += L) {
                     acc = Blocks.floats(Blocks.shiftRight(Blocks.bytes(w, qs + l), shift, 0x0F)).fma(scale, negMin)
                             .fma(Blocks.x(x, xs + l), acc);
                 }

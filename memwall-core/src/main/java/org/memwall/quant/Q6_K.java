@@ -66,23 +66,23 @@ public final class Q6_K implements QuantFormat {
     }
 
     /**
-     * The canonical dot, fused (16 lanes; otherwise the generic kernel). The block's sixteen scales are
-     * converted by one vector operation into a per-thread array first; each chunk then decodes its
+     * The canonical dot, fused. The block's sixteen scales are converted by 16 / L vector multiplies
+     * into a per-thread array first; each chunk then decodes its
      * 6-bit values as {@link #chunk} does and multiplies by a scale read from there.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        if (L != 16) {
-            return Kernels.dot(this, w, first, x, xOffset, n);
-        }
         long b = first / BLOCK * BYTES;
         float[] scales = SCALES.get(16);
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += BYTES) {
-            Blocks.floats(Blocks.bytes(w, b + 192)).mul(FloatVector.broadcast(F, Blocks.f16(w, b + 208))).intoArray(scales, 0);
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, b + 208));
+            for (int k = 0; k < 16; k += L) {
+                Blocks.floats(Blocks.bytes(w, b + 192 + k)).mul(d).intoArray(scales, k);
+            }
             for (int h = 0; h < 2; h++) {
                 for (int t = 0; t < 4; t++) {
-                    for (int l = 0; l < 32; l += 16) {
+                    for (int l = 0; l < 32; l += L) {
                         acc = grid(w, b, h, t, l).mul(FloatVector.broadcast(F, scales[8 * h + l / 16 + 2 * t]))
                                 .fma(Blocks.x(x, xOffset + e + 128 * h + 32 * t + l), acc);
                     }
