@@ -78,9 +78,16 @@ final class Blocks {
                 : ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The {@link #L} bytes at {@code offset}, zero-extended to 32-bit lanes. */
-    static IntVector widened(MemorySegment w, long offset) {
-        return (IntVector) bytes(w, offset).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    /**
+     * The low ({@code shift} 0) or high ({@code shift} 4) nibbles of the {@link #L} bytes at
+     * {@code offset}, as floats 0..15. Computed in 32-bit lanes (the bytes widened once): AVX2 has no
+     * byte shift, which the JIT emulates with several operations; with 16 lanes the byte operations on
+     * one 128-bit register are cheaper, and the kernels there use {@link #shiftRight}.
+     */
+    static FloatVector nibbles(MemorySegment w, long offset, int shift) {
+        IntVector q = (IntVector) bytes(w, offset).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+        q = shift == 0 ? q.and(0x0F) : q.lanewise(VectorOperators.LSHR, shift);
+        return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
     /** Lanes 0..L−1 of {@code q}, read as signed bytes, as floats. */

@@ -6,8 +6,6 @@ import static org.memwall.quant.Blocks.L;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import org.memwall.gguf.GgmlType;
 
 /**
@@ -94,8 +92,6 @@ public final class Q4_0 implements BlockScaled {
 
     /** {@link #q}, computed in 32-bit lanes: the same values. */
     private static FloatVector wide(MemorySegment w, long block, int k) {
-        IntVector q = Blocks.widened(w, block + 2 + (k & 15));
-        q = k < 16 ? q.and(0x0F) : q.lanewise(VectorOperators.LSHR, 4);
-        return (FloatVector) q.sub(8).convert(VectorOperators.I2F, 0);
+        return Blocks.nibbles(w, block + 2 + (k & 15), k < 16 ? 0 : 4).sub(8f);
     }
 }

@@ -91,8 +91,10 @@ public final class Q4_K implements QuantFormat {
                 FloatVector scale = FloatVector.broadcast(F, sm[s]);
                 FloatVector negMin = FloatVector.broadcast(F, sm[8 + s]);
                 for (int l = 0; l < 32; l += L) {
-                    acc = Blocks.floats(Blocks.shiftRight(Blocks.bytes(w, qs + l), shift, 0x0F)).fma(scale, negMin)
-                            .fma(Blocks.x(x, xs + l), acc);
+                    FloatVector q = L == 16
+                            ? Blocks.floats(Blocks.shiftRight(Blocks.bytes(w, qs + l), shift, 0x0F))
+                            : Blocks.nibbles(w, qs + l, shift);
+                    acc = q.fma(scale, negMin).fma(Blocks.x(x, xs + l), acc);
                 }
             }
         }
