@@ -12,6 +12,7 @@ import org.memwall.gguf.TensorInfo;
 import org.memwall.model.KvCache;
 import org.memwall.model.Model;
 import org.memwall.model.ModelConfig;
+import org.memwall.quant.Kernels;
 import org.memwall.tensor.MemoryBandwidth;
 import org.memwall.tensor.Parallel;
 import picocli.CommandLine.Command;
@@ -95,9 +96,9 @@ final class BenchCommand implements Callable<Integer> {
                                 + "\"prefill_tokens_per_s\": %.2f, \"prefill_min\": %.2f, \"prefill_max\": %.2f, "
                                 + "\"decode_tokens_per_s\": %.2f, \"decode_min\": %.2f, \"decode_max\": %.2f, "
                                 + "\"weight_bytes_per_token\": %d, \"achieved_gbps\": %.2f, \"memory_read_gbps\": %.2f, "
-                                + "\"bandwidth_percent\": %.1f, \"peak_rss_bytes\": %d}%n",
+                                + "\"bandwidth_percent\": %.1f, \"peak_rss_bytes\": %d, \"vector_bits\": %d}%n",
                         jsonEscape(model.toString()), nThreads, prompt, generate, pp, min(prefill), max(prefill), tg, min(decode), max(decode),
-                        perToken, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, rss);
+                        perToken, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, rss, Kernels.SPECIES.vectorBitSize());
             } else {
                 System.out.printf(Locale.ROOT, "model:            %s (%s, %d threads)%n", model, c.architecture().name(), nThreads);
                 System.out.printf(Locale.ROOT, "prefill (pp%d):   %.1f tokens/s (min %.1f, max %.1f)%n", prompt, pp, min(prefill), max(prefill));
@@ -105,6 +106,9 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "weights per token: %.1f MiB -> %.1f GB/s achieved%n", perToken / 1048576.0, achieved / 1e9);
                 System.out.printf(Locale.ROOT, "memory bandwidth: %.1f GB/s measured -> %.0f%% of the roofline%n", bandwidth / 1e9, 100 * achieved / bandwidth);
                 System.out.printf(Locale.ROOT, "peak RSS:         %.1f MiB%n", rss / 1048576.0);
+                // Kernels differ by vector width (AVX-512: 16 float lanes, AVX2: 8): figures from two machines
+                // compare only with this line alike.
+                System.out.printf(Locale.ROOT, "vectors:          %d-bit (%d float lanes)%n", Kernels.SPECIES.vectorBitSize(), Kernels.SPECIES.length());
             }
         }
         return 0;

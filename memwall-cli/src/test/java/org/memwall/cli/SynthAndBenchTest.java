@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memwall.Conformance;
+import org.memwall.quant.Kernels;
 
 class SynthAndBenchTest {
     @TempDir
@@ -35,9 +36,10 @@ class SynthAndBenchTest {
         assertThat(json).startsWith("{").endsWith("}").doesNotContain("\n");
         for (String field : new String[] {"model", "threads", "prompt_tokens", "generated_tokens", "prefill_tokens_per_s", "prefill_min",
                 "prefill_max", "decode_tokens_per_s", "decode_min", "decode_max", "weight_bytes_per_token", "achieved_gbps",
-                "memory_read_gbps", "bandwidth_percent", "peak_rss_bytes"}) {
+                "memory_read_gbps", "bandwidth_percent", "peak_rss_bytes", "vector_bits"}) {
             assertThat(json).contains("\"" + field + "\": ");
         }
-        assertThat(json).contains("\"threads\": 2").contains("\"prompt_tokens\": 16").contains("\"generated_tokens\": 8");
+        assertThat(json).contains("\"threads\": 2").contains("\"prompt_tokens\": 16").contains("\"generated_tokens\": 8")
+                .contains("\"vector_bits\": " + Kernels.SPECIES.vectorBitSize());
     }
 }
