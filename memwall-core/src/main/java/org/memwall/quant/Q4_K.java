@@ -65,11 +65,12 @@ public final class Q4_K implements QuantFormat {
 
     /**
      * The canonical dot, fused: one sub-block of 32 weights (32 / L chunks) per step, its nibbles chosen
-     * by a shift, the block's scales unpacked first (by 16-lane vector operations where floats have 16
-     * lanes, field by field otherwise), two bytes a page ahead touched per block ({@link Prefetch}). Kept this small on
-     * purpose: each variant with more in its loop (both nibbles of a byte decoded in one step, the two
-     * chunks of a sub-block written out) or one more call level under the decode task
-     * outgrew the JIT's inlining limits in the model, and its vectors ended up boxed on the heap.
+     * by a shift (in 32-bit lanes below 16 lanes: {@link Blocks#nibbles}), the block's scales unpacked
+     * first (by 16-lane vector operations where floats have 16 lanes, field by field otherwise), two
+     * bytes a page ahead touched per block ({@link Prefetch}). Kept this small on purpose: each variant
+     * with more in its loop (both nibbles of a byte decoded in one step, the two chunks of a sub-block
+     * written out) or one more call level under the decode task outgrew the JIT's inlining limits in the
+     * model, and its vectors ended up boxed on the heap.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
