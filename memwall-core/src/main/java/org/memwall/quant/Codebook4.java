@@ -45,4 +45,30 @@ final class Codebook4 {
             }
         }
     }
+
+    /**
+     * The canonical dot, fused: each chunk of L weights decoded exactly as {@link #dequantize} writes it
+     * (codebook lookup, widening, scale) and added to the accumulator in element order (a block's low
+     * nibbles, weights 0..15, before its high nibbles), never stored. The same bits as the generic kernel,
+     * which decodes a piece into memory and reads it back.
+     */
+    static float dot(MemorySegment w, long first, float[] x, int xOffset, int n, byte[] table, boolean e8m0) {
+        int qsAt = e8m0 ? 1 : 2;
+        int bytes = qsAt + 16;
+        long block = first / BLOCK * bytes;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, block += bytes) {
+            FloatVector d = FloatVector.broadcast(F, scale(w, block, e8m0));
+            int xs = xOffset + e;
+            for (int k = 0; k < 16; k += L) {
+                ByteVector v = Blocks.bytes(w, block + qsAt + k);
+                acc = Blocks.floats(Blocks.lookup16(Blocks.low(v), table)).mul(d).fma(Blocks.x(x, xs + k), acc);
+            }
+            for (int k = 0; k < 16; k += L) {
+                ByteVector v = Blocks.bytes(w, block + qsAt + k);
+                acc = Blocks.floats(Blocks.lookup16(Blocks.high(v), table)).mul(d).fma(Blocks.x(x, xs + 16 + k), acc);
+            }
+        }
+        return Kernels.sum(acc);
+    }
 }

@@ -24,4 +24,9 @@ public final class IQ4_NL implements QuantFormat {
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         Codebook4.dequantize(w, first, out, outOffset, n, K, false);
     }
+
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        return Codebook4.dot(w, first, x, xOffset, n, K, false);
+    }
 }

@@ -26,4 +26,9 @@ public final class MXFP4 implements QuantFormat {
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         Codebook4.dequantize(w, first, out, outOffset, n, E2M1X2, true);
     }
+
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        return Codebook4.dot(w, first, x, xOffset, n, E2M1X2, true);
+    }
 }
