@@ -103,6 +103,33 @@ public final class Q4_K implements QuantFormat {
         return Kernels.sum(acc);
     }
 
+    /**
+     * Q5_K's canonical dot, fused as {@link #dot} is: each chunk decoded as {@link #dequantize} writes it
+     * (the nibble and the fifth bit, {@link #q}), scaled by one fused multiply-add and added in element
+     * order, never stored. The generic kernel decoded a piece into memory and read it back.
+     */
+    static float dotFifthBit(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long b = first / BLOCK * 176;
+        float[] sm = SCALES.get(16);
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, b += 176) {
+            if (L == 16) {
+                vectorScalesAndMins(w, b, sm);
+            } else {
+                scalesAndMins(w, b, sm);
+            }
+            for (int s = 0; s < 8; s++) {
+                int xs = xOffset + e + 32 * s;
+                FloatVector scale = FloatVector.broadcast(F, sm[s]);
+                FloatVector negMin = FloatVector.broadcast(F, sm[8 + s]);
+                for (int l = 0; l < 32; l += L) {
+                    acc = q(w, b, s, l, true).fma(scale, negMin).fma(Blocks.x(x, xs + l), acc);
+                }
+            }
+        }
+        return Kernels.sum(acc);
+    }
+
     /*
      * The vector unpacking of scales[12] (16 lanes: sc[0..7], then mn[0..7]): each lane takes its low
      * bits from one byte (shifted, masked) and, for sub-blocks 4..7, bits 4..5 from the top two bits of

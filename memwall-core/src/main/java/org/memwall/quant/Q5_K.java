@@ -14,7 +14,7 @@ import org.memwall.gguf.GgmlType;
  *                            nibbles, weights 64c+32..64c+63 (sub-block 2c+1) in the high nibbles
  * weight = d·sc[s] · (nibble + 16·bit) − dmin·mn[s]
  * </pre>
- * The kernels are Q4_K's, reading the extra bit plane.
+ * The kernels are Q4_K's, reading the extra bit plane (the fused dot: {@link Q4_K#dotFifthBit}).
  */
 public final class Q5_K implements QuantFormat {
 
@@ -26,5 +26,10 @@ public final class Q5_K implements QuantFormat {
     @Override
     public void dequantize(MemorySegment w, long first, float[] out, int outOffset, int n) {
         Q4_K.dequantize(w, first, out, outOffset, n, true);
+    }
+
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        return Q4_K.dotFifthBit(w, first, x, xOffset, n);
     }
 }
