@@ -40,4 +40,26 @@ public final class Q4_1 implements QuantFormat {
             }
         }
     }
+
+    /**
+     * The canonical dot, fused: each chunk computed exactly as {@link #dequantize} writes it, added in
+     * element order (the block's low nibbles, weights 0..15, before its high nibbles), never stored.
+     */
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long block = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
+            FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
+            int xs = xOffset + e;
+            for (int k = 0; k < 16; k += L) {
+                acc = Blocks.floats(Blocks.low(Blocks.bytes(w, block + 4 + k))).mul(d).add(m).fma(Blocks.x(x, xs + k), acc);
+            }
+            for (int k = 0; k < 16; k += L) {
+                acc = Blocks.floats(Blocks.high(Blocks.bytes(w, block + 4 + k))).mul(d).add(m).fma(Blocks.x(x, xs + 16 + k), acc);
+            }
+        }
+        return Kernels.sum(acc);
+    }
 }

@@ -45,4 +45,28 @@ public final class Q5_0 implements QuantFormat {
             }
         }
     }
+
+    /**
+     * The canonical dot, fused: each chunk computed exactly as {@link #dequantize} writes it, added in
+     * element order (the block's low nibbles, weights 0..15, before its high nibbles), never stored.
+     */
+    @Override
+    public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        long block = first / BLOCK * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < n; e += BLOCK, block += BYTES) {
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
+            int clear = ~w.get(Blocks.INT_LE, block + 2);
+            int xs = xOffset + e;
+            for (int k = 0; k < 16; k += L) {
+                ByteVector lo = Blocks.low(Blocks.bytes(w, block + 6 + k)).sub((byte) 16, VectorMask.fromLong(B, clear >>> k));
+                acc = Blocks.floats(lo).mul(d).fma(Blocks.x(x, xs + k), acc);
+            }
+            for (int k = 0; k < 16; k += L) {
+                ByteVector hi = Blocks.high(Blocks.bytes(w, block + 6 + k)).sub((byte) 16, VectorMask.fromLong(B, clear >>> (16 + k)));
+                acc = Blocks.floats(hi).mul(d).fma(Blocks.x(x, xs + 16 + k), acc);
+            }
+        }
+        return Kernels.sum(acc);
+    }
 }
