@@ -37,20 +37,15 @@ final class Codebook4 {
         long block = first / BLOCK * bytes;
         for (int e = 0; e < n; e += BLOCK, block += bytes) {
             FloatVector d = FloatVector.broadcast(F, scale(w, block, e8m0));
-            int o = outOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + qsAt + k);
-                Blocks.floats(Blocks.lookup16(Blocks.low(v), table)).mul(d).intoArray(out, o + k);
-                Blocks.floats(Blocks.lookup16(Blocks.high(v), table)).mul(d).intoArray(out, o + 16 + k);
+            for (int j = 0; j < BLOCK; j += L) {
+                values(w, block + qsAt, j, table).mul(d).intoArray(out, outOffset + e + j);
             }
         }
     }
 
     /**
      * The canonical dot, fused: each chunk of L weights decoded exactly as {@link #dequantize} writes it
-     * (codebook lookup, widening, scale) and added to the accumulator in element order (a block's low
-     * nibbles, weights 0..15, before its high nibbles), never stored. The same bits as the generic kernel,
-     * which decodes a piece into memory and reads it back.
+     * (codebook lookup, widening, scale) and added to the accumulator in element order, never stored.
      */
     static float dot(MemorySegment w, long first, float[] x, int xOffset, int n, byte[] table, boolean e8m0) {
         int qsAt = e8m0 ? 1 : 2;
@@ -59,16 +54,16 @@ final class Codebook4 {
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, block += bytes) {
             FloatVector d = FloatVector.broadcast(F, scale(w, block, e8m0));
-            int xs = xOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + qsAt + k);
-                acc = Blocks.floats(Blocks.lookup16(Blocks.low(v), table)).mul(d).fma(Blocks.x(x, xs + k), acc);
-            }
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + qsAt + k);
-                acc = Blocks.floats(Blocks.lookup16(Blocks.high(v), table)).mul(d).fma(Blocks.x(x, xs + 16 + k), acc);
+            for (int j = 0; j < BLOCK; j += L) {
+                acc = values(w, block + qsAt, j, table).mul(d).fma(Blocks.x(x, xOffset + e + j), acc);
             }
         }
         return Kernels.sum(acc);
+    }
+
+    /** The codebook values of weights j .. j + L − 1 of the block whose qs start at {@code qs}, as floats. */
+    private static FloatVector values(MemorySegment w, long qs, int j, byte[] table) {
+        ByteVector v = Blocks.bytes(w, qs + (j & 15));
+        return Blocks.floats(Blocks.lookup16(j < 16 ? Blocks.low(v) : Blocks.high(v), table));
     }
 }

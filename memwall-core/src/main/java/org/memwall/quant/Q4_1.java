@@ -32,18 +32,15 @@ public final class Q4_1 implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
-            int o = outOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + 4 + k);
-                Blocks.floats(Blocks.low(v)).mul(d).add(m).intoArray(out, o + k);
-                Blocks.floats(Blocks.high(v)).mul(d).add(m).intoArray(out, o + 16 + k);
+            for (int j = 0; j < BLOCK; j += L) {
+                nibbles(w, block, j).mul(d).add(m).intoArray(out, outOffset + e + j);
             }
         }
     }
 
     /**
      * The canonical dot, fused: each chunk computed exactly as {@link #dequantize} writes it, added in
-     * element order (the block's low nibbles, weights 0..15, before its high nibbles), never stored.
+     * element order, never stored.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
@@ -52,14 +49,16 @@ public final class Q4_1 implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
-            int xs = xOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                acc = Blocks.floats(Blocks.low(Blocks.bytes(w, block + 4 + k))).mul(d).add(m).fma(Blocks.x(x, xs + k), acc);
-            }
-            for (int k = 0; k < 16; k += L) {
-                acc = Blocks.floats(Blocks.high(Blocks.bytes(w, block + 4 + k))).mul(d).add(m).fma(Blocks.x(x, xs + 16 + k), acc);
+            for (int j = 0; j < BLOCK; j += L) {
+                acc = nibbles(w, block, j).mul(d).add(m).fma(Blocks.x(x, xOffset + e + j), acc);
             }
         }
         return Kernels.sum(acc);
+    }
+
+    /** Nibbles of weights j .. j + L − 1 of the block (j &lt; 16: low nibbles of qs[j ..], else high nibbles of qs[j − 16 ..]), as floats. */
+    private static FloatVector nibbles(MemorySegment w, long block, int j) {
+        ByteVector v = Blocks.bytes(w, block + 4 + (j & 15));
+        return Blocks.floats(j < 16 ? Blocks.low(v) : Blocks.high(v));
     }
 }

@@ -33,22 +33,16 @@ public final class Q5_0 implements QuantFormat {
         long block = first / BLOCK * BYTES;
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
-            // q − 16 = nibble where the 5th bit is set, nibble − 16 where it is clear.
             int clear = ~w.get(Blocks.INT_LE, block + 2);
-            int o = outOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + 6 + k);
-                ByteVector lo = Blocks.low(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> k));
-                ByteVector hi = Blocks.high(v).sub((byte) 16, VectorMask.fromLong(B, clear >>> (16 + k)));
-                Blocks.floats(lo).mul(d).intoArray(out, o + k);
-                Blocks.floats(hi).mul(d).intoArray(out, o + 16 + k);
+            for (int j = 0; j < BLOCK; j += L) {
+                grid(w, block, clear, j).mul(d).intoArray(out, outOffset + e + j);
             }
         }
     }
 
     /**
      * The canonical dot, fused: each chunk computed exactly as {@link #dequantize} writes it, added in
-     * element order (the block's low nibbles, weights 0..15, before its high nibbles), never stored.
+     * element order, never stored.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
@@ -57,16 +51,19 @@ public final class Q5_0 implements QuantFormat {
         for (int e = 0; e < n; e += BLOCK, block += BYTES) {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             int clear = ~w.get(Blocks.INT_LE, block + 2);
-            int xs = xOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector lo = Blocks.low(Blocks.bytes(w, block + 6 + k)).sub((byte) 16, VectorMask.fromLong(B, clear >>> k));
-                acc = Blocks.floats(lo).mul(d).fma(Blocks.x(x, xs + k), acc);
-            }
-            for (int k = 0; k < 16; k += L) {
-                ByteVector hi = Blocks.high(Blocks.bytes(w, block + 6 + k)).sub((byte) 16, VectorMask.fromLong(B, clear >>> (16 + k)));
-                acc = Blocks.floats(hi).mul(d).fma(Blocks.x(x, xs + 16 + k), acc);
+            for (int j = 0; j < BLOCK; j += L) {
+                acc = grid(w, block, clear, j).mul(d).fma(Blocks.x(x, xOffset + e + j), acc);
             }
         }
         return Kernels.sum(acc);
+    }
+
+    /**
+     * q − 16 of weights j .. j + L − 1 of the block, as floats: the nibble where the 5th bit is set, the
+     * nibble − 16 where it is clear ({@code clear} = ~qh).
+     */
+    private static FloatVector grid(MemorySegment w, long block, int clear, int j) {
+        ByteVector v = Blocks.bytes(w, block + 6 + (j & 15));
+        return Blocks.floats((j < 16 ? Blocks.low(v) : Blocks.high(v)).sub((byte) 16, VectorMask.fromLong(B, clear >>> j)));
     }
 }

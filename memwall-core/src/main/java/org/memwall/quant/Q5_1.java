@@ -36,20 +36,15 @@ public final class Q5_1 implements QuantFormat {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
             int qh = w.get(Blocks.INT_LE, block + 4);
-            int o = outOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector v = Blocks.bytes(w, block + 8 + k);
-                ByteVector lo = Blocks.low(v).add((byte) 16, VectorMask.fromLong(B, qh >>> k));
-                ByteVector hi = Blocks.high(v).add((byte) 16, VectorMask.fromLong(B, qh >>> (16 + k)));
-                Blocks.floats(lo).mul(d).add(m).intoArray(out, o + k);
-                Blocks.floats(hi).mul(d).add(m).intoArray(out, o + 16 + k);
+            for (int j = 0; j < BLOCK; j += L) {
+                grid(w, block, qh, j).mul(d).add(m).intoArray(out, outOffset + e + j);
             }
         }
     }
 
     /**
      * The canonical dot, fused: each chunk computed exactly as {@link #dequantize} writes it, added in
-     * element order (the block's low nibbles, weights 0..15, before its high nibbles), never stored.
+     * element order, never stored.
      */
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
@@ -59,16 +54,16 @@ public final class Q5_1 implements QuantFormat {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block));
             FloatVector m = FloatVector.broadcast(F, Blocks.f16(w, block + 2));
             int qh = w.get(Blocks.INT_LE, block + 4);
-            int xs = xOffset + e;
-            for (int k = 0; k < 16; k += L) {
-                ByteVector lo = Blocks.low(Blocks.bytes(w, block + 8 + k)).add((byte) 16, VectorMask.fromLong(B, qh >>> k));
-                acc = Blocks.floats(lo).mul(d).add(m).fma(Blocks.x(x, xs + k), acc);
-            }
-            for (int k = 0; k < 16; k += L) {
-                ByteVector hi = Blocks.high(Blocks.bytes(w, block + 8 + k)).add((byte) 16, VectorMask.fromLong(B, qh >>> (16 + k)));
-                acc = Blocks.floats(hi).mul(d).add(m).fma(Blocks.x(x, xs + 16 + k), acc);
+            for (int j = 0; j < BLOCK; j += L) {
+                acc = grid(w, block, qh, j).mul(d).add(m).fma(Blocks.x(x, xOffset + e + j), acc);
             }
         }
         return Kernels.sum(acc);
+    }
+
+    /** q = nibble | (bit j of qh) · 16 of weights j .. j + L − 1 of the block, as floats. */
+    private static FloatVector grid(MemorySegment w, long block, int qh, int j) {
+        ByteVector v = Blocks.bytes(w, block + 8 + (j & 15));
+        return Blocks.floats((j < 16 ? Blocks.low(v) : Blocks.high(v)).add((byte) 16, VectorMask.fromLong(B, qh >>> j)));
     }
 }

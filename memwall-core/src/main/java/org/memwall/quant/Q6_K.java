@@ -118,8 +118,9 @@ public final class Q6_K implements QuantFormat {
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += BYTES) {
             FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, b + 208));
-            Blocks.floats(Blocks.bytes(w, b + 192)).mul(d).intoArray(scales, 0);
-            Blocks.floats(Blocks.bytes(w, b + 200)).mul(d).intoArray(scales, 8);
+            for (int k = 0; k < 16; k += L) {
+                Blocks.floats(Blocks.bytes(w, b + 192 + k)).mul(d).intoArray(scales, k);
+            }
             for (int h = 0; h < 2; h++) {
                 IntVector qh = ByteVector.fromMemorySegment(B32, w, b + 128 + 32 * h, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts();
                 for (int t = 0; t < 4; t++) {
