@@ -83,7 +83,10 @@ public final class Q6_K implements QuantFormat {
         float[] scales = SCALES.get(16);
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += BYTES) {
-            blockScales(w, b, scales);
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, b + 208));
+            for (int k = 0; k < 16; k += L) {
+                Blocks.floats(Blocks.bytes(w, b + 192 + k)).mul(d).intoArray(scales, k);
+            }
             for (int h = 0; h < 2; h++) {
                 for (int t = 0; t < 4; t++) {
                     for (int l = 0; l < 32; l += L) {
@@ -94,14 +97,6 @@ public final class Q6_K implements QuantFormat {
             }
         }
         return Kernels.sum(acc);
-    }
-
-    /** The block's sixteen scales d·sc[i] into {@code scales[0..16)}, by 16 / L vector multiplies. */
-    private static void blockScales(MemorySegment w, long block, float[] scales) {
-        FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, block + 208));
-        for (int k = 0; k < 16; k += L) {
-            Blocks.floats(Blocks.bytes(w, block + 192 + k)).mul(d).intoArray(scales, k);
-        }
     }
 
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
@@ -122,7 +117,9 @@ public final class Q6_K implements QuantFormat {
         byte[] values = VALUES.get();
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += BYTES) {
-            blockScales(w, b, scales);
+            FloatVector d = FloatVector.broadcast(F, Blocks.f16(w, b + 208));
+            Blocks.floats(Blocks.bytes(w, b + 192)).mul(d).intoArray(scales, 0);
+            Blocks.floats(Blocks.bytes(w, b + 200)).mul(d).intoArray(scales, 8);
             for (int h = 0; h < 2; h++) {
                 IntVector qh = ByteVector.fromMemorySegment(B32, w, b + 128 + 32 * h, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts();
                 for (int t = 0; t < 4; t++) {
