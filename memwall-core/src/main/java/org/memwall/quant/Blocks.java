@@ -90,6 +90,21 @@ final class Blocks {
         return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
+    /** The {@link #L} bytes at {@code offset}, zero-extended to 32-bit lanes (for {@link #low(IntVector)}, {@link #high(IntVector)}). */
+    static IntVector widened(MemorySegment w, long offset) {
+        return (IntVector) bytes(w, offset).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    /** The low nibbles of {@link #widened} bytes, as floats 0..15. */
+    static FloatVector low(IntVector q) {
+        return (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The high nibbles of {@link #widened} bytes, as floats 0..15. */
+    static FloatVector high(IntVector q) {
+        return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+    }
+
     /** Lanes 0..L−1 of {@code q}, read as signed bytes, as floats. */
     static FloatVector floats(ByteVector q) {
         return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
