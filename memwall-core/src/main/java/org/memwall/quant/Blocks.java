@@ -85,9 +85,8 @@ final class Blocks {
      * one 128-bit register are cheaper, and the kernels there use {@link #shiftRight}.
      */
     static FloatVector nibbles(MemorySegment w, long offset, int shift) {
-        IntVector q = (IntVector) bytes(w, offset).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-        q = shift == 0 ? q.and(0x0F) : q.lanewise(VectorOperators.LSHR, shift);
-        return (FloatVector) q.convert(VectorOperators.I2F, 0);
+        IntVector q = widened(w, offset);
+        return shift == 0 ? low(q) : high(q);
     }
 
     /** The {@link #L} bytes at {@code offset}, zero-extended to 32-bit lanes (for {@link #low(IntVector)}, {@link #high(IntVector)}). */
