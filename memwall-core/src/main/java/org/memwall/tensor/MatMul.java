@@ -18,12 +18,21 @@ import org.memwall.quant.Tiles;
  * a token's result does not depend on the batch it arrives in.
  *
  * <p>One token (decode) streams each row once through its format's fused kernel. Several
- * tokens (prefill, batched decode) decode four rows once per block of {@link #TOKEN_BLOCK} tokens into
- * a float tile and reuse it from cache in register tiles of four rows by four (or two) tokens.
+ * tokens (prefill, batched decode) decode a group of rows once per block of {@link #TOKEN_BLOCK} tokens
+ * into a float tile and reuse it from cache in register tiles sized to the registers: with 16 lanes
+ * (32 registers) four rows by four tokens, or by two for block-scaled formats; with fewer lanes (16
+ * registers) four rows by three tokens, or three rows by two.
  */
 public final class MatMul {
     /** Tokens whose activations stay in L2 while a thread's rows are multiplied with them. */
     private static final int TOKEN_BLOCK = 64;
+    /**
+     * Rows per group of a block-scaled format: four with 16 lanes ({@link Tiles#scaledTile4x2}), three
+     * below ({@link Kernels#scaledTile3x2}: a 4×2 tile of several vectors per block outgrows sixteen registers).
+     */
+    private static final int SCALED_ROWS = Tiles.SCALED_TILES ? 4 : 3;
+    /** Tokens per plain register tile: four with 16 lanes (32 registers), three below (16 registers). */
+    private static final int TILE_TOKENS = Kernels.SPECIES.length() == 16 ? 4 : 3;
 
     private static final ThreadBuffer TILE = new ThreadBuffer();
     private static final ThreadBuffer LANES = new ThreadBuffer();
@@ -46,7 +55,8 @@ public final class MatMul {
             pool.forChunks(rows, decodeGrain(rows, pool.threads()), decodeTask(w.format(), data, rowOffset, rows, n, x, out));
         } else {
             MemorySegment xs = ACTIVATIONS.copyOf(x, 0, tokens * n);
-            pool.forRange((rows + 3) / 4, tileTask(w.format(), data, rowOffset, rows, n, x, xs, tokens, out));
+            int groupRows = w.format() instanceof BlockScaled ? SCALED_ROWS : 4;
+            pool.forRange((rows + groupRows - 1) / groupRows, tileTask(w.format(), data, rowOffset, rows, n, x, xs, tokens, out));
         }
     }
 
@@ -165,8 +175,14 @@ public final class MatMul {
         if (count == 4) {
             MemorySegment aligned = ALIGNED_TILE.copyOf(tile, 0, 4 * n);
             float[] lanes = LANES.get(Tiles.SCRATCH);
-            for (; t + 4 <= t1; t += 4) {
-                Tiles.tile4x4(aligned, 0, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
+            if (TILE_TOKENS == 4) {
+                for (; t + 4 <= t1; t += 4) {
+                    Tiles.tile4x4(aligned, 0, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
+                }
+            } else {
+                for (; t + 3 <= t1; t += 3) {
+                    Tiles.tile4x3(aligned, 0, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
+                }
             }
             for (; t < t1; t++) {
                 Kernels.tile4x1(tile, 0, x, t * n, n, out, t * rows + r);
@@ -183,28 +199,28 @@ public final class MatMul {
         return 4 * n + 4 * (n / BlockScaled.BLOCK);
     }
 
-    /** {@link #group} for block-scaled formats: unscaled rows and their scales, 4×2 register tiles. */
+    /** {@link #group} for block-scaled formats: {@link #SCALED_ROWS} unscaled rows and their scales, register tiles of two tokens. */
     private static void scaledGroup(BlockScaled f, MemorySegment data, int rowOffset, int rows, int n, float[] x, MemorySegment xs, int tokens,
                                     float[] out, float[] tile, int g, int t0) {
         int t1 = Math.min(tokens, t0 + TOKEN_BLOCK);
         int nb = n / BlockScaled.BLOCK;
         int scales = 4 * n;
-        int r = 4 * g;
-        int count = Math.min(4, rows - r);
+        int r = SCALED_ROWS * g;
+        int count = Math.min(SCALED_ROWS, rows - r);
         for (int i = 0; i < count; i++) {
             f.unscaled(data, (long) (rowOffset + r + i) * n, tile, i * n, tile, scales + i * nb, n);
         }
         int t = t0;
-        if (count == 4 && Tiles.SCALED_TILES) {
+        if (count == SCALED_ROWS && Tiles.SCALED_TILES) {
             MemorySegment aligned = ALIGNED_TILE.copyOf(tile, 0, 4 * n);
             float[] lanes = LANES.get(Tiles.SCRATCH);
             for (; t + 2 <= t1; t += 2) {
                 Tiles.scaledTile4x2(aligned, 0, tile, scales, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
             }
         }
-        if (count == 4) {
+        if (count == SCALED_ROWS) {
             for (; t + 2 <= t1; t += 2) {
-                Kernels.scaledTile4x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
+                Kernels.scaledTile3x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
             }
         }
         for (; t < t1; t++) {
