@@ -76,7 +76,8 @@ public final class Tiles {
      * Canonical dots of four rows {@code w[wOffset + r·n ..]} with four activation rows
      * {@code x[xOffset + t·n ..]} (element offsets into float buffers):
      * {@code out[outOffset + t·outStride + r]}. Sixteen accumulators; each row chunk and each activation
-     * chunk is loaded once for four uses. {@code lanes}: {@link #SCRATCH} floats of scratch.
+     * chunk is loaded once for four uses. For 16 lanes only (32 registers; below, {@link #tile4x3}).
+     * {@code lanes}: {@link #SCRATCH} floats of scratch.
      */
     public static void tile4x4(MemorySegment w, long wOffset, MemorySegment x, long xOffset, int n, float[] out, int outOffset,
                                int outStride, float[] lanes) {
@@ -121,47 +122,23 @@ public final class Tiles {
             a33 = r3.fma(t, a33);
         }
         guardSink = g;
-        int sums = 0;
-        if (L == 16) {
-            // Lane 4t + r of the result is the sum of a_rt.
-            FloatVector p0 = LO0.selectFrom(a00, a10).add(HI0.selectFrom(a00, a10));
-            FloatVector p1 = LO0.selectFrom(a20, a30).add(HI0.selectFrom(a20, a30));
-            FloatVector p2 = LO0.selectFrom(a01, a11).add(HI0.selectFrom(a01, a11));
-            FloatVector p3 = LO0.selectFrom(a21, a31).add(HI0.selectFrom(a21, a31));
-            FloatVector p4 = LO0.selectFrom(a02, a12).add(HI0.selectFrom(a02, a12));
-            FloatVector p5 = LO0.selectFrom(a22, a32).add(HI0.selectFrom(a22, a32));
-            FloatVector p6 = LO0.selectFrom(a03, a13).add(HI0.selectFrom(a03, a13));
-            FloatVector p7 = LO0.selectFrom(a23, a33).add(HI0.selectFrom(a23, a33));
-            FloatVector q0 = LO1.selectFrom(p0, p1).add(HI1.selectFrom(p0, p1));
-            FloatVector q1 = LO1.selectFrom(p2, p3).add(HI1.selectFrom(p2, p3));
-            FloatVector q2 = LO1.selectFrom(p4, p5).add(HI1.selectFrom(p4, p5));
-            FloatVector q3 = LO1.selectFrom(p6, p7).add(HI1.selectFrom(p6, p7));
-            FloatVector s0 = LO2.selectFrom(q0, q1).add(HI2.selectFrom(q0, q1));
-            FloatVector s1 = LO2.selectFrom(q2, q3).add(HI2.selectFrom(q2, q3));
-            LO3.selectFrom(s0, s1).add(HI3.selectFrom(s0, s1)).intoArray(lanes, 0);
-        } else {
-            a00.intoArray(lanes, 0);
-            a10.intoArray(lanes, L);
-            a20.intoArray(lanes, 2 * L);
-            a30.intoArray(lanes, 3 * L);
-            a01.intoArray(lanes, 4 * L);
-            a11.intoArray(lanes, 5 * L);
-            a21.intoArray(lanes, 6 * L);
-            a31.intoArray(lanes, 7 * L);
-            a02.intoArray(lanes, 8 * L);
-            a12.intoArray(lanes, 9 * L);
-            a22.intoArray(lanes, 10 * L);
-            a32.intoArray(lanes, 11 * L);
-            a03.intoArray(lanes, 12 * L);
-            a13.intoArray(lanes, 13 * L);
-            a23.intoArray(lanes, 14 * L);
-            a33.intoArray(lanes, 15 * L);
-            sums = 16 * L;
-            for (int i = 0; i < 16; i++) {
-                lanes[sums + i] = Kernels.sum(lanes, i * L);
-            }
-        }
-        finish(lanes, sums, 4, w, wOffset, n, full, x, xOffset, out, outOffset, outStride);
+        // Lane 4t + r of the result is the sum of a_rt.
+        FloatVector p0 = LO0.selectFrom(a00, a10).add(HI0.selectFrom(a00, a10));
+        FloatVector p1 = LO0.selectFrom(a20, a30).add(HI0.selectFrom(a20, a30));
+        FloatVector p2 = LO0.selectFrom(a01, a11).add(HI0.selectFrom(a01, a11));
+        FloatVector p3 = LO0.selectFrom(a21, a31).add(HI0.selectFrom(a21, a31));
+        FloatVector p4 = LO0.selectFrom(a02, a12).add(HI0.selectFrom(a02, a12));
+        FloatVector p5 = LO0.selectFrom(a22, a32).add(HI0.selectFrom(a22, a32));
+        FloatVector p6 = LO0.selectFrom(a03, a13).add(HI0.selectFrom(a03, a13));
+        FloatVector p7 = LO0.selectFrom(a23, a33).add(HI0.selectFrom(a23, a33));
+        FloatVector q0 = LO1.selectFrom(p0, p1).add(HI1.selectFrom(p0, p1));
+        FloatVector q1 = LO1.selectFrom(p2, p3).add(HI1.selectFrom(p2, p3));
+        FloatVector q2 = LO1.selectFrom(p4, p5).add(HI1.selectFrom(p4, p5));
+        FloatVector q3 = LO1.selectFrom(p6, p7).add(HI1.selectFrom(p6, p7));
+        FloatVector s0 = LO2.selectFrom(q0, q1).add(HI2.selectFrom(q0, q1));
+        FloatVector s1 = LO2.selectFrom(q2, q3).add(HI2.selectFrom(q2, q3));
+        LO3.selectFrom(s0, s1).add(HI3.selectFrom(s0, s1)).intoArray(lanes, 0);
+        finish(lanes, 0, 4, w, wOffset, n, full, x, xOffset, out, outOffset, outStride);
     }
 
     /**
