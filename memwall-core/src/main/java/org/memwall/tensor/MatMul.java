@@ -217,8 +217,7 @@ public final class MatMul {
             for (; t + 2 <= t1; t += 2) {
                 Tiles.scaledTile4x2(aligned, 0, tile, scales, xs, (long) t * n, n, out, t * rows + r, rows, lanes);
             }
-        }
-        if (count == SCALED_ROWS) {
+        } else if (count == SCALED_ROWS) {
             for (; t + 2 <= t1; t += 2) {
                 Kernels.scaledTile3x2(tile, 0, tile, scales, x, t * n, n, out, t * rows + r, rows);
             }
