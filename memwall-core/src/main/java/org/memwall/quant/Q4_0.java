@@ -56,6 +56,9 @@ public final class Q4_0 implements BlockScaled {
 
     @Override
     public float dot(MemorySegment w, long first, float[] x, int xOffset, int n) {
+        if (L == 8) {
+            return dot8(w, first, x, xOffset, n);
+        }
         if (L != 16) {
             return dotChunks(w, first, x, xOffset, n);
         }
@@ -72,16 +75,13 @@ public final class Q4_0 implements BlockScaled {
     }
 
     /**
-     * The canonical dot for fewer than 16 lanes (AVX2: 8), fused: each chunk of L weights decoded in
+     * The canonical dot for 4 lanes (8 lanes have {@link #dot8}), fused: each chunk of L weights decoded in
      * registers and summed per block, then scaled. The bytes are widened to 32-bit lanes first and the
      * nibbles taken there ({@link #wide}): AVX2 has no byte shift (the JIT emulates one). The generic
      * kernel, which decodes pieces into memory and reads them back, took 2.8 ms per 4096² product on two
      * AVX2 threads where this takes ~2.0 (MatVecBenchmark).
      */
     private static float dotChunks(MemorySegment w, long first, float[] x, int xOffset, int n) {
-        if (L == 8) {
-            return dot8(w, first, x, xOffset, n);
-        }
         long b = first / BLOCK * BYTES;
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < n; e += BLOCK, b += BYTES) {
@@ -95,9 +95,9 @@ public final class Q4_0 implements BlockScaled {
     }
 
     /**
-     * {@link #dotChunks} for 8 lanes: each half of qs widened to 32-bit lanes once and used for both of
-     * its chunks (low nibbles: weights 0..15, high: 16..31), two widenings per block instead of four;
-     * the same products in the same order.
+     * The canonical dot for 8 lanes (AVX2), fused as {@link #dotChunks} is: each half of qs widened to
+     * 32-bit lanes once and used for both of its chunks (low nibbles: weights 0..15, high: 16..31), two
+     * widenings per block instead of four; the same products in the same order.
      */
     private static float dot8(MemorySegment w, long first, float[] x, int xOffset, int n) {
         long b = first / BLOCK * BYTES;
