@@ -116,9 +116,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Lets the JIT compile the kernels before anything is timed. */
     private static void warmUp(Model m, SplittableRandom random, int vocab, KvCache cache) {
-        m.transformer().forwardSequence(random.ints(16, 0, vocab).toArray(), 0, cache, false);
+        m.forwardPass().forwardSequence(random.ints(16, 0, vocab).toArray(), 0, cache, false);
         for (int i = 16; i < 48; i++) {
-            m.transformer().forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
+            m.forwardPass().forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
         }
     }
 
@@ -126,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         for (int start = 0; start < prompt; start += 512) {
             int[] tokens = random.ints(Math.min(512, prompt - start), 0, vocab).toArray();
-            m.transformer().forwardSequence(tokens, start, cache, false);
+            m.forwardPass().forwardSequence(tokens, start, cache, false);
         }
         return prompt * 1e9 / (System.nanoTime() - t0);
     }
@@ -136,12 +136,12 @@ final class BenchCommand implements Callable<Integer> {
         int[] position = {0};
         KvCache[] caches = {cache};
         boolean[] want = {true};
-        m.transformer().forward(token, position, caches, want); // warm-up token at position 0
+        m.forwardPass().forward(token, position, caches, want); // warm-up token at position 0
         long t0 = System.nanoTime();
         for (int i = 1; i <= generate; i++) {
             token[0] = random.nextInt(vocab);
             position[0] = i;
-            m.transformer().forward(token, position, caches, want);
+            m.forwardPass().forward(token, position, caches, want);
         }
         return generate * 1e9 / (System.nanoTime() - t0);
     }

@@ -44,10 +44,10 @@ final class LogitsCommand implements Callable<Integer> {
             try (OutputStream os = Files.newOutputStream(out)) {
                 if (sequential) {
                     for (int i = 0; i < ids.length; i++) {
-                        write(os, model.transformer().forward(new int[] {ids[i]}, new int[] {i}, new KvCache[] {cache}, new boolean[] {true}));
+                        write(os, model.forwardPass().forward(new int[] {ids[i]}, new int[] {i}, new KvCache[] {cache}, new boolean[] {true}));
                     }
                 } else {
-                    write(os, model.transformer().forwardSequence(ids, 0, cache, true));
+                    write(os, model.forwardPass().forwardSequence(ids, 0, cache, true));
                 }
             }
             System.err.printf("memwall: wrote %d x %d logits to %s%n", ids.length, vocab, out);

@@ -138,7 +138,7 @@ public final class Engine implements AutoCloseable {
                 }
                 while (running.size() < settings.parallel() && !waiting.isEmpty()) {
                     Sequence s = waiting.poll();
-                    s.cache = KvCache.forModel(model.config(), s.prompt.length + s.maxTokens);
+                    s.cache = model.newCache(s.prompt.length + s.maxTokens);
                     running.add(s);
                 }
                 batch = new ArrayList<>(running);
@@ -219,7 +219,7 @@ public final class Engine implements AutoCloseable {
             }
         }
         long t0 = System.nanoTime();
-        float[] logits = model.transformer().forward(tokens, positions, caches, want);
+        float[] logits = model.forwardPass().forward(tokens, positions, caches, want);
         long t1 = System.nanoTime();
         metrics.recordStep(total, decoders, t1 - t0);
         float[] row = new float[vocab];
@@ -263,7 +263,10 @@ public final class Engine implements AutoCloseable {
             if (!running.remove(s)) {
                 return;
             }
-            s.cache = null;
+            if (s.cache != null) {
+                s.cache.close();
+                s.cache = null;
+            }
         } finally {
             lock.unlock();
         }

@@ -104,7 +104,7 @@ public final class Generator {
                 stop = Stop.CONTEXT;
                 break;
             }
-            logits = model.transformer().forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
+            logits = model.forwardPass().forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
             evaluated[position++] = token;
         }
         cached = java.util.Arrays.copyOf(evaluated, position);
@@ -117,7 +117,7 @@ public final class Generator {
         float[] logits = null;
         for (int start = from; start < prompt.length; start += PREFILL_CHUNK) {
             int end = Math.min(prompt.length, start + PREFILL_CHUNK);
-            logits = model.transformer().forwardSequence(java.util.Arrays.copyOfRange(prompt, start, end), start, cache, false);
+            logits = model.forwardPass().forwardSequence(java.util.Arrays.copyOfRange(prompt, start, end), start, cache, false);
         }
         return logits;
     }

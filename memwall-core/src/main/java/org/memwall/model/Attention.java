@@ -6,7 +6,7 @@ import org.memwall.tensor.Parallel;
 import org.memwall.tensor.VectorMath;
 
 /**
- * Causal multi-head attention with grouped KV heads over each sequence's {@link KvCache}, with
+ * Causal multi-head attention with grouped KV heads over each sequence's {@link HostKvCache}, with
  * optional sliding windows and per-head sinks.
  */
 final class Attention {
@@ -30,11 +30,11 @@ final class Attention {
     }
 
     /** Writes each token's key and value rows into its sequence's cache at its position. */
-    void store(int layer, float[] k, float[] v, int n, int[] positions, KvCache[] caches) {
+    void store(int layer, float[] k, float[] v, int n, int[] positions, HostKvCache[] caches) {
         int kd = c.keyDim();
         int vd = c.kvValueDim();
         for (int t = 0; t < n; t++) {
-            KvCache cache = caches[t];
+            HostKvCache cache = caches[t];
             int p = positions[t];
             System.arraycopy(k, t * kd, cache.keyBlock(layer, p), cache.keyOffset(p), kd);
             System.arraycopy(v, t * vd, cache.valueBlock(layer, p), cache.valueOffset(p), vd);
@@ -47,7 +47,7 @@ final class Attention {
      * together, so each key and value row is read from memory once for all of them. Each head's arithmetic
      * is the same whatever the split (its own dots, softmax and sums in position order).
      */
-    void attend(int layer, float[] sinks, float[] q, int n, int[] positions, KvCache[] caches, float[] out) {
+    void attend(int layer, float[] sinks, float[] q, int n, int[] positions, HostKvCache[] caches, float[] out) {
         int kvHeads = c.headCountKv();
         int group = c.headCount() / kvHeads;
         int maxPos = 0;
@@ -73,7 +73,7 @@ final class Attention {
     }
 
     /** The query heads of KV head {@code kvHead} for token t; head i of the group keeps its scores at s[i·stride ..]. */
-    private void headGroup(int layer, boolean sliding, float[] sinks, float[] q, int t, int kvHead, int group, int pos, KvCache cache,
+    private void headGroup(int layer, boolean sliding, float[] sinks, float[] q, int t, int kvHead, int group, int pos, HostKvCache cache,
                            float[] s, int stride, float[] max, float[] inv, float[] out) {
         int hd = c.headDim();
         int vd = c.valueDim();

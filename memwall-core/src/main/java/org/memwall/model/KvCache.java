@@ -1,73 +1,22 @@
 package org.memwall.model;
 
-import org.memwall.MemwallException;
-
 /**
- * The keys and values of one sequence, in float32, for every layer. Storage grows in blocks of
- * {@link #BLOCK} positions as the sequence grows, so a short conversation with a 128K-context model
- * holds only what it uses; the blocks go with the cache when the sequence ends.
+ * The keys and values of one sequence, held where its {@link ForwardPass} computes: on the Java heap
+ * for the CPU ({@link HostKvCache}), in device memory for a GPU. Closing it gives its memory back;
+ * a closed cache must not be used again.
  */
-public final class KvCache {
-    public static final int BLOCK = 256;
-    private static final int SHIFT = 8;
+public interface KvCache extends AutoCloseable {
 
-    private final int keyDim;
-    private final int valueDim;
-    private final int capacity;
-    private final float[][][] keys;
-    private final float[][][] values;
-    private int blocks;
+    /** Positions this cache can hold. */
+    int capacity();
 
-    /** A cache for {@code capacity} positions of a model with these per-token key and value widths. */
-    public KvCache(int layers, int keyDim, int valueDim, int capacity) {
-        this.keyDim = keyDim;
-        this.valueDim = valueDim;
-        this.capacity = capacity;
-        int maxBlocks = (capacity + BLOCK - 1) / BLOCK;
-        this.keys = new float[layers][maxBlocks][];
-        this.values = new float[layers][maxBlocks][];
-    }
-
-    public static KvCache forModel(ModelConfig c, int capacity) {
-        return new KvCache(c.blockCount(), c.keyDim(), c.kvValueDim(), capacity);
-    }
-
-    public int capacity() {
-        return capacity;
-    }
-
-    /** Makes room for positions up to and including {@code position}. */
-    public void reserve(int position) {
-        if (position < 0 || position >= capacity) {
-            throw new MemwallException("position " + position + " is outside the context of " + capacity + " tokens");
-        }
-        int need = (position >> SHIFT) + 1;
-        for (; blocks < need; blocks++) {
-            for (int l = 0; l < keys.length; l++) {
-                keys[l][blocks] = new float[BLOCK * keyDim];
-                values[l][blocks] = new float[BLOCK * valueDim];
-            }
-        }
-    }
+    /** Makes room for positions up to and including {@code position}, or fails naming the limit. */
+    void reserve(int position);
 
     /** Bytes currently allocated. */
-    public long allocatedBytes() {
-        return (long) blocks * BLOCK * (keyDim + valueDim) * 4L * keys.length;
-    }
+    long allocatedBytes();
 
-    float[] keyBlock(int layer, int position) {
-        return keys[layer][position >> SHIFT];
-    }
-
-    float[] valueBlock(int layer, int position) {
-        return values[layer][position >> SHIFT];
-    }
-
-    int keyOffset(int position) {
-        return (position & (BLOCK - 1)) * keyDim;
-    }
-
-    int valueOffset(int position) {
-        return (position & (BLOCK - 1)) * valueDim;
+    @Override
+    default void close() {
     }
 }

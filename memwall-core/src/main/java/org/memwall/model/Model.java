@@ -1,12 +1,14 @@
 package org.memwall.model;
 
 import java.nio.file.Path;
+import java.util.function.Function;
 import org.memwall.gguf.GgufFile;
 import org.memwall.tensor.Parallel;
 
 /**
- * A loaded model: the mapped file, its config, its weights and a forward pass over them. Closing
- * it unmaps the file and stops the compute threads.
+ * A loaded model: the mapped file, its config, its weights and the forward pass that evaluates them
+ * (the CPU's {@link Transformer}, or a GPU backend's). Closing it frees the backend's memory, unmaps
+ * the file and stops the compute threads.
  */
 public final class Model implements AutoCloseable {
     private final GgufFile file;
@@ -14,6 +16,7 @@ public final class Model implements AutoCloseable {
     private final Weights weights;
     private final Parallel pool;
     private final Transformer transformer;
+    private ForwardPass forward;
 
     private Model(GgufFile file, ModelConfig config, Weights weights, Parallel pool) {
         this.file = file;
@@ -21,17 +24,35 @@ public final class Model implements AutoCloseable {
         this.weights = weights;
         this.pool = pool;
         this.transformer = new Transformer(config, weights, pool);
+        this.forward = transformer;
     }
 
-    /** Opens and validates {@code path}; {@code threads} compute threads (≤ 0: one per core). */
+    /** Opens and validates {@code path} for the CPU; {@code threads} compute threads (≤ 0: one per core). */
     public static Model open(Path path, int threads) {
+        return open(path, threads, null);
+    }
+
+    /**
+     * Opens {@code path} and evaluates it with the forward pass that {@code backend} builds from the
+     * loaded model (null: the CPU). A backend that fails closes what it opened and the model with it.
+     */
+    public static Model open(Path path, int threads, Function<Model, ForwardPass> backend) {
         GgufFile file = GgufFile.open(path);
+        Model model = null;
         try {
             ModelConfig config = ModelConfig.from(file.metadata());
             Weights weights = Weights.load(file, config);
-            return new Model(file, config, weights, threads > 0 ? new Parallel(threads) : Parallel.perCore());
+            model = new Model(file, config, weights, threads > 0 ? new Parallel(threads) : Parallel.perCore());
+            if (backend != null) {
+                model.forward = backend.apply(model);
+            }
+            return model;
         } catch (RuntimeException e) {
-            file.close();
+            if (model != null) {
+                model.close();
+            } else {
+                file.close();
+            }
             throw e;
         }
     }
@@ -48,18 +69,30 @@ public final class Model implements AutoCloseable {
         return weights;
     }
 
+    /** The CPU forward pass (also the reference a GPU backend is checked against). */
     public Transformer transformer() {
         return transformer;
     }
 
+    /** The forward pass this model runs on. */
+    public ForwardPass forwardPass() {
+        return forward;
+    }
+
     /** A fresh KV cache for one sequence of up to {@code capacity} positions (≤ 0: the model's context). */
     public KvCache newCache(int capacity) {
-        return KvCache.forModel(config, capacity > 0 ? capacity : config.contextLength());
+        return forward.newCache(capacity > 0 ? capacity : config.contextLength());
     }
 
     @Override
     public void close() {
-        pool.close();
-        file.close();
+        try {
+            if (forward != transformer) {
+                forward.close();
+            }
+        } finally {
+            pool.close();
+            file.close();
+        }
     }
 }

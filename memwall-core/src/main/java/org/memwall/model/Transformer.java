@@ -12,7 +12,7 @@ import org.memwall.tensor.Tensor;
  * <p>Activations are row-major {@code [tokens][width]} float arrays. One forward runs at a time
  * (callers from several threads are serialised; the compute pool parallelises inside it).
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     private final ModelConfig c;
     private final Weights w;
     private final Parallel pool;
@@ -65,15 +65,23 @@ public final class Transformer {
         }
     }
 
-    /**
-     * Evaluates {@code tokens[i]} at {@code positions[i]} of the sequence whose cache is
-     * {@code caches[i]}, writing their keys and values there, and returns the logits of the tokens
-     * whose {@code wantLogits[i]} is set, in order, as {@code [count][vocab]}. Tokens of one sequence
-     * must appear in position order, and every earlier position must already be in its cache or
-     * earlier in the batch.
-     */
-    public synchronized float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
+    @Override
+    public KvCache newCache(int capacity) {
+        return HostKvCache.forModel(c, capacity);
+    }
+
+    @Override
+    public String device() {
+        return "cpu (" + pool.threads() + " threads)";
+    }
+
+    @Override
+    public synchronized float[] forward(int[] tokens, int[] positions, KvCache[] kvCaches, boolean[] wantLogits) {
         int n = tokens.length;
+        HostKvCache[] caches = new HostKvCache[n];
+        for (int t = 0; t < n; t++) {
+            caches[t] = (HostKvCache) kvCaches[t];
+        }
         int d = c.embeddingLength();
         if (ws.tokens < n) {
             ws = Workspace.of(c, Math.max(n, 1));
@@ -116,24 +124,6 @@ public final class Transformer {
             addScaled(s.x, s.o, n * d, c.residualScale());
         }
         return logits(s.x, n, wantLogits);
-    }
-
-    /**
-     * Evaluates {@code tokens} at positions {@code start, start+1, ...} of one sequence and returns
-     * the logits of every position ({@code allLogits}) or of the last one only.
-     */
-    public float[] forwardSequence(int[] tokens, int start, KvCache cache, boolean allLogits) {
-        int n = tokens.length;
-        int[] positions = new int[n];
-        KvCache[] caches = new KvCache[n];
-        boolean[] want = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            positions[i] = start + i;
-            caches[i] = cache;
-            want[i] = allLogits;
-        }
-        want[n - 1] = true;
-        return forward(tokens, positions, caches, want);
     }
 
     private void embed(int token, float[] x, int offset) {

@@ -1,0 +1,46 @@
+package org.memwall.model;
+
+/**
+ * One forward step over a batch of token positions of one or many sequences, wherever it runs: the
+ * CPU's {@link Transformer} or a GPU backend. The engine, server, samplers and CLI see only this.
+ */
+public interface ForwardPass extends AutoCloseable {
+
+    /**
+     * Evaluates {@code tokens[i]} at {@code positions[i]} of the sequence whose cache is
+     * {@code caches[i]}, writing their keys and values there, and returns the logits of the tokens
+     * whose {@code wantLogits[i]} is set, in order, as {@code [count][vocab]}. Tokens of one sequence
+     * must appear in position order, and every earlier position must already be in its cache or
+     * earlier in the batch. The caches must come from this pass's {@link #newCache}.
+     */
+    float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits);
+
+    /** A fresh cache for one sequence of up to {@code capacity} positions, allocated as it fills. */
+    KvCache newCache(int capacity);
+
+    /** Where it runs, for messages: {@code cpu (2 threads)}, {@code cuda:0 (NVIDIA H200)}. */
+    String device();
+
+    /**
+     * Evaluates {@code tokens} at positions {@code start, start+1, ...} of one sequence and returns
+     * the logits of every position ({@code allLogits}) or of the last one only.
+     */
+    default float[] forwardSequence(int[] tokens, int start, KvCache cache, boolean allLogits) {
+        int n = tokens.length;
+        int[] positions = new int[n];
+        KvCache[] caches = new KvCache[n];
+        boolean[] want = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = start + i;
+            caches[i] = cache;
+            want[i] = allLogits;
+        }
+        want[n - 1] = true;
+        return forward(tokens, positions, caches, want);
+    }
+
+    /** Gives back what the pass holds beyond the model file (device memory, contexts). */
+    @Override
+    default void close() {
+    }
+}
