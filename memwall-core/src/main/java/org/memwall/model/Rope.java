@@ -5,7 +5,7 @@ package org.memwall.model;
  * NORM (adjacent pairs) or NEOX (halves) layout, with optional per-pair frequency factors
  * ({@code rope_freqs}) and linear or YaRN context scaling.
  */
-final class Rope {
+public final class Rope {
     private final RopeStyle style;
     private final int ropeDim;
     /** Unscaled angle per unit position for each pair: base^(-2i/ropeDim) / freqs[i]. */
@@ -15,7 +15,7 @@ final class Rope {
     private final double scale;
     private final float magnitude;
 
-    Rope(ModelConfig c, float[] freqFactors) {
+    public Rope(ModelConfig c, float[] freqFactors) {
         this.style = c.architecture().rope();
         this.ropeDim = c.ropeDim();
         int pairs = ropeDim / 2;
@@ -48,6 +48,31 @@ final class Rope {
                 magnitude = 1f;
             }
         }
+    }
+
+    /** Whether pairs are (i, i + ropeDim/2) (NEOX) rather than adjacent (2i, 2i + 1). */
+    public boolean neox() {
+        return style == RopeStyle.NEOX;
+    }
+
+    /** Per pair: the unscaled angle per unit position (the frequency factors applied). */
+    public double[] inverseFrequencies() {
+        return invFreq.clone();
+    }
+
+    /** Per pair: the weight of the unscaled angle (YaRN's ramp; 1 without scaling, 0 for linear). */
+    public double[] ramp() {
+        return ramp.clone();
+    }
+
+    /** The position scale applied to the interpolated part of each angle. */
+    public double scale() {
+        return scale;
+    }
+
+    /** The factor on cos and sin (YaRN's attention magnitude; 1 otherwise). */
+    public float magnitude() {
+        return magnitude;
     }
 
     /** The pair index whose wavelength spans {@code beta} turns over the original context. */

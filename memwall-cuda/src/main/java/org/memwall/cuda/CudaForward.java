@@ -1,0 +1,434 @@
+package org.memwall.cuda;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.memwall.MemwallException;
+import org.memwall.gguf.GgmlType;
+import org.memwall.model.ForwardPass;
+import org.memwall.model.KvCache;
+import org.memwall.model.Model;
+import org.memwall.model.ModelConfig;
+import org.memwall.model.Rope;
+import org.memwall.tensor.Tensor;
+
+/**
+ * The forward pass on an NVIDIA GPU: the same steps as the CPU's {@code Transformer}, each a kernel
+ * of docs/gpu.md over device memory. Weights are uploaded once; activations live in device buffers
+ * sized for the largest batch seen; each sequence's keys and values live in device memory
+ * ({@link CudaKvCache}). A step's varying inputs (tokens, positions, cache addresses, which rows
+ * want logits) are copied to the device in one transfer and every kernel reads them from there, so
+ * the whole step for a batch size can be captured once as a CUDA graph and replayed: small batches
+ * (decoding) run as one graph launch instead of hundreds of kernel launches.
+ */
+public final class CudaForward implements ForwardPass {
+    /** Batches up to this many tokens run from captured graphs. */
+    static final int GRAPH_MAX_TOKENS = 16;
+
+    /** How the backend is set up. */
+    public record Options(KvType kvType, boolean graphs, Consumer<String> notices) {
+        public static Options defaults(Consumer<String> notices) {
+            return new Options(KvType.AUTO, true, notices);
+        }
+    }
+
+    /** The KV cache's element type: float16, float32, or float32 for float32 models and float16 otherwise. */
+    public enum KvType { AUTO, F16, F32 }
+
+    private final CudaDriver cu;
+    private final int ordinal;
+    private final String deviceName;
+    private final ModelConfig c;
+    private final DeviceMemory memory;
+    private final long stream;
+    private final DeviceKernels k;
+    private final DeviceWeights w;
+    private final Rope rope;
+    private final boolean halfKv;
+    private final boolean useGraphs;
+    private final int vocab;
+    private final long weightBytes;
+    private final Map<Long, Long> graphs = new HashMap<>();
+
+    private int tokenCapacity;
+    private int rowCapacity;
+    private long x, xb, q, key, value, att, o, gate, up, routerOut, ids, expertWeights, down, rows, logits;
+    private long inputs;
+    private MemorySegment hostInputs;
+    private MemorySegment hostLogits;
+    private boolean closed;
+
+    private CudaForward(CudaDriver cu, int ordinal, Model model, Options options) {
+        this.cu = cu;
+        this.ordinal = ordinal;
+        this.c = model.config();
+        cu.makeCurrent(ordinal);
+        this.deviceName = cu.device(ordinal).name();
+        this.memory = new DeviceMemory(cu);
+        this.stream = cu.createStream();
+        this.k = new DeviceKernels(cu, stream);
+        this.rope = new Rope(c, model.weights().ropeFreqs);
+        this.vocab = model.weights().vocabularySize();
+        boolean f32Model = model.weights().output.type() == GgmlType.F32 && model.weights().layers[0].wq().type() == GgmlType.F32;
+        this.halfKv = switch (options.kvType()) {
+            case F16 -> true;
+            case F32 -> false;
+            case AUTO -> !f32Model;
+        };
+        this.useGraphs = options.graphs();
+        checkHeads();
+        try (Uploader up = new Uploader(cu, memory, stream)) {
+            this.w = DeviceWeights.upload(up, model.weights(), c, rope);
+            this.weightBytes = up.uploadedBytes();
+            if (!up.converted().isEmpty()) {
+                options.notices().accept("memwall: " + String.join(", ", up.converted())
+                        + " tensors converted to Q8_0 for the GPU (no GPU kernel reads them in their own format)");
+            }
+        }
+    }
+
+    /**
+     * Uploads {@code model} to device {@code ordinal} and returns its forward pass, or fails with one
+     * line naming the problem (too little memory, kernels the driver cannot load). Nothing stays
+     * allocated after a failure.
+     */
+    public static CudaForward load(CudaDriver cu, int ordinal, Model model, Options options) {
+        cu.makeCurrent(ordinal);
+        long need = weightBytesOnDevice(model) + (256L << 20);
+        long free = cu.memoryInfo()[0];
+        if (need > free) {
+            throw new CudaException(String.format(java.util.Locale.ROOT, "the model needs %.2f GiB of GPU memory, cuda:%d has %.2f GiB free",
+                    need / (double) (1L << 30), ordinal, free / (double) (1L << 30)), CudaException.OUT_OF_MEMORY);
+        }
+        return new CudaForward(cu, ordinal, model, options);
+    }
+
+    /** Bytes the model's matrices take on the device (after any conversion), norms and biases aside. */
+    public static long weightBytesOnDevice(Model model) {
+        java.util.Set<Tensor> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long bytes = 0;
+        for (Tensor t : tensors(model)) {
+            if (t != null && seen.add(t)) {
+                bytes += Uploader.deviceType(t.type()).bytesFor((long) t.rowLength() * t.rowCount());
+            }
+        }
+        return bytes;
+    }
+
+    private static java.util.List<Tensor> tensors(Model model) {
+        java.util.List<Tensor> all = new java.util.ArrayList<>();
+        all.add(model.weights().tokenEmbedding);
+        all.add(model.weights().output);
+        for (var l : model.weights().layers) {
+            java.util.Collections.addAll(all, l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down(), l.router(), l.gateExps(), l.upExps(), l.downExps());
+        }
+        return all;
+    }
+
+    private void checkHeads() {
+        if (c.headDim() > 256 || c.valueDim() > 256) {
+            throw new CudaException("the GPU attention kernel handles heads of up to 256 values; this model's are " + c.headDim(), -1);
+        }
+    }
+
+    /** Bytes of device memory this pass holds (weights, activations, caches). */
+    public long deviceBytes() {
+        return memory.bytes();
+    }
+
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    public boolean halfKv() {
+        return halfKv;
+    }
+
+    @Override
+    public String device() {
+        return "cuda:" + ordinal + " (" + deviceName + ")";
+    }
+
+    @Override
+    public synchronized KvCache newCache(int capacity) {
+        int elem = halfKv ? 2 : 4;
+        return new CudaKvCache(this, capacity, (long) c.blockCount() * c.keyDim() * elem, (long) c.blockCount() * c.kvValueDim() * elem);
+    }
+
+    /** Moves a cache to larger arrays (device to device) and frees the old ones; returns the new addresses. */
+    synchronized long[] growCache(long keys, long values, long keyBytes, long valueBytes, long newKeyBytes, long newValueBytes) {
+        cu.makeCurrent(ordinal);
+        long nk = memory.alloc(newKeyBytes);
+        long nv;
+        try {
+            nv = memory.alloc(newValueBytes);
+        } catch (CudaException e) {
+            memory.free(nk);
+            throw e;
+        }
+        if (keyBytes > 0) {
+            cu.copyOnDevice(nk, keys, keyBytes, stream);
+            cu.copyOnDevice(nv, values, valueBytes, stream);
+            cu.synchronize(stream);
+        }
+        releaseCache(keys, values);
+        return new long[] {nk, nv};
+    }
+
+    synchronized void releaseCache(long keys, long values) {
+        if (closed) {
+            return;
+        }
+        cu.makeCurrent(ordinal);
+        if (keys != 0) {
+            memory.free(keys);
+        }
+        if (values != 0) {
+            memory.free(values);
+        }
+    }
+
+    @Override
+    public synchronized float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
+        if (closed) {
+            throw new IllegalStateException("forward pass used after close");
+        }
+        int n = tokens.length;
+        if (n == 0 || positions.length != n || caches.length != n || wantLogits.length != n) {
+            throw new IllegalArgumentException("a batch needs as many positions, caches and flags as tokens");
+        }
+        cu.makeCurrent(ordinal);
+        int count = 0;
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= w.tokenEmbedding.rows()) {
+                throw new MemwallException("token id " + tokens[t] + " is outside the vocabulary of " + w.tokenEmbedding.rows());
+            }
+            if (!(caches[t] instanceof CudaKvCache kv) || kv.owner() != this) {
+                throw new IllegalArgumentException("a KV cache from another forward pass");
+            }
+            kv.reserve(positions[t]);
+            count += wantLogits[t] ? 1 : 0;
+        }
+        ensureCapacity(n, count);
+        int cap = tokenCapacity;
+        int r = 0;
+        for (int t = 0; t < n; t++) {
+            CudaKvCache kv = (CudaKvCache) caches[t];
+            hostInputs.setAtIndex(ValueLayout.JAVA_LONG, t, kv.keys());
+            hostInputs.setAtIndex(ValueLayout.JAVA_LONG, cap + t, kv.values());
+            hostInputs.setAtIndex(ValueLayout.JAVA_INT, 4L * cap + t, tokens[t]);
+            hostInputs.setAtIndex(ValueLayout.JAVA_INT, 5L * cap + t, positions[t]);
+            if (wantLogits[t]) {
+                hostInputs.setAtIndex(ValueLayout.JAVA_INT, 6L * cap + r++, t);
+            }
+        }
+        cu.copyToDevice(inputs, hostInputs, 28L * cap, stream);
+        if (useGraphs && n <= GRAPH_MAX_TOKENS) {
+            long key = ((long) n << 32) | count;
+            Long exec = graphs.get(key);
+            if (exec == null) {
+                exec = capture(n, count);
+                graphs.put(key, exec);
+            }
+            cu.launchGraph(exec, stream);
+        } else {
+            encode(n, count);
+        }
+        long bytes = (long) count * vocab * 4;
+        if (bytes > 0) {
+            cu.copyToHost(hostLogits, logits, bytes, stream);
+        }
+        cu.synchronize(stream);
+        float[] out = new float[count * vocab];
+        MemorySegment.copy(hostLogits, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        return out;
+    }
+
+    private long capture(int n, int count) {
+        cu.beginCapture(stream);
+        long graph;
+        try {
+            encode(n, count);
+        } finally {
+            graph = cu.endCapture(stream);
+        }
+        try {
+            return cu.instantiate(graph);
+        } finally {
+            cu.destroyGraph(graph);
+        }
+    }
+
+    private long kbase() {
+        return inputs;
+    }
+
+    private long vbase() {
+        return inputs + 8L * tokenCapacity;
+    }
+
+    private long tokenIds() {
+        return inputs + 16L * tokenCapacity;
+    }
+
+    private long positions() {
+        return inputs + 20L * tokenCapacity;
+    }
+
+    private long logitRows() {
+        return inputs + 24L * tokenCapacity;
+    }
+
+    /** Issues one forward step of {@code n} tokens, {@code count} of which want logits, on the stream. */
+    private void encode(int n, int count) {
+        int d = c.embeddingLength();
+        k.dequantRows(w.tokenEmbedding, tokenIds(), x, n, c.embeddingScale());
+        for (int il = 0; il < c.blockCount(); il++) {
+            DeviceWeights.Layer l = w.layers[il];
+            normOrCopy(x, l.attnNorm(), xb, n);
+            project(l.wq(), l.bq(), xb, n, q);
+            project(l.wk(), l.bk(), xb, n, key);
+            project(l.wv(), l.bv(), xb, n, value);
+            if (l.qNorm() != 0) {
+                k.rmsNorm(q, l.qNorm(), q, n * c.headCount(), c.headDim(), c.rmsEps());
+                k.rmsNorm(key, l.kNorm(), key, n * c.headCountKv(), c.headDim(), c.rmsEps());
+            }
+            if (c.usesRope(il)) {
+                k.rope(q, positions(), n, c.headCount(), c.headDim(), c.ropeDim(), rope.neox(), w.ropeInvFreq, w.ropeRamp, rope.scale(), rope.magnitude());
+                k.rope(key, positions(), n, c.headCountKv(), c.headDim(), c.ropeDim(), rope.neox(), w.ropeInvFreq, w.ropeRamp, rope.scale(), rope.magnitude());
+            }
+            k.kvStore(halfKv, key, value, kbase(), vbase(), positions(), n, il, c.blockCount(), c.keyDim(), c.kvValueDim());
+            k.attention(halfKv, q, att, kbase(), vbase(), positions(), n, il, c.blockCount(), c.headCount(), c.headCountKv(),
+                    c.headDim(), c.valueDim(), c.kqScale(), c.isSliding(il) ? c.slidingWindow() : 0, l.sinks());
+            project(l.wo(), l.bo(), att, n, o);
+            if (l.postAttnNorm() != 0) {
+                k.rmsNorm(o, l.postAttnNorm(), o, n, d, c.rmsEps());
+            }
+            k.addScaled(x, o, (long) n * d, c.residualScale());
+            normOrCopy(x, l.ffnNorm(), xb, n);
+            if (c.architecture().moe()) {
+                experts(l, n);
+            } else {
+                k.matmul(l.gate(), xb, gate, n);
+                k.matmul(l.up(), xb, up, n);
+                k.swiglu(gate, up, (long) n * l.gate().rows());
+                k.matmul(l.down(), gate, o, n);
+            }
+            if (l.postFfnNorm() != 0) {
+                k.rmsNorm(o, l.postFfnNorm(), o, n, d, c.rmsEps());
+            }
+            k.addScaled(x, o, (long) n * d, c.residualScale());
+        }
+        if (count > 0) {
+            k.gatherRows(x, logitRows(), rows, count, d);
+            k.rmsNorm(rows, w.outputNorm, rows, count, d, c.rmsEps());
+            k.matmul(w.output, rows, logits, count);
+            if (c.logitScale() != 1f) {
+                k.scale(logits, (long) count * vocab, 1f / c.logitScale());
+            }
+        }
+    }
+
+    private void experts(DeviceWeights.Layer l, int n) {
+        int used = c.expertUsedCount();
+        int pairs = n * used;
+        k.matmul(l.router(), xb, routerOut, n);
+        k.moeRoute(routerOut, l.routerBias(), n, c.expertCount(), used, ids, expertWeights);
+        k.moeMatmul(l.gateExps(), xb, ids, gate, pairs, used, false);
+        k.moeMatmul(l.upExps(), xb, ids, up, pairs, used, false);
+        k.moeGlu(gate, up, l.gateExpsBias(), l.upExpsBias(), ids, pairs, c.feedForwardLength());
+        k.moeMatmul(l.downExps(), gate, ids, down, pairs, used, true);
+        k.moeCombine(down, l.downExpsBias(), ids, expertWeights, o, n, c.embeddingLength(), used);
+    }
+
+    private void normOrCopy(long in, long weight, long out, int n) {
+        int d = c.embeddingLength();
+        if (weight == 0) {
+            cu.copyOnDevice(out, in, (long) n * d * 4, stream);
+        } else {
+            k.rmsNorm(in, weight, out, n, d, c.rmsEps());
+        }
+    }
+
+    private void project(DeviceMatrix weight, long bias, long in, int n, long out) {
+        k.matmul(weight, in, out, n);
+        if (bias != 0) {
+            k.addBias(out, bias, n, weight.rows());
+        }
+    }
+
+    /** Sizes the activation buffers for {@code n} tokens and {@code count} logits rows (growing only). */
+    private void ensureCapacity(int n, int count) {
+        if (n <= tokenCapacity && count <= rowCapacity) {
+            return;
+        }
+        freeActivations();
+        int cap = Math.max(8, Integer.highestOneBit(Math.max(n, 1) - 1) << 1);
+        int rowCap = Math.max(cap, count);
+        int d = c.embeddingLength();
+        int ff = c.feedForwardLength();
+        int per = c.architecture().moe() ? c.expertUsedCount() : 1;
+        x = f32(cap, d);
+        xb = f32(cap, d);
+        q = f32(cap, c.queryDim());
+        key = f32(cap, c.keyDim());
+        value = f32(cap, c.kvValueDim());
+        att = f32(cap, (long) c.headCount() * c.valueDim());
+        o = f32(cap, d);
+        gate = f32((long) cap * per, ff);
+        up = f32((long) cap * per, ff);
+        if (c.architecture().moe()) {
+            routerOut = f32(cap, c.expertCount());
+            ids = f32(cap, per);
+            expertWeights = f32(cap, per);
+            down = f32((long) cap * per, d);
+        }
+        rows = f32(rowCap, d);
+        logits = f32(rowCap, vocab);
+        inputs = memory.alloc(28L * cap);
+        hostInputs = cu.allocHost(28L * cap);
+        hostLogits = cu.allocHost((long) rowCap * vocab * 4);
+        tokenCapacity = cap;
+        rowCapacity = rowCap;
+    }
+
+    private long f32(long count, long width) {
+        return memory.alloc(count * width * 4);
+    }
+
+    private void freeActivations() {
+        for (long exec : graphs.values()) {
+            cu.destroyGraphExec(exec);
+        }
+        graphs.clear();
+        if (tokenCapacity == 0) {
+            return;
+        }
+        for (long p : new long[] {x, xb, q, key, value, att, o, gate, up, routerOut, ids, expertWeights, down, rows, logits, inputs}) {
+            if (p != 0) {
+                memory.free(p);
+            }
+        }
+        x = xb = q = key = value = att = o = gate = up = routerOut = ids = expertWeights = down = rows = logits = inputs = 0;
+        cu.freeHost(hostInputs);
+        cu.freeHost(hostLogits);
+        tokenCapacity = rowCapacity = 0;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        cu.makeCurrent(ordinal);
+        try {
+            cu.synchronize(stream);
+            freeActivations();
+        } finally {
+            closed = true;
+            memory.close();
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package org.memwall.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.memwall.Conformance;
+import org.memwall.model.ForwardPass;
+import org.memwall.model.KvCache;
+import org.memwall.model.Model;
+
+/**
+ * The GPU forward pass on {@link FakeCuda}: every step of the orchestration (uploads, conversions,
+ * offsets, KV layout and growth, batching, graph capture and replay, memory accounting) against the
+ * CPU's forward pass on the conformance models. The CUDA kernels themselves are checked on a GPU
+ * by tools/gpu-check; here their Java references stand in for them.
+ */
+class CudaForwardTest {
+    private static final long GIB = 1L << 30;
+
+    static Stream<String> models() {
+        return Stream.of("llama-f32", "llama31-f32", "qwen2-f32", "qwen3-f32", "exaone-f32", "exaone4-f32", "granite-f32", "gpt-oss-f32",
+                "llama-F16", "llama-BF16", "llama-Q8_0", "llama-Q4_0", "llama-Q4_K_M", "llama-Q5_K_M", "llama-Q6_K",
+                "llama-Q4_1", "llama-Q5_0", "llama-Q2_K", "qwen2-Q4_0", "qwen3-Q4_K_M", "gpt-oss-MXFP4_MOE", "gpt-oss-Q8_0");
+    }
+
+    static int[] prompt() throws Exception {
+        return Arrays.stream(Files.readString(Conformance.file("prompt48.txt")).trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    static double relativeL2(float[] a, float[] ref) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double d = a[i] - ref[i];
+            num += d * d;
+            den += (double) ref[i] * ref[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
+    static float[] sequential(ForwardPass pass, int[] tokens, int vocab) {
+        try (KvCache cache = pass.newCache(tokens.length)) {
+            float[] out = new float[tokens.length * vocab];
+            for (int i = 0; i < tokens.length; i++) {
+                float[] row = pass.forward(new int[] {tokens[i]}, new int[] {i}, new KvCache[] {cache}, new boolean[] {true});
+                System.arraycopy(row, 0, out, i * vocab, vocab);
+            }
+            return out;
+        }
+    }
+
+    static float[] batch(ForwardPass pass, int[] tokens) {
+        try (KvCache cache = pass.newCache(tokens.length)) {
+            return pass.forwardSequence(tokens, 0, cache, true);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void fakeGpuLogitsMatchTheCpuInBatchAndOneTokenAtATime(String name) throws Exception {
+        Path file = Conformance.file("models/" + name + ".gguf");
+        int[] tokens = prompt();
+        FakeCuda fake = new FakeCuda(4 * GIB);
+        try (Model model = Model.open(file, 2)) {
+            int vocab = model.weights().vocabularySize();
+            float[] cpu = batch(model.transformer(), tokens);
+            try (CudaForward gpu = CudaForward.load(fake, 0, model, CudaForward.Options.defaults(s -> { }))) {
+                boolean f32 = name.endsWith("f32");
+                assertThat(gpu.halfKv()).isEqualTo(!f32);
+                double tolerance = f32 ? 1e-5 : converted(name) ? 2e-2 : 5e-3;
+                float[] batched = batch(gpu, tokens);
+                assertThat(relativeL2(batched, cpu)).as(name + " batch vs CPU").isLessThan(tolerance);
+                float[] oneByOne = sequential(gpu, tokens, vocab);
+                assertThat(relativeL2(oneByOne, cpu)).as(name + " one at a time vs CPU").isLessThan(tolerance);
+            }
+            assertThat(fake.usedBytes()).as("device memory left after close").isZero();
+        }
+    }
+
+    private static boolean converted(String name) {
+        return name.endsWith("Q4_1") || name.endsWith("Q5_0") || name.endsWith("Q2_K") || name.endsWith("Q5_K_M") || name.endsWith("Q4_K_M");
+    }
+
+    @Test
+    void graphReplayGivesTheSameLogitsAsDirectLaunchesAndLaunchesOnce() throws Exception {
+        int[] tokens = prompt();
+        try (Model model = Model.open(Conformance.file("models/qwen3-Q8_0.gguf"), 2)) {
+            int vocab = model.weights().vocabularySize();
+            FakeCuda withGraphs = new FakeCuda(GIB);
+            FakeCuda direct = new FakeCuda(GIB);
+            float[] a;
+            float[] b;
+            long firstStep;
+            try (CudaForward g = CudaForward.load(withGraphs, 0, model, CudaForward.Options.defaults(s -> { }));
+                 CudaForward d = CudaForward.load(direct, 0, model, new CudaForward.Options(CudaForward.KvType.AUTO, false, s -> { }))) {
+                a = sequential(g, tokens, vocab);
+                b = sequential(d, tokens, vocab);
+                firstStep = direct.launches() / tokens.length;
+            }
+            assertThat(a).containsExactly(b);
+            assertThat(withGraphs.launches()).isEqualTo(direct.launches());
+            assertThat(firstStep).isGreaterThan(20);
+        }
+    }
+
+    @Test
+    void kvCacheGrowsPastItsFirstBlockAndKeepsWhatItHeld() throws Exception {
+        try (Model model = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 2)) {
+            FakeCuda fake = new FakeCuda(GIB);
+            int[] base = prompt();
+            int length = CudaKvCache.FIRST + 40;
+            int[] tokens = new int[length];
+            for (int i = 0; i < length; i++) {
+                tokens[i] = base[i % base.length];
+            }
+            tokens[0] = 1;
+            float[] cpu;
+            try (KvCache cache = model.transformer().newCache(length)) {
+                cpu = model.transformer().forwardSequence(tokens, 0, cache, false);
+            }
+            try (CudaForward gpu = CudaForward.load(fake, 0, model, CudaForward.Options.defaults(s -> { }));
+                 KvCache cache = gpu.newCache(length)) {
+                // Prefill in two pieces so the second one grows the cache that the first one filled.
+                gpu.forwardSequence(Arrays.copyOf(tokens, 200), 0, cache, false);
+                long before = cache.allocatedBytes();
+                float[] last = gpu.forwardSequence(Arrays.copyOfRange(tokens, 200, length), 200, cache, false);
+                assertThat(cache.allocatedBytes()).isGreaterThan(before);
+                assertThat(relativeL2(last, cpu)).isLessThan(5e-3);
+            }
+        }
+    }
+
+    @Test
+    void tooLittleDeviceMemoryIsOneLineAndLeavesNothingAllocated() throws Exception {
+        try (Model model = Model.open(Conformance.file("models/llama-f32.gguf"), 2)) {
+            FakeCuda small = new FakeCuda(1L << 20);
+            assertThatThrownBy(() -> CudaForward.load(small, 0, model, CudaForward.Options.defaults(s -> { })))
+                    .isInstanceOf(CudaException.class)
+                    .hasMessageMatching("the model needs \\d+\\.\\d\\d GiB of GPU memory, cuda:0 has 0\\.00 GiB free");
+            assertThat(small.usedBytes()).isZero();
+        }
+    }
+
+    @Test
+    void typesWithoutKernelsAreConvertedWithOneNotice() throws Exception {
+        try (Model model = Model.open(Conformance.file("models/llama-Q5_0.gguf"), 2)) {
+            StringBuilder notices = new StringBuilder();
+            try (CudaForward gpu = CudaForward.load(new FakeCuda(GIB), 0, model, CudaForward.Options.defaults(s -> notices.append(s).append('\n')))) {
+                assertThat(notices.toString()).contains("Q5_0").contains("converted to Q8_0").hasLineCount(1);
+                assertThat(gpu.weightBytes()).isEqualTo(CudaForward.weightBytesOnDevice(model) + normAndBiasBytes(model));
+            }
+        }
+    }
+
+    private static long normAndBiasBytes(Model model) {
+        var c = model.config();
+        long floats = c.embeddingLength();
+        for (var l : model.weights().layers) {
+            for (float[] v : new float[][] {l.attnNorm(), l.ffnNorm(), l.bq(), l.bk(), l.bv(), l.bo(), l.qNorm(), l.kNorm(), l.sinks(),
+                    l.postAttnNorm(), l.postFfnNorm(), l.routerBias(), l.gateExpsBias(), l.upExpsBias(), l.downExpsBias()}) {
+                floats += v == null ? 0 : v.length;
+            }
+        }
+        return floats * 4 + (long) c.ropeDim() / 2 * 16;
+    }
+}
