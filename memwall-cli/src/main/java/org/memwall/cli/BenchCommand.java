@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.memwall.MemwallException;
+import org.memwall.cuda.CudaForward;
 import org.memwall.gguf.TensorInfo;
 import org.memwall.model.KvCache;
 import org.memwall.model.Model;
@@ -16,10 +17,14 @@ import org.memwall.quant.Kernels;
 import org.memwall.tensor.MemoryBandwidth;
 import org.memwall.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Measure prefill and decode speed of a model next to the machine's memory bandwidth.")
 final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOptions devices;
+
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "GGUF model file")
     Path model;
 
@@ -69,8 +74,13 @@ final class BenchCommand implements Callable<Integer> {
         if (prompt < 1 || generate < 1 || repeats < 1) {
             throw new MemwallException("-p, -n and -r must be at least 1");
         }
-        try (Model m = Model.open(model, nThreads)) {
+        try (Model m = devices.open(model, nThreads)) {
             ModelConfig c = m.config();
+            String device = m.forwardPass().device();
+            if (m.forwardPass() instanceof CudaForward gpu) {
+                // On a GPU the ceiling is its memory, not the host's: the device-to-device copy rate.
+                bandwidth = gpu.copyBandwidth();
+            }
             if (prompt + 1 > c.contextLength() || generate + 1 > c.contextLength()) {
                 throw new MemwallException("-p " + prompt + " / -n " + generate + " exceed the model's context of " + c.contextLength());
             }
@@ -92,19 +102,20 @@ final class BenchCommand implements Callable<Integer> {
             double achieved = perToken * tg;
             long rss = peakRssBytes();
             if (json) {
-                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"prompt_tokens\": %d, \"generated_tokens\": %d, "
+                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"prompt_tokens\": %d, \"generated_tokens\": %d, "
                                 + "\"prefill_tokens_per_s\": %.2f, \"prefill_min\": %.2f, \"prefill_max\": %.2f, "
                                 + "\"decode_tokens_per_s\": %.2f, \"decode_min\": %.2f, \"decode_max\": %.2f, "
                                 + "\"weight_bytes_per_token\": %d, \"achieved_gbps\": %.2f, \"memory_read_gbps\": %.2f, "
                                 + "\"bandwidth_percent\": %.1f, \"peak_rss_bytes\": %d, \"vector_bits\": %d}%n",
-                        jsonEscape(model.toString()), nThreads, prompt, generate, pp, min(prefill), max(prefill), tg, min(decode), max(decode),
+                        jsonEscape(model.toString()), jsonEscape(device), nThreads, prompt, generate, pp, min(prefill), max(prefill), tg, min(decode), max(decode),
                         perToken, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, rss, Kernels.SPECIES.vectorBitSize());
             } else {
-                System.out.printf(Locale.ROOT, "model:            %s (%s, %d threads)%n", model, c.architecture().name(), nThreads);
+                System.out.printf(Locale.ROOT, "model:            %s (%s, %s)%n", model, c.architecture().name(), device);
                 System.out.printf(Locale.ROOT, "prefill (pp%d):   %.1f tokens/s (min %.1f, max %.1f)%n", prompt, pp, min(prefill), max(prefill));
                 System.out.printf(Locale.ROOT, "decode (tg%d):    %.2f tokens/s (min %.2f, max %.2f)%n", generate, tg, min(decode), max(decode));
                 System.out.printf(Locale.ROOT, "weights per token: %.1f MiB -> %.1f GB/s achieved%n", perToken / 1048576.0, achieved / 1e9);
-                System.out.printf(Locale.ROOT, "memory bandwidth: %.1f GB/s measured -> %.0f%% of the roofline%n", bandwidth / 1e9, 100 * achieved / bandwidth);
+                System.out.printf(Locale.ROOT, "%s %.1f GB/s measured -> %.0f%% of the roofline%n",
+                        m.forwardPass() instanceof CudaForward ? "GPU copy rate:   " : "memory bandwidth:", bandwidth / 1e9, 100 * achieved / bandwidth);
                 System.out.printf(Locale.ROOT, "peak RSS:         %.1f MiB%n", rss / 1048576.0);
                 // Kernels differ by vector width (AVX-512: 16 float lanes, AVX2: 8): figures from two machines
                 // compare only with this line alike.

@@ -25,6 +25,9 @@ import picocli.CommandLine.Option;
         + "/reset starts over, /exit or Ctrl-D quits.")
 final class ChatCommand implements Callable<Integer> {
     @Mixin
+    DeviceOptions devices;
+
+    @Mixin
     ModelOptions options;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "system message")
@@ -41,7 +44,7 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (Model model = Model.open(options.model, options.threads)) {
+        try (Model model = devices.open(options.model, options.threads)) {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             ChatFormatter formatter = ChatFormatter.forModel(model.file().metadata(), tokenizer);
             Generator generator = new Generator(model);

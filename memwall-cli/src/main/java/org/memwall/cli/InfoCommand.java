@@ -1,24 +1,42 @@
 package org.memwall.cli;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.memwall.MemwallException;
+import org.memwall.cuda.Devices;
 import org.memwall.gguf.GgmlType;
 import org.memwall.gguf.GgufFile;
 import org.memwall.gguf.TensorInfo;
 import org.memwall.model.ModelConfig;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 @Command(name = "info", description = "Describe a model: family, shape, tensor types, and the memory it needs.")
 final class InfoCommand implements Callable<Integer> {
-    @Mixin
-    ModelOptions options;
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "GGUF model file")
+    Path model;
+
+    @Option(names = "--devices", description = "list the GPUs memwall can use (or say why there are none)")
+    boolean devices;
+
+    @Option(names = "--verbose", description = "print stack traces on errors")
+    boolean verbose;
 
     @Override
     public Integer call() {
-        try (GgufFile file = GgufFile.open(options.model)) {
+        if (devices) {
+            Devices.system().describe().forEach(System.out::println);
+            if (model == null) {
+                return 0;
+            }
+        }
+        if (model == null) {
+            throw new MemwallException("info needs -m MODEL (or --devices)");
+        }
+        try (GgufFile file = GgufFile.open(model)) {
             ModelConfig c = ModelConfig.from(file.metadata());
             PrintStream out = System.out;
             long params = 0;
@@ -31,7 +49,7 @@ final class InfoCommand implements Callable<Integer> {
                 agg[0]++;
                 agg[1] += t.byteSize();
             }
-            String name = file.metadata().getString("general.name", options.model.getFileName().toString());
+            String name = file.metadata().getString("general.name", model.getFileName().toString());
             out.printf("model:          %s%n", name);
             out.printf("file:           %s (GGUF v%d, %s)%n", file.path(), file.version(), bytes(file.fileSize()));
             out.printf("architecture:   %s: %s%n", c.architecture().name(), c.architecture().models());

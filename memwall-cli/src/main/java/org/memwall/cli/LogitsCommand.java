@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
         + "as little-endian float32, row-major [n_tokens][n_vocab].")
 final class LogitsCommand implements Callable<Integer> {
     @Mixin
+    DeviceOptions devices;
+
+    @Mixin
     ModelOptions options;
 
     @Option(names = "--tokens", required = true, paramLabel = "FILE", description = "token ids, one per line")
@@ -35,7 +38,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         int[] ids = readIds(tokens);
-        try (Model model = Model.open(options.model, options.threads)) {
+        try (Model model = devices.open(options.model, options.threads)) {
             int vocab = model.weights().vocabularySize();
             if (ids.length > model.config().contextLength()) {
                 throw new MemwallException(ids.length + " tokens exceed the model's context of " + model.config().contextLength());

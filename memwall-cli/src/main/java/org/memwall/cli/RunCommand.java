@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
 @Command(name = "run", description = "Continue a prompt; prints only the generated text, streamed as it is produced.")
 final class RunCommand implements Callable<Integer> {
     @Mixin
+    DeviceOptions devices;
+
+    @Mixin
     ModelOptions options;
 
     @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "the prompt")
@@ -30,7 +33,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        try (Model model = Model.open(options.model, options.threads)) {
+        try (Model model = devices.open(options.model, options.threads)) {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             long t1 = System.nanoTime();
             System.err.printf(Locale.ROOT, "memwall: loaded %s (%s) in %.0f ms%n", options.model.getFileName(),

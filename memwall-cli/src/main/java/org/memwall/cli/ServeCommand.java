@@ -12,10 +12,14 @@ import org.memwall.server.OpenAiServer;
 import org.memwall.server.ServerSettings;
 import org.memwall.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", description = "Serve the model over an OpenAI-compatible HTTP API with continuous batching.")
 final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    DeviceOptions devices;
+
     @Option(names = {"-m", "--model"}, required = true, defaultValue = "${env:MEMWALL_MODEL}", paramLabel = "MODEL", description = "GGUF model file (env MEMWALL_MODEL)")
     Path model;
 
@@ -58,7 +62,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new MemwallException("--parallel, --ctx and --max-body must be positive, --max-queue and --timeout not negative");
         }
         long t0 = System.nanoTime();
-        Model m = Model.open(model, threads);
+        Model m = devices.open(model, threads);
         Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
         ChatFormatter formatter = null;
         if (chatTemplate != null) {

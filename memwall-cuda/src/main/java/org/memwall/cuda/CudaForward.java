@@ -142,6 +142,12 @@ public final class CudaForward implements ForwardPass {
         return weightBytes;
     }
 
+    /** The device's copy bandwidth (bytes read plus written per second), measured now over 256 MiB. */
+    public synchronized double copyBandwidth() {
+        cu.makeCurrent(ordinal);
+        return Devices.copyBandwidth(cu, 256L << 20, 10);
+    }
+
     public boolean halfKv() {
         return halfKv;
     }
