@@ -9,12 +9,14 @@
 // Conventions: pointers are device addresses, sums are float32 in a fixed order that does not depend
 // on n, on blockIdx.y or on the rest of the batch (batch invariance); compiled with -fmad=false, so
 // every fused multiply-add is an explicit fmaf and every other expression rounds as it is written.
+// No anonymous namespaces or static functions: nvcc names their symbols after a hash of the source
+// path, and the PTX must not depend on where the repository is checked out.
 
 #include "quant.cuh"
 
 using namespace mw;
 
-namespace {
+namespace mw {
 
 constexpr int TOK = 8; // tokens per matmul block (blockIdx.y)
 
@@ -193,7 +195,7 @@ __device__ __forceinline__ void dequant_rows(const uint8_t* w, long long rowByte
     }
 }
 
-} // namespace
+} // namespace mw
 
 // (128, 6): at most 80 registers, six blocks (24 warps) per SM; without the minimum ptxas picked 56
 // registers for matmul_f16 on sm_90 and spilled.
@@ -227,7 +229,7 @@ MW_WEIGHT_KERNELS(mxfp4, FmtMXFP4)
 
 // ---- element-wise and row kernels -----------------------------------------------------------------
 
-namespace {
+namespace mw {
 
 /** Sum over a block of BLOCK threads in a fixed tree (warps, then warp sums in order). */
 template <int BLOCK, typename T>
@@ -254,7 +256,7 @@ __device__ __forceinline__ long long gid() {
     return (long long)blockIdx.x * blockDim.x + threadIdx.x;
 }
 
-} // namespace
+} // namespace mw
 
 /** RMSNorm as memwall-core Norms.rmsNorm: Σx² in double, scale = 1 / (float) sqrt(mean + eps), x·scale·w. */
 extern "C" __global__ void __launch_bounds__(256) rms_norm(const float* x, const float* __restrict__ w, float* out,
@@ -300,11 +302,12 @@ extern "C" __global__ void __launch_bounds__(256) scale(float* x, long long coun
     }
 }
 
+// swiglu and moe_glu take exp in double and round it to float, as the Java reference does.
 extern "C" __global__ void __launch_bounds__(256) swiglu(float* g, const float* __restrict__ u, long long count) {
     long long i = gid();
     if (i < count) {
         float v = g[i];
-        g[i] = v / (1.0f + expf(-v)) * u[i];
+        g[i] = v / (1.0f + (float)exp((double)-v)) * u[i];
     }
 }
 
@@ -347,7 +350,7 @@ extern "C" __global__ void __launch_bounds__(256) rope(float* v, const int* __re
     }
 }
 
-namespace {
+namespace mw {
 
 template <typename KV>
 __device__ __forceinline__ float kv_load(const KV* p);
@@ -567,7 +570,7 @@ __device__ __forceinline__ void attention(const float* q, float* out, const unsi
 #undef MW_ATT
 }
 
-} // namespace
+} // namespace mw
 
 #define MW_KV_KERNELS(NAME, KV)                                                                               \
     extern "C" __global__ void __launch_bounds__(256) kv_store_##NAME(                                      \
@@ -589,7 +592,8 @@ MW_KV_KERNELS(f32, float)
 MW_KV_KERNELS(f16, __half)
 
 /**
- * Top-`used` experts per token, one warp per token: round s picks the largest l_e among those below
+ * Top-`used` experts per token, one warp per token, weights as the Java reference computes them
+ * ((float) exp in double, summed in double): round s picks the largest l_e among those below
  * the previous pick in the order (larger value first, then lower index), so no flags are needed.
  */
 extern "C" __global__ void __launch_bounds__(32) moe_route(const float* __restrict__ logits,
@@ -603,7 +607,8 @@ extern "C" __global__ void __launch_bounds__(32) moe_route(const float* __restri
     const float* lt = logits + (size_t)t * ne;
     float lastV = INFINITY;
     int lastE = -1;
-    float first = 0.0f, sum = 0.0f;
+    float first = 0.0f;
+    double sum = 0.0;
     for (int s = 0; s < used; s++) {
         float bv = -INFINITY;
         int be = 0x7FFFFFFF;
@@ -629,8 +634,8 @@ extern "C" __global__ void __launch_bounds__(32) moe_route(const float* __restri
         if (s == 0) {
             first = bv;
         }
-        const float ex = expf(bv - first);
-        sum = sum + ex;
+        const float ex = (float)exp((double)(bv - first));
+        sum = sum + (double)ex;
         if (lane == 0) {
             ids[(size_t)t * used + s] = be;
             weights[(size_t)t * used + s] = ex;
@@ -639,7 +644,7 @@ extern "C" __global__ void __launch_bounds__(32) moe_route(const float* __restri
     __syncwarp();
     for (int s = lane; s < used; s += 32) {
         float* wp = weights + (size_t)t * used + s;
-        *wp = *wp / sum;
+        *wp = *wp / (float)sum;
     }
 }
 
@@ -661,7 +666,7 @@ extern "C" __global__ void __launch_bounds__(256) moe_glu(float* g, const float*
     }
     a = fminf(a, 7.0f);
     b = fminf(fmaxf(b, -7.0f), 7.0f);
-    g[i] = a / (1.0f + expf(-1.702f * a)) * (b + 1.0f);
+    g[i] = a / (1.0f + (float)exp((double)(-1.702f * a))) * (b + 1.0f);
 }
 
 extern "C" __global__ void __launch_bounds__(256) moe_combine(const float* __restrict__ down,
