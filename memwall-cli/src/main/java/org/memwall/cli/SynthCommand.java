@@ -28,6 +28,10 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "random seed; the same seed writes the same file (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--fast", description = "repeat 64 distinct rows per matrix instead of quantizing every row: same shapes and bytes, "
+            + "written in seconds, for speed measurements only")
+    boolean fast;
+
     @Option(names = "--quiet", description = "do not print each tensor")
     boolean quiet;
 
@@ -43,7 +47,7 @@ final class SynthCommand implements Callable<Integer> {
             throw new MemwallException("cannot write " + output + ": directory " + parent + " does not exist");
         }
         long t0 = System.nanoTime();
-        SyntheticModel.write(s, mix, seed, output, tensor -> {
+        SyntheticModel.write(s, mix, seed, fast ? 64 : 0, output, tensor -> {
             if (!quiet) {
                 System.err.println("  " + tensor);
             }

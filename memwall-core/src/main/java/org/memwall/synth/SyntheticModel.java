@@ -183,6 +183,16 @@ public final class SyntheticModel {
 
     /** Writes the model; {@code progress} hears each tensor as it is written. */
     public static void write(ModelShape s, Mix mix, long seed, Path path, Consumer<String> progress) throws IOException {
+        write(s, mix, seed, 0, path, progress);
+    }
+
+    /**
+     * Writes the model; with {@code distinctRows} &gt; 0 each matrix repeats its first
+     * {@code distinctRows} rows (quantized once) instead of quantizing every row: the same shapes,
+     * types and bytes per token, written in seconds — for speed measurements, where the values do
+     * not matter but the quantizer's search would take minutes per billion weights.
+     */
+    public static void write(ModelShape s, Mix mix, long seed, int distinctRows, Path path, Consumer<String> progress) throws IOException {
         GgufWriter w = new GgufWriter();
         String a = s.architecture();
         w.putString("general.architecture", a);
@@ -218,28 +228,43 @@ public final class SyntheticModel {
             long tensorSeed = seed * 0x9E3779B97F4A7C15L + i;
             w.addTensor(t.name(), type, t.dims(), sink -> {
                 progress.accept(t.name() + " " + type);
-                writeTensor(s, t, type, tensorSeed, sink);
+                writeTensor(s, t, type, tensorSeed, distinctRows, sink);
             });
         }
         w.write(path);
     }
 
     /** Generates and quantizes rows in parallel, a chunk of rows at a time. */
-    private static void writeTensor(ModelShape s, PlannedTensor t, GgmlType type, long seed, GgufWriter.WritableSink sink) throws IOException {
+    private static void writeTensor(ModelShape s, PlannedTensor t, GgmlType type, long seed, int distinctRows, GgufWriter.WritableSink sink)
+            throws IOException {
         int rowLength = (int) t.dims()[0];
         long rows = t.elements() / rowLength;
         int rowBytes = Math.toIntExact(type.bytesFor(rowLength));
         int chunkRows = (int) Math.max(1, Math.min(rows, CHUNK_BYTES / rowBytes));
+        int distinct = distinctRows > 0 && rows > 1 ? (int) Math.min(distinctRows, rows) : 0;
+        ByteBuffer pool = distinct > 0 ? quantizeRows(s, t, type, seed, 0, distinct, rowLength, rowBytes) : null;
         for (long first = 0; first < rows; first += chunkRows) {
             int n = (int) Math.min(chunkRows, rows - first);
-            ByteBuffer chunk = ByteBuffer.allocate(n * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-            long base = first;
-            IntStream.range(0, n).parallel().forEach(i -> {
-                float[] x = row(s, t, base + i, seed, rowLength);
-                Quantizer.quantize(type, x, 0, rowLength, chunk.slice(i * rowBytes, rowBytes));
-            });
+            ByteBuffer chunk;
+            if (pool != null) {
+                chunk = ByteBuffer.allocate(n * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    chunk.put(i * rowBytes, pool, (int) ((first + i) % distinct) * rowBytes, rowBytes);
+                }
+            } else {
+                chunk = quantizeRows(s, t, type, seed, first, n, rowLength, rowBytes);
+            }
             sink.write(chunk);
         }
+    }
+
+    private static ByteBuffer quantizeRows(ModelShape s, PlannedTensor t, GgmlType type, long seed, long first, int n, int rowLength, int rowBytes) {
+        ByteBuffer chunk = ByteBuffer.allocate(n * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        IntStream.range(0, n).parallel().forEach(i -> {
+            float[] x = row(s, t, first + i, seed, rowLength);
+            Quantizer.quantize(type, x, 0, rowLength, chunk.slice(i * rowBytes, rowBytes));
+        });
+        return chunk;
     }
 
     private static float[] row(ModelShape s, PlannedTensor t, long row, long seed, int n) {

@@ -77,6 +77,29 @@ class SyntheticModelTest {
     }
 
     @Test
+    void fastModeRepeatsTheFirstRowsOfEachMatrixAndKeepsEveryShapeAndType(@TempDir Path dir) throws IOException {
+        ModelShape s = small("llama");
+        Path full = dir.resolve("full.gguf");
+        Path fast = dir.resolve("fast.gguf");
+        SyntheticModel.write(s, SyntheticModel.Mix.Q4_K_M, 3, full, t -> { });
+        SyntheticModel.write(s, SyntheticModel.Mix.Q4_K_M, 3, 8, fast, t -> { });
+        assertThat(Files.size(fast)).isEqualTo(Files.size(full));
+        try (Model a = Model.open(full, 1); Model b = Model.open(fast, 1)) {
+            var fa = a.weights().layers[1].down();
+            var fb = b.weights().layers[1].down();
+            assertThat(fb.type()).isEqualTo(fa.type());
+            long rowBytes = fa.type().bytesFor(fa.rowLength());
+            byte[] rowA3 = fa.data().asSlice(3 * rowBytes, rowBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            byte[] rowB3 = fb.data().asSlice(3 * rowBytes, rowBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            byte[] rowB11 = fb.data().asSlice(11 * rowBytes, rowBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            byte[] rowA11 = fa.data().asSlice(11 * rowBytes, rowBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            assertThat(rowB3).as("the first rows are the full file's").isEqualTo(rowA3);
+            assertThat(rowB11).as("row 11 repeats row 3").isEqualTo(rowB3);
+            assertThat(rowA11).as("the full file has distinct rows").isNotEqualTo(rowA3);
+        }
+    }
+
+    @Test
     void realShapesHaveThePublishedParameterCounts() {
         // Hugging Face counts; memwall's llama file adds the 32 (or 64) RoPE frequency factors llama.cpp stores.
         assertThat(ModelShape.named("llama-3.2-1b").parameterCount()).isEqualTo(1_235_814_400L + 32);

@@ -25,7 +25,7 @@ import org.memwall.tensor.Tensor;
  */
 public final class CudaForward implements ForwardPass {
     /** Batches up to this many tokens run from captured graphs. */
-    static final int GRAPH_MAX_TOKENS = 16;
+    static final int GRAPH_MAX_TOKENS = 64;
 
     /** How the backend is set up. */
     public record Options(KvType kvType, boolean graphs, Consumer<String> notices) {
