@@ -25,8 +25,9 @@ import org.memwall.tensor.Tensor;
  * pass, and the batching curve of aggregate decode. Prints a table per part; exits 1 if any check
  * fails.
  *
- * <p>Usage: {@code GpuCheck MODEL_DIR [BATCH_MODEL]}: MODEL_DIR holds conformance GGUF files and
- * {@code prompt48.txt}; BATCH_MODEL, when given, is measured for aggregate decode at 1..64 streams.
+ * <p>Usage: {@code GpuCheck [--fake] MODEL_DIR} (MODEL_DIR holds conformance GGUF files and
+ * {@code prompt48.txt}) or {@code GpuCheck [--fake] --batching MODEL} (aggregate decode at 1..64
+ * streams). {@code --fake} runs against a second FakeCuda, to try it on a machine without a GPU.
  */
 public final class GpuCheck {
     private final CudaDriver gpu;
@@ -50,15 +51,16 @@ public final class GpuCheck {
         if (fake) {
             args = Arrays.copyOfRange(args, 1, args.length);
         }
-        Path dir = Path.of(args[0]);
         CudaDriver cu = fake ? new FakeCuda(8L << 30) : NativeCuda.load();
-        new Devices(() -> cu).describe().forEach(System.out::println);
         GpuCheck check = new GpuCheck(cu);
+        if (args[0].equals("--batching")) {
+            check.batching(Path.of(args[1]));
+            return;
+        }
+        Path dir = Path.of(args[0]);
+        new Devices(() -> cu).describe().forEach(System.out::println);
         check.kernels(dir);
         check.models(dir);
-        if (args.length > 1) {
-            check.batching(Path.of(args[1]));
-        }
         System.out.println(check.failures.isEmpty() ? "ALL CHECKS PASSED" : "FAILED: " + String.join("; ", check.failures));
         System.exit(check.failures.isEmpty() ? 0 : 1);
     }
