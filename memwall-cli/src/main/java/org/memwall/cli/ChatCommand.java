@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,8 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (Model model = Model.open(options.model, options.threads)) {
+        Path file = options.modelFile();
+        try (Model model = Model.open(file, options.threads)) {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             ChatFormatter formatter = ChatFormatter.forModel(model.file().metadata(), tokenizer);
             Generator generator = new Generator(model);
@@ -50,7 +52,7 @@ final class ChatCommand implements Callable<Integer> {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             System.err.printf("memwall: chatting with %s (%s); /reset starts over, /exit or Ctrl-D quits%n",
-                    options.model.getFileName(), model.config().architecture().name());
+                    file.getFileName(), model.config().architecture().name());
             while (true) {
                 out.print("> ");
                 out.flush();

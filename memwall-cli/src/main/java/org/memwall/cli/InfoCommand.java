@@ -18,7 +18,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (GgufFile file = GgufFile.open(options.model)) {
+        try (GgufFile file = GgufFile.open(options.modelFile())) {
             ModelConfig c = ModelConfig.from(file.metadata());
             PrintStream out = System.out;
             long params = 0;
@@ -31,7 +31,7 @@ final class InfoCommand implements Callable<Integer> {
                 agg[0]++;
                 agg[1] += t.byteSize();
             }
-            String name = file.metadata().getString("general.name", options.model.getFileName().toString());
+            String name = file.metadata().getString("general.name", file.path().getFileName().toString());
             out.printf("model:          %s%n", name);
             out.printf("file:           %s (GGUF v%d, %s)%n", file.path(), file.version(), bytes(file.fileSize()));
             out.printf("architecture:   %s: %s%n", c.architecture().name(), c.architecture().models());

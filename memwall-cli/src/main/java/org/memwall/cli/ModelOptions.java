@@ -5,7 +5,8 @@ import picocli.CommandLine.Option;
 
 /** Options shared by the commands that load a model. */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+            description = "GGUF file, or a Hugging Face REF pulled on first use (default: the built-in demo model, " + BuiltinModel.NAME + ")")
     Path model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
@@ -14,4 +15,9 @@ final class ModelOptions {
 
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
+
+    /** The file to open: -m's file, a REF's cached download, or the built-in model when -m is absent. */
+    Path modelFile() {
+        return ModelSource.resolve(model);
+    }
 }

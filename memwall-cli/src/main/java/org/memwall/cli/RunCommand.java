@@ -2,6 +2,7 @@ package org.memwall.cli;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.memwall.engine.Generator;
@@ -30,10 +31,11 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        try (Model model = Model.open(options.model, options.threads)) {
+        Path file = options.modelFile();
+        try (Model model = Model.open(file, options.threads)) {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             long t1 = System.nanoTime();
-            System.err.printf(Locale.ROOT, "memwall: loaded %s (%s) in %.0f ms%n", options.model.getFileName(),
+            System.err.printf(Locale.ROOT, "memwall: loaded %s (%s) in %.0f ms%n", file.getFileName(),
                     model.config().architecture().name(), (t1 - t0) / 1e6);
             int[] ids = tokenizer.encode(prompt, true, true);
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);

@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "serve", description = "Serve the model over an OpenAI-compatible HTTP API with continuous batching.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, required = true, defaultValue = "${env:MEMWALL_MODEL}", paramLabel = "MODEL", description = "GGUF model file (env MEMWALL_MODEL)")
+    @Option(names = {"-m", "--model"}, defaultValue = "${env:MEMWALL_MODEL}", paramLabel = "MODEL",
+            description = "GGUF file or Hugging Face REF (env MEMWALL_MODEL; default: the built-in demo model, " + BuiltinModel.NAME + ")")
     Path model;
 
     @Option(names = "--host", defaultValue = "${env:MEMWALL_HOST:-127.0.0.1}", description = "address to bind (default ${DEFAULT-VALUE}; env MEMWALL_HOST)")
@@ -58,7 +59,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new MemwallException("--parallel, --ctx and --max-body must be positive, --max-queue and --timeout not negative");
         }
         long t0 = System.nanoTime();
-        Model m = Model.open(model, threads);
+        Path file = ModelSource.resolve(model);
+        Model m = Model.open(file, threads);
         Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
         ChatFormatter formatter = null;
         if (chatTemplate != null) {
@@ -68,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
         } else {
             System.err.println("memwall: the model has no chat template; /v1/chat/completions will answer 400 (use --chat-template FILE)");
         }
-        String name = model.getFileName().toString().replaceFirst("\\.gguf$", "");
+        String name = file.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerSettings settings = new ServerSettings(host, port, name, apiKey == null || apiKey.isBlank() ? null : apiKey, parallel, maxQueue,
                 maxBody, timeout * 1000, Math.min(ctx, m.config().contextLength()));
         OpenAiServer server = new OpenAiServer(m, tokenizer, formatter, settings);
@@ -83,7 +85,7 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().halt(0); // a drained server exits 0, not 143
         }, "memwall-shutdown"));
         System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d) — loaded in %.0f ms%n",
-                model.getFileName(), host, server.port(), name, parallel, settings.context(), (System.nanoTime() - t0) / 1e6);
+                file.getFileName(), host, server.port(), name, parallel, settings.context(), (System.nanoTime() - t0) / 1e6);
         stopped.await();
         return 0;
     }

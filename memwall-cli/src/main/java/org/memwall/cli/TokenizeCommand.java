@@ -47,7 +47,7 @@ final class TokenizeCommand implements Callable<Integer> {
                 throw new MemwallException("input file not found: " + input.file);
             }
         }
-        try (GgufFile file = GgufFile.open(options.model)) {
+        try (GgufFile file = GgufFile.open(options.modelFile())) {
             Tokenizer tokenizer = Tokenizer.from(file.metadata());
             StringJoiner line = new StringJoiner(" ");
             for (int id : tokenizer.encode(text, addSpecial, parseSpecial)) {
