@@ -33,7 +33,8 @@ final class InfoCommand implements Callable<Integer> {
             }
             String name = file.metadata().getString("general.name", file.path().getFileName().toString());
             out.printf("model:          %s%n", name);
-            out.printf("file:           %s (GGUF v%d, %s)%n", file.path(), file.version(), bytes(file.fileSize()));
+            out.printf("file:           %s (GGUF v%d, %s%s)%n", file.path(), file.version(),
+                    file.partCount() > 1 ? file.partCount() + " parts, " : "", bytes(file.fileSize()));
             out.printf("architecture:   %s: %s%n", c.architecture().name(), c.architecture().models());
             out.printf("parameters:     %s%n", count(params));
             out.printf("layers:         %d, embedding %d, heads %d (KV heads %d, head size %d), FFN %d%n",
