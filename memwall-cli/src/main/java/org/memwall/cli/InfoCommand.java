@@ -52,9 +52,10 @@ final class InfoCommand implements Callable<Integer> {
                     file.metadata().contains("tokenizer.ggml.tokens") ? file.metadata().getArray("tokenizer.ggml.tokens").length() : 0);
             out.println("tensor types:");
             byType.forEach((type, agg) -> out.printf(Locale.ROOT, "  %-8s %4d tensors  %s%n", type, agg[0], bytes(agg[1])));
-            long kv = (long) c.blockCount() * c.contextLength() * (c.keyDim() + c.kvValueDim()) * 4L;
-            out.printf(Locale.ROOT, "memory:         weights %s (memory-mapped) + KV cache %s (F32, %d tokens) = %s%n",
-                    bytes(weightBytes), bytes(kv), c.contextLength(), bytes(weightBytes + kv));
+            int context = options.context(c.contextLength());
+            long kv = (long) c.blockCount() * context * (c.keyDim() + c.kvValueDim()) * 4L;
+            out.printf(Locale.ROOT, "memory:         weights %s (memory-mapped) + KV cache %s (F32, %d tokens: -c %d) = %s%n",
+                    bytes(weightBytes), bytes(kv), context, options.contextSize, bytes(weightBytes + kv));
         }
         return 0;
     }

@@ -10,8 +10,17 @@ final class ModelOptions {
     Path model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
-            description = "compute threads (default: one per core)")
+            description = "compute threads (default: one per physical core)")
     int threads;
+
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "4096",
+            description = "context tokens, at most the model's; 0 = the model's (default ${DEFAULT-VALUE})")
+    int contextSize;
+
+    /** The context to configure for a model trained for {@code modelContext} tokens. */
+    int context(int modelContext) {
+        return contextSize <= 0 ? modelContext : Math.min(contextSize, modelContext);
+    }
 
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;

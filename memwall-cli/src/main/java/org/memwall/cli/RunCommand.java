@@ -19,8 +19,11 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "the prompt")
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "the prompt")
     String prompt;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "read the prompt from a file (UTF-8)")
+    Path promptFile;
 
     @Option(names = {"-n", "--n-predict"}, defaultValue = "128", paramLabel = "N", description = "tokens to generate at most (default ${DEFAULT-VALUE})")
     int maxTokens;
@@ -30,6 +33,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String text = PromptText.of(prompt, promptFile);
         long t0 = System.nanoTime();
         Path file = options.modelFile();
         try (Model model = Model.open(file, options.threads)) {
@@ -37,14 +41,14 @@ final class RunCommand implements Callable<Integer> {
             long t1 = System.nanoTime();
             System.err.printf(Locale.ROOT, "memwall: loaded %s (%s) in %.0f ms%n", file.getFileName(),
                     model.config().architecture().name(), (t1 - t0) / 1e6);
-            int[] ids = tokenizer.encode(prompt, true, true);
+            int[] ids = tokenizer.encode(text, true, true);
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
             StreamingDetokenizer detok = new StreamingDetokenizer(tokenizer);
             Sampler sampler = sampling.create(model.weights().vocabularySize());
             for (int id : ids) {
                 sampler.accept(id);
             }
-            Generator.Result r = new Generator(model, Math.min(model.config().contextLength(), ids.length + maxTokens)).generate(ids, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
+            Generator.Result r = new Generator(model, Math.min(options.context(model.config().contextLength()), ids.length + maxTokens)).generate(ids, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
                 out.print(detok.push(token));
                 out.flush();
                 return true;

@@ -1,7 +1,6 @@
 package org.memwall.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -12,6 +11,7 @@ import org.memwall.server.OpenAiServer;
 import org.memwall.server.ServerSettings;
 import org.memwall.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", description = "Serve the model over an OpenAI-compatible HTTP API with continuous batching.")
@@ -32,7 +32,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queue", defaultValue = "${env:MEMWALL_MAX_QUEUE:-16}", description = "requests waiting beyond --parallel before 429 (default ${DEFAULT-VALUE}; env MEMWALL_MAX_QUEUE)")
     int maxQueue;
 
-    @Option(names = "--ctx", defaultValue = "${env:MEMWALL_CTX:-4096}", description = "context tokens per sequence, at most the model's (default ${DEFAULT-VALUE}; env MEMWALL_CTX)")
+    @Option(names = {"-c", "--ctx-size", "--ctx"}, defaultValue = "${env:MEMWALL_CTX:-4096}", description = "context tokens per sequence, at most the model's (default ${DEFAULT-VALUE}; env MEMWALL_CTX)")
     int ctx;
 
     @Option(names = "--api-key", defaultValue = "${env:MEMWALL_API_KEY}", description = "require 'Authorization: Bearer KEY' (env MEMWALL_API_KEY)")
@@ -44,8 +44,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", defaultValue = "${env:MEMWALL_MAX_BODY:-4194304}", description = "largest request body in bytes (default ${DEFAULT-VALUE})")
     int maxBody;
 
-    @Option(names = "--chat-template", paramLabel = "FILE", description = "use this Jinja chat template instead of the model's")
-    Path chatTemplate;
+    @Mixin
+    ChatTemplateOptions chatTemplate;
 
     @Option(names = {"-t", "--threads"}, defaultValue = "${env:MEMWALL_THREADS:-0}", description = "compute threads (default: one per core)")
     int threads;
@@ -62,13 +62,9 @@ final class ServeCommand implements Callable<Integer> {
         Path file = ModelSource.resolve(model);
         Model m = Model.open(file, threads);
         Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
-        ChatFormatter formatter = null;
-        if (chatTemplate != null) {
-            formatter = ChatFormatter.of(Files.readString(chatTemplate), tokenizer);
-        } else if (m.file().metadata().contains(ChatFormatter.KEY)) {
-            formatter = ChatFormatter.forModel(m.file().metadata(), tokenizer);
-        } else {
-            System.err.println("memwall: the model has no chat template; /v1/chat/completions will answer 400 (use --chat-template FILE)");
+        ChatFormatter formatter = chatTemplate.formatter(m.file().metadata(), tokenizer);
+        if (formatter == null) {
+            System.err.println("memwall: the model has no chat template; /v1/chat/completions will answer 400 (use --chat-template NAME|TEXT or --chat-template-file FILE)");
         }
         String name = file.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerSettings settings = new ServerSettings(host, port, name, apiKey == null || apiKey.isBlank() ? null : apiKey, parallel, maxQueue,
