@@ -1,42 +1,36 @@
 package org.memwall.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import org.memwall.MemwallException;
 import org.memwall.cuda.Devices;
 import org.memwall.gguf.GgmlType;
 import org.memwall.gguf.GgufFile;
 import org.memwall.gguf.TensorInfo;
 import org.memwall.model.ModelConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "info", description = "Describe a model: family, shape, tensor types, and the memory it needs.")
 final class InfoCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "GGUF model file")
-    Path model;
+    @Mixin
+    ModelOptions options;
 
-    @Option(names = "--devices", description = "list the GPUs memwall can use (or say why there are none)")
+    @Option(names = "--devices", description = "list the GPUs memwall can use (or say why there are none); with -m, then describe the model")
     boolean devices;
-
-    @Option(names = "--verbose", description = "print stack traces on errors")
-    boolean verbose;
 
     @Override
     public Integer call() {
         if (devices) {
             Devices.system().describe().forEach(System.out::println);
-            if (model == null) {
+            if (options.model == null) {
                 return 0;
             }
         }
-        if (model == null) {
-            throw new MemwallException("info needs -m MODEL (or --devices)");
-        }
-        try (GgufFile file = GgufFile.open(model)) {
+        try (GgufFile file = GgufFile.open(options.modelFile())) {
             ModelConfig c = ModelConfig.from(file.metadata());
             PrintStream out = System.out;
             long params = 0;
@@ -49,49 +43,51 @@ final class InfoCommand implements Callable<Integer> {
                 agg[0]++;
                 agg[1] += t.byteSize();
             }
-            String name = file.metadata().getString("general.name", model.getFileName().toString());
-            out.printf("model:          %s%n", name);
-            out.printf("file:           %s (GGUF v%d, %s)%n", file.path(), file.version(), bytes(file.fileSize()));
-            out.printf("architecture:   %s: %s%n", c.architecture().name(), c.architecture().models());
-            out.printf("parameters:     %s%n", count(params));
-            out.printf("layers:         %d, embedding %d, heads %d (KV heads %d, head size %d), FFN %d%n",
+            String name = file.metadata().getString("general.name", file.path().getFileName().toString());
+            out.printf(Locale.ROOT, "model:          %s%n", name);
+            out.printf(Locale.ROOT, "file:           %s (GGUF v%d, %s%s)%n", file.path(), file.version(),
+                    file.partCount() > 1 ? file.partCount() + " parts, " : "", bytes(file.fileSize()));
+            out.printf(Locale.ROOT, "architecture:   %s: %s%n", c.architecture().name(), c.architecture().models());
+            out.printf(Locale.ROOT, "parameters:     %s%n", count(params));
+            out.printf(Locale.ROOT, "layers:         %d, embedding %d, heads %d (KV heads %d, head size %d), FFN %d%n",
                     c.blockCount(), c.embeddingLength(), c.headCount(), c.headCountKv(), c.headDim(), c.feedForwardLength());
             if (c.expertCount() > 0) {
-                out.printf("experts:        %d, %d used per token%n", c.expertCount(), c.expertUsedCount());
+                out.printf(Locale.ROOT, "experts:        %d, %d used per token%n", c.expertCount(), c.expertUsedCount());
             }
             if (c.slidingWindow() > 0) {
-                out.printf("sliding window: %d positions%n", c.slidingWindow());
+                out.printf(Locale.ROOT, "sliding window: %d positions%n", c.slidingWindow());
             }
-            out.printf("context length: %d%n", c.contextLength());
-            out.printf("rope:           %s, base %.0f, %d dims, scaling %s%n", c.architecture().rope(), c.ropeBase(), c.ropeDim(), c.ropeScaling().type());
-            out.printf("tokenizer:      %s, %d tokens%n", file.metadata().getString("tokenizer.ggml.model", "none"),
+            out.printf(Locale.ROOT, "context length: %d%n", c.contextLength());
+            out.printf(Locale.ROOT, "rope:           %s, base %.0f, %d dims, scaling %s%n", c.architecture().rope(), c.ropeBase(), c.ropeDim(), c.ropeScaling().type());
+            out.printf(Locale.ROOT, "tokenizer:      %s, %d tokens%n", file.metadata().getString("tokenizer.ggml.model", "none"),
                     file.metadata().contains("tokenizer.ggml.tokens") ? file.metadata().getArray("tokenizer.ggml.tokens").length() : 0);
             out.println("tensor types:");
-            byType.forEach((type, agg) -> out.printf("  %-8s %4d tensors  %s%n", type, agg[0], bytes(agg[1])));
-            long kv = (long) c.blockCount() * c.contextLength() * (c.keyDim() + c.kvValueDim()) * 4L;
-            out.printf("memory:         weights %s (memory-mapped) + KV cache %s (F32, %d tokens) = %s%n",
-                    bytes(weightBytes), bytes(kv), c.contextLength(), bytes(weightBytes + kv));
+            byType.forEach((type, agg) -> out.printf(Locale.ROOT, "  %-8s %4d tensors  %s%n", type, agg[0], bytes(agg[1])));
+            int context = options.context(c.contextLength());
+            long kv = (long) c.blockCount() * context * (c.keyDim() + c.kvValueDim()) * 4L;
+            out.printf(Locale.ROOT, "memory:         weights %s (memory-mapped) + KV cache %s (F32, %d tokens: -c %d) = %s%n",
+                    bytes(weightBytes), bytes(kv), context, options.contextSize, bytes(weightBytes + kv));
         }
         return 0;
     }
 
     static String bytes(long b) {
         if (b >= 1L << 30) {
-            return String.format("%.2f GiB", b / (double) (1L << 30));
+            return String.format(Locale.ROOT, "%.2f GiB", b / (double) (1L << 30));
         }
         if (b >= 1L << 20) {
-            return String.format("%.2f MiB", b / (double) (1L << 20));
+            return String.format(Locale.ROOT, "%.2f MiB", b / (double) (1L << 20));
         }
-        return String.format("%.1f KiB", b / 1024.0);
+        return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
     }
 
     static String count(long n) {
         if (n >= 1_000_000_000L) {
-            return String.format("%.2f B", n / 1e9);
+            return String.format(Locale.ROOT, "%.2f B", n / 1e9);
         }
         if (n >= 1_000_000L) {
-            return String.format("%.2f M", n / 1e6);
+            return String.format(Locale.ROOT, "%.2f M", n / 1e6);
         }
-        return String.format("%.1f K", n / 1e3);
+        return String.format(Locale.ROOT, "%.1f K", n / 1e3);
     }
 }

@@ -38,7 +38,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         int[] ids = readIds(tokens);
-        try (Model model = devices.open(options.model, options.threads)) {
+        try (Model model = devices.open(options.modelFile(), options.threads)) {
             int vocab = model.weights().vocabularySize();
             if (ids.length > model.config().contextLength()) {
                 throw new MemwallException(ids.length + " tokens exceed the model's context of " + model.config().contextLength());

@@ -2,6 +2,7 @@ package org.memwall.cli;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.memwall.engine.Generator;
@@ -21,8 +22,11 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "the prompt")
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "the prompt")
     String prompt;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "read the prompt from a file (UTF-8)")
+    Path promptFile;
 
     @Option(names = {"-n", "--n-predict"}, defaultValue = "128", paramLabel = "N", description = "tokens to generate at most (default ${DEFAULT-VALUE})")
     int maxTokens;
@@ -32,20 +36,22 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String text = PromptText.of(prompt, promptFile);
         long t0 = System.nanoTime();
-        try (Model model = devices.open(options.model, options.threads)) {
+        Path file = options.modelFile();
+        try (Model model = devices.open(file, options.threads)) {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             long t1 = System.nanoTime();
-            System.err.printf(Locale.ROOT, "memwall: loaded %s (%s) in %.0f ms%n", options.model.getFileName(),
-                    model.config().architecture().name(), (t1 - t0) / 1e6);
-            int[] ids = tokenizer.encode(prompt, true, true);
+            System.err.printf(Locale.ROOT, "memwall: loaded %s (%s) in %.0f ms on %s%n", file.getFileName(),
+                    model.config().architecture().name(), (t1 - t0) / 1e6, model.forwardPass().device());
+            int[] ids = tokenizer.encode(text, true, true);
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
             StreamingDetokenizer detok = new StreamingDetokenizer(tokenizer);
             Sampler sampler = sampling.create(model.weights().vocabularySize());
             for (int id : ids) {
                 sampler.accept(id);
             }
-            Generator.Result r = new Generator(model, Math.min(model.config().contextLength(), ids.length + maxTokens)).generate(ids, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
+            Generator.Result r = new Generator(model, Math.min(options.context(model.config().contextLength()), ids.length + maxTokens)).generate(ids, maxTokens, sampler, tokenizer::isEndOfGeneration, token -> {
                 out.print(detok.push(token));
                 out.flush();
                 return true;

@@ -1,7 +1,6 @@
 package org.memwall.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -20,7 +19,8 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions devices;
 
-    @Option(names = {"-m", "--model"}, required = true, defaultValue = "${env:MEMWALL_MODEL}", paramLabel = "MODEL", description = "GGUF model file (env MEMWALL_MODEL)")
+    @Option(names = {"-m", "--model"}, defaultValue = "${env:MEMWALL_MODEL}", paramLabel = "MODEL",
+            description = "GGUF file or Hugging Face REF (env MEMWALL_MODEL; default: the built-in demo model, " + BuiltinModel.NAME + ")")
     Path model;
 
     @Option(names = "--host", defaultValue = "${env:MEMWALL_HOST:-127.0.0.1}", description = "address to bind (default ${DEFAULT-VALUE}; env MEMWALL_HOST)")
@@ -35,7 +35,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queue", defaultValue = "${env:MEMWALL_MAX_QUEUE:-16}", description = "requests waiting beyond --parallel before 429 (default ${DEFAULT-VALUE}; env MEMWALL_MAX_QUEUE)")
     int maxQueue;
 
-    @Option(names = "--ctx", defaultValue = "${env:MEMWALL_CTX:-4096}", description = "context tokens per sequence, at most the model's (default ${DEFAULT-VALUE}; env MEMWALL_CTX)")
+    @Option(names = {"-c", "--ctx-size", "--ctx"}, defaultValue = "${env:MEMWALL_CTX:-4096}", description = "context tokens per sequence, at most the model's (default ${DEFAULT-VALUE}; env MEMWALL_CTX)")
     int ctx;
 
     @Option(names = "--api-key", defaultValue = "${env:MEMWALL_API_KEY}", description = "require 'Authorization: Bearer KEY' (env MEMWALL_API_KEY)")
@@ -47,8 +47,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", defaultValue = "${env:MEMWALL_MAX_BODY:-4194304}", description = "largest request body in bytes (default ${DEFAULT-VALUE})")
     int maxBody;
 
-    @Option(names = "--chat-template", paramLabel = "FILE", description = "use this Jinja chat template instead of the model's")
-    Path chatTemplate;
+    @Mixin
+    ChatTemplateOptions chatTemplate;
 
     @Option(names = {"-t", "--threads"}, defaultValue = "${env:MEMWALL_THREADS:-0}", description = "compute threads (default: one per core)")
     int threads;
@@ -62,17 +62,14 @@ final class ServeCommand implements Callable<Integer> {
             throw new MemwallException("--parallel, --ctx and --max-body must be positive, --max-queue and --timeout not negative");
         }
         long t0 = System.nanoTime();
-        Model m = devices.open(model, threads);
+        Path file = ModelSource.resolve(model);
+        Model m = devices.open(file, threads);
         Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
-        ChatFormatter formatter = null;
-        if (chatTemplate != null) {
-            formatter = ChatFormatter.of(Files.readString(chatTemplate), tokenizer);
-        } else if (m.file().metadata().contains(ChatFormatter.KEY)) {
-            formatter = ChatFormatter.forModel(m.file().metadata(), tokenizer);
-        } else {
-            System.err.println("memwall: the model has no chat template; /v1/chat/completions will answer 400 (use --chat-template FILE)");
+        ChatFormatter formatter = chatTemplate.formatter(m.file().metadata(), tokenizer);
+        if (formatter == null) {
+            System.err.println("memwall: the model has no chat template; /v1/chat/completions will answer 400 (use --chat-template NAME|TEXT or --chat-template-file FILE)");
         }
-        String name = model.getFileName().toString().replaceFirst("\\.gguf$", "");
+        String name = file.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerSettings settings = new ServerSettings(host, port, name, apiKey == null || apiKey.isBlank() ? null : apiKey, parallel, maxQueue,
                 maxBody, timeout * 1000, Math.min(ctx, m.config().contextLength()));
         OpenAiServer server = new OpenAiServer(m, tokenizer, formatter, settings);
@@ -86,8 +83,8 @@ final class ServeCommand implements Callable<Integer> {
             System.err.flush();
             Runtime.getRuntime().halt(0); // a drained server exits 0, not 143
         }, "memwall-shutdown"));
-        System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d) — loaded in %.0f ms%n",
-                model.getFileName(), host, server.port(), name, parallel, settings.context(), (System.nanoTime() - t0) / 1e6);
+        System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d, %s) — loaded in %.0f ms%n",
+                file.getFileName(), host, server.port(), name, parallel, settings.context(), m.forwardPass().device(), (System.nanoTime() - t0) / 1e6);
         stopped.await();
         return 0;
     }

@@ -27,7 +27,7 @@ final class TokenizeCommand implements Callable<Integer> {
         @Option(names = "--text", paramLabel = "TEXT", description = "the text to tokenize")
         String text;
 
-        @Option(names = "--file", paramLabel = "FILE", description = "a file whose bytes are the UTF-8 text to tokenize")
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "a file whose bytes are the UTF-8 text to tokenize")
         Path file;
     }
 
@@ -39,15 +39,8 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        String text = input.text;
-        if (text == null) {
-            try {
-                text = new String(Files.readAllBytes(input.file), StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                throw new MemwallException("input file not found: " + input.file);
-            }
-        }
-        try (GgufFile file = GgufFile.open(options.model)) {
+        String text = PromptText.of(input.text, input.file);
+        try (GgufFile file = GgufFile.open(options.modelFile())) {
             Tokenizer tokenizer = Tokenizer.from(file.metadata());
             StringJoiner line = new StringJoiner(" ");
             for (int id : tokenizer.encode(text, addSpecial, parseSpecial)) {

@@ -22,6 +22,10 @@ import org.memwall.MemwallException;
  * A GGUF file (version 2 or 3), memory-mapped once. Opening validates the whole header and tensor
  * directory against the file size before anything is allocated from a count or length read from the
  * file; tensor data is never copied: {@link #tensorData} returns a slice of the mapping.
+ *
+ * <p>A model split by llama.cpp's {@code gguf-split} ({@code NAME-00001-of-0000N.gguf}, metadata
+ * {@code split.no}, {@code split.count}, {@code split.tensors.count}) opens from its first part, which
+ * holds the metadata: every part is mapped and {@link #tensors} holds the tensors of all of them.
  */
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
@@ -43,9 +47,20 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, TensorInfo> tensors;
     private final long dataOffset;
     private final int alignment;
+    /** For a split model: the part holding each tensor of the other parts (empty otherwise). */
+    private final Map<String, GgufFile> partOf;
+    /** For a split model: parts 2..N, in order (empty otherwise). */
+    private final List<GgufFile> otherParts;
 
     private GgufFile(Path path, Arena arena, MemorySegment mapping, int version, GgufMetadata metadata,
                      Map<String, TensorInfo> tensors, long dataOffset, int alignment) {
+        this(path, arena, mapping, version, metadata, tensors, dataOffset, alignment, Map.of(), List.of());
+    }
+
+    private GgufFile(Path path, Arena arena, MemorySegment mapping, int version, GgufMetadata metadata,
+                     Map<String, TensorInfo> tensors, long dataOffset, int alignment, Map<String, GgufFile> partOf, List<GgufFile> otherParts) {
+        this.partOf = partOf;
+        this.otherParts = otherParts;
         this.path = path;
         this.arena = arena;
         this.mapping = mapping;
@@ -56,8 +71,43 @@ public final class GgufFile implements AutoCloseable {
         this.alignment = alignment;
     }
 
-    /** Opens, validates and maps {@code path}; every problem is a {@link MemwallException} with one line. */
+    /**
+     * Opens, validates and maps {@code path} (and, for the first part of a split model, its other
+     * parts); every problem is a {@link MemwallException} with one line.
+     */
     public static GgufFile open(Path path) {
+        GgufFile first = openPart(path);
+        int count = GgufSplit.partCount(first);
+        if (count == 1) {
+            return first;
+        }
+        List<GgufFile> others = new ArrayList<>();
+        try {
+            Map<String, TensorInfo> tensors = new LinkedHashMap<>(first.tensors);
+            Map<String, GgufFile> partOf = new LinkedHashMap<>();
+            List<Path> paths = GgufSplit.partPaths(path, count);
+            for (int no = 1; no < count; no++) {
+                GgufFile part = GgufSplit.openOtherPart(paths.get(no), no, count);
+                others.add(part);
+                for (TensorInfo t : part.tensors.values()) {
+                    if (tensors.put(t.name(), t) != null) {
+                        throw new GgufFormatException("bad split model " + path + ": tensor '" + t.name() + "' appears in two parts");
+                    }
+                    partOf.put(t.name(), part);
+                }
+            }
+            GgufSplit.checkTensorCount(first, tensors.size());
+            return new GgufFile(path, first.arena, first.mapping, first.version, first.metadata, Collections.unmodifiableMap(tensors),
+                    first.dataOffset, first.alignment, Map.copyOf(partOf), List.copyOf(others));
+        } catch (RuntimeException e) {
+            others.forEach(GgufFile::close);
+            first.close();
+            throw e;
+        }
+    }
+
+    /** One file alone, split or not. */
+    static GgufFile openPart(Path path) {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -231,8 +281,18 @@ public final class GgufFile implements AutoCloseable {
         return dataOffset;
     }
 
+    /** Bytes of the file, or of all its parts for a split model. */
     public long fileSize() {
-        return mapping.byteSize();
+        long size = mapping.byteSize();
+        for (GgufFile part : otherParts) {
+            size += part.fileSize();
+        }
+        return size;
+    }
+
+    /** 1, or the number of files of a split model. */
+    public int partCount() {
+        return 1 + otherParts.size();
     }
 
     /** Every tensor, in directory order. */
@@ -246,12 +306,14 @@ public final class GgufFile implements AutoCloseable {
 
     /** The bytes of one tensor: a read-only slice of the mapping, valid until {@link #close}. */
     public MemorySegment tensorData(TensorInfo info) {
-        return mapping.asSlice(dataOffset + info.offset(), info.byteSize());
+        GgufFile part = partOf.getOrDefault(info.name(), this);
+        return part.mapping.asSlice(part.dataOffset + info.offset(), info.byteSize());
     }
 
-    /** Unmaps the file; segments handed out become invalid. */
+    /** Unmaps the file (every part); segments handed out become invalid. */
     @Override
     public void close() {
+        otherParts.forEach(GgufFile::close);
         arena.close();
     }
 

@@ -1,5 +1,12 @@
 package org.memwall.tensor;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -42,9 +49,46 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** A pool with one thread per available core. */
+    /** A pool with one thread per physical core (hyper-threads share a core's vector units and gain nothing here). */
     public static Parallel perCore() {
-        return new Parallel(Runtime.getRuntime().availableProcessors());
+        return new Parallel(physicalCores());
+    }
+
+    /**
+     * Physical cores this process may use: the CPUs the JVM sees divided by the hardware threads per
+     * core (from Linux's CPU topology; macOS's {@code hw.physicalcpu}); the JVM's count when unknown.
+     */
+    public static int physicalCores() {
+        int logical = Runtime.getRuntime().availableProcessors();
+        int threadsPerCore = 1;
+        try {
+            Path cpus = Path.of("/sys/devices/system/cpu");
+            if (Files.isDirectory(cpus)) {
+                Set<String> cores = new HashSet<>();
+                int n = 0;
+                try (DirectoryStream<Path> dirs = Files.newDirectoryStream(cpus, "cpu[0-9]*")) {
+                    for (Path cpu : dirs) {
+                        Path siblings = cpu.resolve("topology/thread_siblings_list");
+                        if (Files.isReadable(siblings)) {
+                            cores.add(Files.readString(siblings).strip());
+                            n++;
+                        }
+                    }
+                }
+                threadsPerCore = cores.isEmpty() ? 1 : Math.max(1, n / cores.size());
+            } else if (System.getProperty("os.name", "").startsWith("Mac")) {
+                Process p = new ProcessBuilder("sysctl", "-n", "hw.physicalcpu", "hw.logicalcpu").redirectErrorStream(true).start();
+                String[] v = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
+                if (p.waitFor() == 0 && v.length == 2) {
+                    threadsPerCore = Math.max(1, Integer.parseInt(v[1]) / Integer.parseInt(v[0]));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            threadsPerCore = 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Math.max(1, logical / threadsPerCore);
     }
 
     public int threads() {

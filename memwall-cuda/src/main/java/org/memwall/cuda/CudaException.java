@@ -16,6 +16,20 @@ public final class CudaException extends MemwallException {
         return code;
     }
 
+    /** The machine has no NVIDIA driver or no GPU: nothing to say under {@code --device auto}. */
+    public static CudaException noGpu(String message) {
+        return new CudaException(message, NO_GPU);
+    }
+
+    public boolean noGpu() {
+        return code == NO_GPU || code == NO_DEVICE;
+    }
+
+    private static final int NO_GPU = -2;
+
+    /** CUDA_ERROR_NO_DEVICE, from cuInit on a machine whose driver finds no GPU. */
+    private static final int NO_DEVICE = 100;
+
     /** CUDA_ERROR_OUT_OF_MEMORY. */
     public static final int OUT_OF_MEMORY = 2;
 }

@@ -70,8 +70,9 @@ public final class Devices {
 
     /**
      * The backend for {@code spec} as {@link Model#open(java.nio.file.Path, int, Function)} takes it:
-     * null for the CPU, else a function that uploads the model to the GPU. Under auto, any reason the
-     * GPU cannot take the model becomes a notice and the CPU.
+     * null for the CPU, else a function that uploads the model to the GPU. Under auto, a machine with
+     * no NVIDIA driver or GPU quietly gets the CPU (the commands name the device they run on); any
+     * other reason a GPU cannot take the model becomes a notice, and the CPU.
      */
     public Function<Model, ForwardPass> backend(String spec, Consumer<String> notices) {
         Spec s = Spec.parse(spec);
@@ -83,19 +84,17 @@ public final class Devices {
                 CudaDriver cu = driver();
                 int count = cu.deviceCount();
                 if (count <= s.ordinal()) {
-                    throw new CudaException(count == 0 ? "no NVIDIA GPU found" : "no GPU cuda:" + s.ordinal() + " (" + count + " found: cuda:0"
-                            + (count > 1 ? "..cuda:" + (count - 1) : "") + ")", -1);
+                    throw count == 0 ? CudaException.noGpu("no NVIDIA GPU found")
+                            : new CudaException("no GPU cuda:" + s.ordinal() + " (" + count + " found: cuda:0" + (count > 1 ? "..cuda:" + (count - 1) : "") + ")", -1);
                 }
-                CudaForward pass = CudaForward.load(cu, s.ordinal(), model, CudaForward.Options.defaults(notices));
-                if (s.auto()) {
-                    notices.accept("memwall: running on " + pass.device());
-                }
-                return pass;
+                return CudaForward.load(cu, s.ordinal(), model, CudaForward.Options.defaults(notices));
             } catch (CudaException e) {
                 if (!s.auto()) {
                     throw e;
                 }
-                notices.accept("memwall: running on the CPU (" + e.getMessage() + ")");
+                if (!e.noGpu()) {
+                    notices.accept("memwall: running on the CPU (" + e.getMessage() + ")");
+                }
                 return model.transformer();
             }
         };

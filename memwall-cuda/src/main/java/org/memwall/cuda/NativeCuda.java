@@ -48,7 +48,7 @@ public final class NativeCuda implements CudaDriver {
         try {
             lib = SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
         } catch (IllegalArgumentException e) {
-            throw new CudaException("no NVIDIA driver: libcuda.so.1 was not found (install the NVIDIA driver to use a GPU)", -1);
+            throw CudaException.noGpu("no NVIDIA driver: libcuda.so.1 was not found (install the NVIDIA driver to use a GPU)");
         }
         NativeCuda cuda = new NativeCuda(lib);
         cuda.check("cuInit", cuda.call("cuInit", FunctionDescriptor.of(JAVA_INT, JAVA_INT), 0));
