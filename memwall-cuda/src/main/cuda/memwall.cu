@@ -523,26 +523,6 @@ __device__ __forceinline__ void attend(const float* q, float* out, const unsigne
     }
 }
 
-template <typename KV, int NK>
-__device__ __forceinline__ void attend_v(int nv, const float* q, float* out, const unsigned long long* kbase,
-                                         const unsigned long long* vbase, const int* pos, int layer, int layers,
-                                         int heads, int kvHeads, int headDim, int valueDim, float scale, int window,
-                                         const float* sinks, float* sm_m, float* sm_l, float (*sm_acc)[256]) {
-#define MW_ATT(NV) \
-    attend<KV, NK, NV>(q, out, kbase, vbase, pos, layer, layers, heads, kvHeads, headDim, valueDim, scale, window, sinks, \
-                       sm_m, sm_l, sm_acc)
-    if (nv == NK) {
-        MW_ATT(NK);
-    } else if (nv <= 2) {
-        MW_ATT(2);
-    } else if (nv <= 4) {
-        MW_ATT(4);
-    } else {
-        MW_ATT(8);
-    }
-#undef MW_ATT
-}
-
 template <typename KV>
 __device__ __forceinline__ void attention(const float* q, float* out, const unsigned long long* kbase,
                                           const unsigned long long* vbase, const int* pos, int n, int layer,
@@ -554,15 +534,19 @@ __device__ __forceinline__ void attention(const float* q, float* out, const unsi
     // One set of shared arrays for all the instantiations below.
     __shared__ float sm_m[ATT_WARPS], sm_l[ATT_WARPS];
     __shared__ float sm_acc[ATT_WARPS][256];
+    // Lanes hold up to 1, 2, 4 or 8 elements of a row; keys and values of different widths share the
+    // widest form (each instantiation costs the driver's JIT seconds, so only these four per KV type).
     const int nk = (headDim + 31) / 32, nv = (valueDim + 31) / 32;
-#define MW_ATT(NK) \
-    attend_v<KV, NK>(nv, q, out, kbase, vbase, pos, layer, layers, heads, kvHeads, headDim, valueDim, scale, window, sinks, \
+    const int rk = nk <= 1 ? 1 : nk <= 2 ? 2 : nk <= 4 ? 4 : 8;
+    const int rv = nv <= 1 ? 1 : nv <= 2 ? 2 : nv <= 4 ? 4 : 8;
+#define MW_ATT(N) \
+    attend<KV, N, N>(q, out, kbase, vbase, pos, layer, layers, heads, kvHeads, headDim, valueDim, scale, window, sinks, \
                      sm_m, sm_l, sm_acc)
-    if (nk <= 1) {
+    if (rk == rv && rk == 1) {
         MW_ATT(1);
-    } else if (nk <= 2) {
+    } else if (rk == rv && rk == 2) {
         MW_ATT(2);
-    } else if (nk <= 4) {
+    } else if (rk == rv && rk == 4) {
         MW_ATT(4);
     } else {
         MW_ATT(8);
@@ -579,7 +563,7 @@ __device__ __forceinline__ void attention(const float* q, float* out, const unsi
         int layers, int kd, int vd) {                                                                       \
         kv_store<KV>(k, v, kbase, vbase, pos, n, layer, layers, kd, vd);                                    \
     }                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(128) attention_##NAME(                                     \
+    extern "C" __global__ void __launch_bounds__(128, 4) attention_##NAME(                                     \
         const float* __restrict__ q, float* __restrict__ out, const unsigned long long* __restrict__ kbase, \
         const unsigned long long* __restrict__ vbase, const int* __restrict__ pos, int n, int layer,       \
         int layers, int heads, int kvHeads, int headDim, int valueDim, float scale, int window,            \
@@ -657,13 +641,9 @@ extern "C" __global__ void __launch_bounds__(256) moe_glu(float* g, const float*
     }
     const int p = (int)(i / ff), j = (int)(i - (long long)p * ff);
     const long long e = ids[p];
-    float a = g[i], b = u[i];
-    if (gb != nullptr) {
-        a = a + gb[e * ff + j];
-    }
-    if (ub != nullptr) {
-        b = b + ub[e * ff + j];
-    }
+    // A null bias adds 0 (as the Java reference does: −0 becomes +0).
+    float a = g[i] + (gb != nullptr ? gb[e * ff + j] : 0.0f);
+    float b = u[i] + (ub != nullptr ? ub[e * ff + j] : 0.0f);
     a = fminf(a, 7.0f);
     b = fminf(fmaxf(b, -7.0f), 7.0f);
     g[i] = a / (1.0f + (float)exp((double)(-1.702f * a))) * (b + 1.0f);
@@ -681,10 +661,7 @@ extern "C" __global__ void __launch_bounds__(256) moe_combine(const float* __res
     float acc = 0.0f;
     for (int s = 0; s < used; s++) {
         const long long ts = (long long)t * used + s;
-        float v = down[ts * d + j];
-        if (db != nullptr) {
-            v = v + db[(long long)ids[ts] * d + j];
-        }
+        const float v = down[ts * d + j] + (db != nullptr ? db[(long long)ids[ts] * d + j] : 0.0f);
         acc = acc + weights[ts] * v;
     }
     out[i] = acc;
