@@ -11,6 +11,7 @@ import java.util.function.ToIntFunction;
 import org.memwall.MemwallException;
 import org.memwall.model.KvCache;
 import org.memwall.model.Model;
+import org.memwall.sample.Sampler;
 
 /**
  * Continuous batching: every running sequence advances in the same forward step — prompt chunks of
@@ -218,8 +219,12 @@ public final class Engine implements AutoCloseable {
                 k++;
             }
         }
+        // When every sequence samples the plain argmax, the forward pass picks the tokens (on a GPU:
+        // only ids come back); otherwise it returns the logits rows.
+        boolean argmax = active.stream().allMatch(s -> s.sampler instanceof Sampler sm && sm.argmaxOnly());
         long t0 = System.nanoTime();
-        float[] logits = model.forwardPass().forward(tokens, positions, caches, want);
+        int[] picked = argmax ? model.forwardPass().argmax(tokens, positions, caches, want) : null;
+        float[] logits = argmax ? null : model.forwardPass().forward(tokens, positions, caches, want);
         long t1 = System.nanoTime();
         metrics.recordStep(total, decoders, t1 - t0);
         float[] row = new float[vocab];
@@ -237,8 +242,14 @@ public final class Engine implements AutoCloseable {
             if (!sample) {
                 continue;
             }
-            System.arraycopy(logits, r++ * vocab, row, 0, vocab);
-            int token = s.sampler.applyAsInt(row);
+            int token;
+            if (picked != null) {
+                token = picked[r++];
+                ((Sampler) s.sampler).accept(token);
+            } else {
+                System.arraycopy(logits, r++ * vocab, row, 0, vocab);
+                token = s.sampler.applyAsInt(row);
+            }
             if (s.isEnd.test(token)) {
                 finish(s, Generator.Stop.END_TOKEN, null);
                 continue;

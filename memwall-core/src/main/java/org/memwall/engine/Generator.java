@@ -5,6 +5,7 @@ import java.util.function.ToIntFunction;
 import org.memwall.MemwallException;
 import org.memwall.model.KvCache;
 import org.memwall.model.Model;
+import org.memwall.sample.Sampler;
 
 /**
  * Generation for one sequence (a CLI run or an interactive chat): the prompt is evaluated in
@@ -82,8 +83,17 @@ public final class Generator {
         int n = 0;
         int position = prompt.length;
         Stop stop = Stop.LENGTH;
+        // Plain greedy picks the token inside the forward pass (on a GPU: ids come back, not logits).
+        Sampler argmax = sampler instanceof Sampler sm && sm.argmaxOnly() ? sm : null;
+        int chosen = -1;
         while (n < maxTokens) {
-            int token = sampler.applyAsInt(logits);
+            int token;
+            if (chosen >= 0) {
+                token = chosen;
+                argmax.accept(token);
+            } else {
+                token = sampler.applyAsInt(logits);
+            }
             if (isEnd.test(token)) {
                 stop = Stop.END_TOKEN;
                 break;
@@ -104,7 +114,15 @@ public final class Generator {
                 stop = Stop.CONTEXT;
                 break;
             }
-            logits = model.forwardPass().forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
+            int[] tok = {token};
+            int[] pos = {position};
+            KvCache[] caches = {cache};
+            boolean[] want = {true};
+            if (argmax != null) {
+                chosen = model.forwardPass().argmax(tok, pos, caches, want)[0];
+            } else {
+                logits = model.forwardPass().forward(tok, pos, caches, want);
+            }
             evaluated[position++] = token;
         }
         cached = java.util.Arrays.copyOf(evaluated, position);

@@ -15,6 +15,31 @@ public interface ForwardPass extends AutoCloseable {
      */
     float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits);
 
+    /**
+     * Like {@link #forward}, but returns for each token whose {@code wantLogits[i]} is set only the
+     * index of its largest logit (the lower index on ties): greedy decoding. A GPU picks the tokens on
+     * the device and copies back ids instead of vocabulary-sized rows.
+     */
+    default int[] argmax(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
+        float[] logits = forward(tokens, positions, caches, wantLogits);
+        int count = 0;
+        for (boolean w : wantLogits) {
+            count += w ? 1 : 0;
+        }
+        int[] ids = new int[count];
+        int vocab = count == 0 ? 0 : logits.length / count;
+        for (int r = 0; r < ids.length; r++) {
+            int best = 0;
+            for (int i = 1; i < vocab; i++) {
+                if (logits[r * vocab + i] > logits[r * vocab + best]) {
+                    best = i;
+                }
+            }
+            ids[r] = best;
+        }
+        return ids;
+    }
+
     /** A fresh cache for one sequence of up to {@code capacity} positions, allocated as it fills. */
     KvCache newCache(int capacity);
 

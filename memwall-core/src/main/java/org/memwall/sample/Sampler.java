@@ -32,6 +32,14 @@ public final class Sampler implements ToIntFunction<float[]> {
         this.probs = new float[vocabularySize];
     }
 
+    /**
+     * Whether this sampler picks the plain argmax of the logits, so that a forward pass may pick the
+     * token where the logits are (a GPU) and pass it to {@link #accept} instead.
+     */
+    public boolean argmaxOnly() {
+        return s.argmaxOnly();
+    }
+
     /** Records a token of the sequence (prompt or generated) for the penalties. */
     public void accept(int token) {
         if (recent.length == 0 || token < 0 || token >= counts.length) {

@@ -28,6 +28,11 @@ public record SamplerSettings(float temperature, int topK, float topP, float min
         return temperature <= 0f;
     }
 
+    /** Greedy with nothing that changes the logits first (no penalties, no bias): the plain argmax. */
+    public boolean argmaxOnly() {
+        return greedy() && repeatPenalty == 1f && frequencyPenalty == 0f && presencePenalty == 0f && logitBias.isEmpty();
+    }
+
     public SamplerSettings withTemperature(float t) {
         return new SamplerSettings(t, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, logitBias);
     }

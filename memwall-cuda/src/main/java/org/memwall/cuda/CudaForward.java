@@ -70,7 +70,7 @@ public final class CudaForward implements ForwardPass {
         this.stream = cu.createStream();
         this.k = new DeviceKernels(cu, stream);
         this.rope = new Rope(c, model.weights().ropeFreqs);
-        this.vocab = model.weights().vocabularySize();
+        this.vocab = model.weights().output.rowCount();
         boolean f32Model = model.weights().output.type() == GgmlType.F32 && model.weights().layers[0].wq().type() == GgmlType.F32;
         this.halfKv = switch (options.kvType()) {
             case F16 -> true;
@@ -152,6 +152,10 @@ public final class CudaForward implements ForwardPass {
         return halfKv;
     }
 
+    public int vocabularySize() {
+        return vocab;
+    }
+
     @Override
     public String device() {
         return "cuda:" + ordinal + " (" + deviceName + ")";
@@ -198,6 +202,32 @@ public final class CudaForward implements ForwardPass {
 
     @Override
     public synchronized float[] forward(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
+        int count = step(tokens, positions, caches, wantLogits, false);
+        long bytes = (long) count * vocab * 4;
+        if (bytes > 0) {
+            cu.copyToHost(hostLogits, logits, bytes, stream);
+        }
+        cu.synchronize(stream);
+        float[] out = new float[count * vocab];
+        MemorySegment.copy(hostLogits, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** Greedy decoding on the device: the argmax kernel picks each wanted row's token; only ids come back. */
+    @Override
+    public synchronized int[] argmax(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
+        int count = step(tokens, positions, caches, wantLogits, true);
+        if (count > 0) {
+            cu.copyToHost(hostLogits, ids(), count * 4L, stream);
+        }
+        cu.synchronize(stream);
+        int[] out = new int[count];
+        MemorySegment.copy(hostLogits, ValueLayout.JAVA_INT, 0, out, 0, count);
+        return out;
+    }
+
+    /** Issues one step (inputs, then the graph or the kernels) and returns how many rows want logits. */
+    private int step(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits, boolean argmax) {
         if (closed) {
             throw new IllegalStateException("forward pass used after close");
         }
@@ -232,31 +262,24 @@ public final class CudaForward implements ForwardPass {
         }
         cu.copyToDevice(inputs, hostInputs, 28L * cap, stream);
         if (useGraphs && n <= GRAPH_MAX_TOKENS) {
-            long key = ((long) n << 32) | count;
+            long key = ((long) n << 33) | ((long) count << 1) | (argmax ? 1 : 0);
             Long exec = graphs.get(key);
             if (exec == null) {
-                exec = capture(n, count);
+                exec = capture(n, count, argmax);
                 graphs.put(key, exec);
             }
             cu.launchGraph(exec, stream);
         } else {
-            encode(n, count);
+            encode(n, count, argmax);
         }
-        long bytes = (long) count * vocab * 4;
-        if (bytes > 0) {
-            cu.copyToHost(hostLogits, logits, bytes, stream);
-        }
-        cu.synchronize(stream);
-        float[] out = new float[count * vocab];
-        MemorySegment.copy(hostLogits, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
-        return out;
+        return count;
     }
 
-    private long capture(int n, int count) {
+    private long capture(int n, int count, boolean argmax) {
         cu.beginCapture(stream);
         long graph;
         try {
-            encode(n, count);
+            encode(n, count, argmax);
         } finally {
             graph = cu.endCapture(stream);
         }
@@ -287,8 +310,16 @@ public final class CudaForward implements ForwardPass {
         return inputs + 24L * tokenCapacity;
     }
 
-    /** Issues one forward step of {@code n} tokens, {@code count} of which want logits, on the stream. */
-    private void encode(int n, int count) {
+    /** Where the argmax kernel writes the greedy ids: after the step's inputs. */
+    private long ids() {
+        return inputs + 28L * tokenCapacity;
+    }
+
+    /**
+     * Issues one forward step of {@code n} tokens, {@code count} of which want logits (or, with
+     * {@code argmax}, their greedy token ids), on the stream.
+     */
+    private void encode(int n, int count, boolean argmax) {
         int d = c.embeddingLength();
         k.dequantRows(w.tokenEmbedding, tokenIds(), x, n, c.embeddingScale());
         for (int il = 0; il < c.blockCount(); il++) {
@@ -333,6 +364,9 @@ public final class CudaForward implements ForwardPass {
             k.matmul(w.output, rows, logits, count);
             if (c.logitScale() != 1f) {
                 k.scale(logits, (long) count * vocab, 1f / c.logitScale());
+            }
+            if (argmax) {
+                k.argmax(logits, vocab, count, ids());
             }
         }
     }
@@ -393,7 +427,7 @@ public final class CudaForward implements ForwardPass {
         }
         rows = f32(rowCap, d);
         logits = f32(rowCap, vocab);
-        inputs = memory.alloc(28L * cap);
+        inputs = memory.alloc(32L * cap);
         hostInputs = cu.allocHost(28L * cap);
         hostLogits = cu.allocHost((long) rowCap * vocab * 4);
         tokenCapacity = cap;

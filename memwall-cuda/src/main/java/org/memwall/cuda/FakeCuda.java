@@ -32,6 +32,7 @@ public final class FakeCuda implements CudaDriver {
     private long nextHandle = 1;
     private long used;
     private long launches;
+    private final Map<String, Long> byName = new HashMap<>();
     private boolean current;
 
     private record Allocation(Arena arena, MemorySegment segment) {
@@ -45,6 +46,11 @@ public final class FakeCuda implements CudaDriver {
     /** Kernel launches so far (replayed graph nodes included). */
     public long launches() {
         return launches;
+    }
+
+    /** Launches of the kernel called {@code name} so far (replayed graph nodes included). */
+    public long launches(String name) {
+        return byName.getOrDefault(name, 0L);
     }
 
     /** Bytes of device memory allocated now. */
@@ -211,6 +217,7 @@ public final class FakeCuda implements CudaDriver {
         kernel.check(name, args, grid, block);
         issue(stream, () -> {
             launches++;
+            byName.merge(name, 1L, Long::sum);
             try {
                 kernel.run(this, args);
             } catch (IndexOutOfBoundsException e) {

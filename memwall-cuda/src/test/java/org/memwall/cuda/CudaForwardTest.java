@@ -11,6 +11,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.memwall.Conformance;
+import org.memwall.engine.Engine;
+import org.memwall.engine.Generator;
+import org.memwall.engine.Sequence;
+import org.memwall.sample.Sampler;
+import org.memwall.sample.SamplerSettings;
 import org.memwall.model.ForwardPass;
 import org.memwall.model.KvCache;
 import org.memwall.model.Model;
@@ -107,6 +112,70 @@ class CudaForwardTest {
             assertThat(a).containsExactly(b);
             assertThat(withGraphs.launches()).isEqualTo(direct.launches());
             assertThat(firstStep).isGreaterThan(20);
+        }
+    }
+
+    @Test
+    void greedyGenerationPicksTokensOnTheDeviceAndMatchesTheCpu() throws Exception {
+        int[] tokens = prompt();
+        try (Model cpu = Model.open(Conformance.file("models/qwen3-f32.gguf"), 2)) {
+            int[] expected = new Generator(cpu).generate(tokens, 12, new Sampler(SamplerSettings.GREEDY, cpu.weights().vocabularySize()),
+                    t -> false, t -> true).tokens();
+            FakeCuda fake = new FakeCuda(GIB);
+            try (Model gpu = Model.open(Conformance.file("models/qwen3-f32.gguf"), 2,
+                    m -> CudaForward.load(fake, 0, m, CudaForward.Options.defaults(s -> { })))) {
+                int[] got = new Generator(gpu).generate(tokens, 12, new Sampler(SamplerSettings.GREEDY, gpu.weights().vocabularySize()),
+                        t -> false, t -> true).tokens();
+                assertThat(got).containsExactly(expected);
+            }
+            assertThat(fake.launches("argmax")).as("one device argmax per decoded token after the first").isEqualTo(11);
+        }
+    }
+
+    @Test
+    void continuousBatchingOnTheDeviceGivesEachSequenceWhatItGetsAlone() throws Exception {
+        int[] all = prompt();
+        int[][] prompts = {Arrays.copyOfRange(all, 0, 20), Arrays.copyOfRange(all, 3, 48), Arrays.copyOfRange(all, 10, 14), Arrays.copyOfRange(all, 0, 33)};
+        for (int[] p : prompts) {
+            p[0] = 1;
+        }
+        FakeCuda fake = new FakeCuda(GIB);
+        try (Model gpu = Model.open(Conformance.file("models/gpt-oss-Q8_0.gguf"), 2,
+                m -> CudaForward.load(fake, 0, m, CudaForward.Options.defaults(s -> { })))) {
+            int vocab = gpu.weights().vocabularySize();
+            // All greedy (the device picks the tokens), then greedy mixed with seeded sampling (logits come back).
+            for (boolean mixed : new boolean[] {false, true}) {
+                SamplerSettings sampled = mixed ? SamplerSettings.DEFAULTS.withSeed(11) : SamplerSettings.GREEDY;
+                int[][] alone = new int[prompts.length][];
+                for (int i = 0; i < prompts.length; i++) {
+                    SamplerSettings settings = i % 2 == 0 ? SamplerSettings.GREEDY : sampled;
+                    alone[i] = new Generator(gpu).generate(prompts[i], 10, new Sampler(settings, vocab), t -> false, t -> true).tokens();
+                }
+                long argmaxBefore = fake.launches("argmax");
+                try (Engine engine = new Engine(gpu, new Engine.Settings(4, 8, 16))) {
+                    Sequence[] seqs = new Sequence[prompts.length];
+                    for (int i = 0; i < prompts.length; i++) {
+                        SamplerSettings settings = i % 2 == 0 ? SamplerSettings.GREEDY : sampled;
+                        seqs[i] = engine.submit(prompts[i], 10, new Sampler(settings, vocab), t -> false, 0);
+                    }
+                    for (int i = 0; i < prompts.length; i++) {
+                        assertThat(drain(seqs[i])).as("sequence " + i + (mixed ? ", mixed samplers" : ", all greedy")).containsExactly(alone[i]);
+                    }
+                }
+                assertThat(fake.launches("argmax") > argmaxBefore).as("device argmax used").isEqualTo(!mixed);
+            }
+        }
+        assertThat(fake.usedBytes()).isZero();
+    }
+
+    private static int[] drain(Sequence s) throws InterruptedException {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        while (true) {
+            Sequence.Event e = s.next();
+            if (e.isEnd()) {
+                return out.stream().mapToInt(Integer::intValue).toArray();
+            }
+            out.add(e.token());
         }
     }
 
