@@ -1,5 +1,6 @@
 package org.memwall.cuda;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
@@ -86,6 +87,59 @@ public final class CudaForward implements ForwardPass {
                 options.notices().accept("memwall: " + String.join(", ", up.converted())
                         + " tensors converted to Q8_0 for the GPU (no GPU kernel reads them in their own format)");
             }
+        }
+        try {
+            selfCheck(model);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs this model's kernels on a few rows of its own weights (every weight format it uses, the
+     * experts, attention with its head layout, window and sinks) against their Java references
+     * before the first token, so a driver, GPU or kernel that computes wrongly is refused at load —
+     * under {@code --device auto} the CPU takes over — instead of producing wrong text.
+     */
+    private void selfCheck(Model model) {
+        java.util.Set<GgmlType> seen = java.util.EnumSet.noneOf(GgmlType.class);
+        try (KernelComparison cmp = new KernelComparison(cu, stream, 1)) {
+            for (Tensor t : tensors(model)) {
+                if (t == null || Uploader.deviceType(t.type()) != t.type() || !seen.add(t.type())) {
+                    continue;
+                }
+                int k = t.rowLength();
+                long rowBytes = t.type().bytesFor(k);
+                if (t.dims().length > 2) {
+                    int rows = Math.min(8, t.rowCount() / (int) t.dim(2));
+                    MemorySegment two = Arena.ofAuto().allocate(2 * rows * rowBytes, 16);
+                    long expertBytes = rowBytes * (t.rowCount() / t.dim(2));
+                    MemorySegment.copy(t.data(), 0, two, 0, rows * rowBytes);
+                    MemorySegment.copy(t.data(), t.dim(2) > 1 ? expertBytes : 0, two, rows * rowBytes, rows * rowBytes);
+                    double[] e = cmp.moeMatmul(two, t.type(), k, rows, 2);
+                    require("moe_matmul_" + ReferenceKernels.suffix(t.type()), Math.max(e[0], e[1]));
+                } else {
+                    int rows = Math.min(16, t.rowCount());
+                    KernelComparison.MatmulResult r = cmp.matmul(t.data().asSlice(0, rows * rowBytes), t.type(), k, rows, new int[] {1, 3});
+                    require("matmul_" + ReferenceKernels.suffix(t.type()), Math.max(r.errors()[0], r.errors()[1]));
+                    require("dequant_rows_" + ReferenceKernels.suffix(t.type()), r.dequantError());
+                    if (!r.batchInvariant()) {
+                        throw new CudaException("GPU self-check failed: matmul_" + ReferenceKernels.suffix(t.type())
+                                + " gives a token other results alone than in a batch; not using " + device(), -1);
+                    }
+                }
+            }
+            int window = c.slidingWindow() > 0 ? Math.min(c.slidingWindow(), 24) : 0;
+            require(halfKv ? "attention_f16" : "attention_f32",
+                    cmp.attention(halfKv, c.headCount(), c.headCountKv(), c.headDim(), 70, window, c.architecture().attentionSinks()));
+        }
+    }
+
+    private void require(String kernel, double error) {
+        if (!(error <= 1e-4)) {
+            throw new CudaException(String.format(java.util.Locale.ROOT,
+                    "GPU self-check failed: %s differs from memwall's CPU reference (relative error %.1e); not using %s", kernel, error, device()), -1);
         }
     }
 

@@ -33,6 +33,7 @@ public final class FakeCuda implements CudaDriver {
     private long used;
     private long launches;
     private final Map<String, Long> byName = new HashMap<>();
+    private final Map<String, java.util.function.BiConsumer<FakeCuda, KernelArgs>> faults = new HashMap<>();
     private boolean current;
 
     private record Allocation(Arena arena, MemorySegment segment) {
@@ -46,6 +47,14 @@ public final class FakeCuda implements CudaDriver {
     /** Kernel launches so far (replayed graph nodes included). */
     public long launches() {
         return launches;
+    }
+
+    /**
+     * Runs {@code body} after the reference whenever {@code kernel} is launched: a fault to inject,
+     * for tests of what the host does when a device computes wrongly.
+     */
+    public void afterKernel(String kernel, java.util.function.BiConsumer<FakeCuda, KernelArgs> body) {
+        faults.put(kernel, body);
     }
 
     /** Launches of the kernel called {@code name} so far (replayed graph nodes included). */
@@ -220,6 +229,9 @@ public final class FakeCuda implements CudaDriver {
             byName.merge(name, 1L, Long::sum);
             try {
                 kernel.run(this, args);
+                if (faults.containsKey(name)) {
+                    faults.get(name).accept(this, args);
+                }
             } catch (IndexOutOfBoundsException e) {
                 throw new CudaException("CUDA error CUDA_ERROR_ILLEGAL_ADDRESS (700) in " + name + ": " + e.getMessage(), 700);
             }

@@ -31,18 +31,14 @@ import org.memwall.tensor.Tensor;
  */
 public final class GpuCheck {
     private final CudaDriver gpu;
-    private final FakeCuda ref = new FakeCuda(8L << 30);
-    private final DeviceKernels kg;
-    private final DeviceKernels kr;
+    private final KernelComparison cmp;
     private final SplittableRandom random = new SplittableRandom(7);
     private final List<String> failures = new ArrayList<>();
 
     private GpuCheck(CudaDriver gpu) {
         this.gpu = gpu;
         gpu.makeCurrent(0);
-        ref.makeCurrent(0);
-        kg = new DeviceKernels(gpu, gpu.createStream());
-        kr = new DeviceKernels(ref, ref.createStream());
+        cmp = new KernelComparison(gpu, gpu.createStream(), 7);
     }
 
     public static void main(String[] args) throws Exception {
@@ -63,78 +59,6 @@ public final class GpuCheck {
         check.models(dir);
         System.out.println(check.failures.isEmpty() ? "ALL CHECKS PASSED" : "FAILED: " + String.join("; ", check.failures));
         System.exit(check.failures.isEmpty() ? 0 : 1);
-    }
-
-    /** A buffer on both sides. */
-    private record Twin(long g, long r) {
-    }
-
-    private Twin upload(MemorySegment data) {
-        long g = gpu.alloc(data.byteSize());
-        long r = ref.alloc(data.byteSize());
-        gpu.copyToDevice(g, data, data.byteSize(), kg.stream());
-        gpu.synchronize(kg.stream());
-        ref.copyToDevice(r, data, data.byteSize(), 0);
-        return new Twin(g, r);
-    }
-
-    private Twin floats(float[] v) {
-        return upload(MemorySegment.ofArray(v));
-    }
-
-    private Twin ints(int[] v) {
-        return upload(MemorySegment.ofArray(v));
-    }
-
-    private Twin longs(long[] g, long[] r) {
-        Twin t = upload(MemorySegment.ofArray(g));
-        MemorySegment.copy(MemorySegment.ofArray(r), 0, ref.at(t.r), 0, r.length * 8L);
-        return t;
-    }
-
-    /** Output buffers are poisoned with NaN so an unwritten element fails the comparison. */
-    private Twin output(long count) {
-        float[] nan = new float[Math.toIntExact(count)];
-        Arrays.fill(nan, Float.NaN);
-        return floats(nan);
-    }
-
-    private float[] read(Twin t, int count, boolean fromGpu) {
-        MemorySegment host = MemorySegment.ofArray(new float[count]);
-        if (fromGpu) {
-            gpu.synchronize(kg.stream());
-            gpu.copyToHost(host, t.g, count * 4L, kg.stream());
-            gpu.synchronize(kg.stream());
-        } else {
-            MemorySegment.copy(ref.at(t.r), 0, host, 0, count * 4L);
-        }
-        return host.toArray(JAVA_FLOAT);
-    }
-
-    private void free(Twin... ts) {
-        for (Twin t : ts) {
-            gpu.free(t.g);
-            ref.free(t.r);
-        }
-    }
-
-    private float[] randomFloats(int n, float scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (random.nextGaussian() * scale);
-        }
-        return v;
-    }
-
-    static double relativeL2(float[] a, float[] ref) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            double d = (double) a[i] - ref[i];
-            num += d * d;
-            den += (double) ref[i] * ref[i];
-        }
-        return Double.isNaN(num) ? Double.NaN : Math.sqrt(num / Math.max(den, 1e-30));
     }
 
     private void report(String what, double error, double tolerance, String extra) {
@@ -183,119 +107,29 @@ public final class GpuCheck {
     }
 
     private void matmul(Tensor t, String file) {
-        int k = t.rowLength();
-        int rows = t.rowCount();
-        Twin w = upload(t.data());
-        DeviceMatrix mg = new DeviceMatrix(w.g, t.type(), k, rows, 1, t.type().bytesFor(k));
-        DeviceMatrix mr = new DeviceMatrix(w.r, t.type(), k, rows, 1, t.type().bytesFor(k));
-        float[] x = randomFloats(13 * k, 1f);
-        Twin xs = floats(x);
-        float[] single = null;
-        for (int n : new int[] {1, 3, 8, 13}) {
-            Twin y = output((long) n * rows);
-            kg.matmul(mg, xs.g, y.g, n);
-            kr.matmul(mr, xs.r, y.r, n);
-            float[] a = read(y, n * rows, true);
-            float[] b = read(y, n * rows, false);
-            report("matmul_" + ReferenceKernels.suffix(t.type()) + " " + rows + "x" + k + " n=" + n, relativeL2(a, b), 1e-5, "(" + file + ")");
-            if (n == 1) {
-                single = a;
-            } else if (!Arrays.equals(single, Arrays.copyOf(a, rows))) {
-                failures.add("batch invariance of matmul_" + ReferenceKernels.suffix(t.type()));
-                System.out.println("  batch invariance FAIL: token 0's row differs between n=1 and n=" + n);
-            }
-            free(y);
+        int[] ns = {1, 3, 8, 13};
+        KernelComparison.MatmulResult r = cmp.matmul(t.data(), t.type(), t.rowLength(), t.rowCount(), ns);
+        String name = "matmul_" + ReferenceKernels.suffix(t.type());
+        for (int i = 0; i < ns.length; i++) {
+            report(name + " " + t.rowCount() + "x" + t.rowLength() + " n=" + ns[i], r.errors()[i], 1e-5, "(" + file + ")");
         }
-        int[] ids = {rows - 1, 0, rows / 2, 1};
-        Twin idx = ints(ids);
-        Twin out = output(4L * k);
-        kg.dequantRows(mg, idx.g, out.g, 4, 0.5f);
-        kr.dequantRows(mr, idx.r, out.r, 4, 0.5f);
-        report("dequant_rows_" + ReferenceKernels.suffix(t.type()), relativeL2(read(out, 4 * k, true), read(out, 4 * k, false)), 1e-7, "");
-        free(w, xs, idx, out);
+        if (!r.batchInvariant()) {
+            failures.add("batch invariance of " + name);
+            System.out.println("  batch invariance FAIL: token 0's outputs differ between n=1 and a larger batch");
+        }
+        report("dequant_rows_" + ReferenceKernels.suffix(t.type()), r.dequantError(), 1e-7, "");
     }
 
     private void moeMatmul(Tensor t) {
-        int k = t.rowLength();
         int experts = (int) t.dim(2);
-        int rows = t.rowCount() / experts;
-        Twin w = upload(t.data());
-        long rowBytes = t.type().bytesFor(k);
-        DeviceMatrix mg = new DeviceMatrix(w.g, t.type(), k, rows, experts, rowBytes);
-        DeviceMatrix mr = new DeviceMatrix(w.r, t.type(), k, rows, experts, rowBytes);
-        int used = 2;
-        int n = 3;
-        int[] ids = new int[n * used];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = random.nextInt(experts);
-        }
-        Twin idx = ints(ids);
-        Twin xs = floats(randomFloats(n * used * k, 1f));
-        for (boolean perPair : new boolean[] {false, true}) {
-            Twin y = output((long) n * used * rows);
-            kg.moeMatmul(mg, xs.g, idx.g, y.g, n * used, used, perPair);
-            kr.moeMatmul(mr, xs.r, idx.r, y.r, n * used, used, perPair);
-            report("moe_matmul_" + ReferenceKernels.suffix(t.type()) + (perPair ? " per pair" : " per token"),
-                    relativeL2(read(y, n * used * rows, true), read(y, n * used * rows, false)), 1e-5, "");
-            free(y);
-        }
-        free(w, idx, xs);
+        double[] e = cmp.moeMatmul(t.data(), t.type(), t.rowLength(), t.rowCount() / experts, experts);
+        report("moe_matmul_" + ReferenceKernels.suffix(t.type()) + " per token", e[0], 1e-5, "");
+        report("moe_matmul_" + ReferenceKernels.suffix(t.type()) + " per pair", e[1], 1e-5, "");
     }
 
     private void attention(boolean half, int heads, int kvHeads, int headDim, int positions, int window, boolean sinks) {
-        int layers = 2;
-        int layer = 1;
-        int kd = kvHeads * headDim;
-        int elem = half ? 2 : 4;
-        // Two sequences: one at `positions`, one shorter, in one batch, as the engine batches them.
-        int[] pos = {positions - 1, positions / 3};
-        long cacheBytes = (long) positions * layers * kd * elem;
-        Twin kc0 = output(cacheBytes / 4);
-        Twin vc0 = output(cacheBytes / 4);
-        Twin kc1 = output(cacheBytes / 4);
-        Twin vc1 = output(cacheBytes / 4);
-        Twin kb = longs(new long[] {kc0.g, kc1.g}, new long[] {kc0.r, kc1.r});
-        Twin vb = longs(new long[] {vc0.g, vc1.g}, new long[] {vc0.r, vc1.r});
-        // Fill every position of both caches through kv_store, a chunk of positions per launch.
-        int chunk = 64;
-        for (int s = 0; s < 2; s++) {
-            for (int p0 = 0; p0 <= pos[s]; p0 += chunk) {
-                int n = Math.min(chunk, pos[s] + 1 - p0);
-                int[] ps = new int[n];
-                int first = p0;
-                Arrays.setAll(ps, i -> first + i);
-                Twin pp = ints(ps);
-                Twin kk = floats(randomFloats(n * kd, 1f));
-                Twin vv = floats(randomFloats(n * kd, 1f));
-                long[] kbg = new long[n];
-                long[] kbr = new long[n];
-                long[] vbg = new long[n];
-                long[] vbr = new long[n];
-                Arrays.fill(kbg, s == 0 ? kc0.g : kc1.g);
-                Arrays.fill(kbr, s == 0 ? kc0.r : kc1.r);
-                Arrays.fill(vbg, s == 0 ? vc0.g : vc1.g);
-                Arrays.fill(vbr, s == 0 ? vc0.r : vc1.r);
-                Twin kbs = longs(kbg, kbr);
-                Twin vbs = longs(vbg, vbr);
-                kg.kvStore(half, kk.g, vv.g, kbs.g, vbs.g, pp.g, n, layer, layers, kd, kd);
-                kr.kvStore(half, kk.r, vv.r, kbs.r, vbs.r, pp.r, n, layer, layers, kd, kd);
-                gpu.synchronize(kg.stream());
-                free(pp, kk, vv, kbs, vbs);
-            }
-        }
-        Twin q = floats(randomFloats(2 * heads * headDim, 1f));
-        Twin p = ints(pos);
-        Twin sink = sinks ? floats(randomFloats(heads, 1f)) : new Twin(0, 0);
-        Twin out = output(2L * heads * headDim);
-        float scale = (float) (1 / Math.sqrt(headDim));
-        kg.attention(half, q.g, out.g, kb.g, vb.g, p.g, 2, layer, layers, heads, kvHeads, headDim, headDim, scale, window, sink.g);
-        kr.attention(half, q.r, out.r, kb.r, vb.r, p.r, 2, layer, layers, heads, kvHeads, headDim, headDim, scale, window, sink.r);
         report(String.format(Locale.ROOT, "attention_%s h%d/%d d%d pos %d%s%s", half ? "f16" : "f32", heads, kvHeads, headDim, positions,
-                window > 0 ? " window " + window : "", sinks ? " sinks" : ""), relativeL2(read(out, 2 * heads * headDim, true), read(out, 2 * heads * headDim, false)), 1e-5, "");
-        free(kc0, vc0, kc1, vc1, kb, vb, q, p, out);
-        if (sinks) {
-            free(sink);
-        }
+                window > 0 ? " window " + window : "", sinks ? " sinks" : ""), cmp.attention(half, heads, kvHeads, headDim, positions, window, sinks), 1e-5, "");
     }
 
     private static int[] prompt(Path dir) throws Exception {
@@ -357,8 +191,8 @@ public final class GpuCheck {
                     int[] gCpu = greedy(m.transformer(), tokens, 16, vocab);
                     int[] gGpu = greedy(m.forwardPass(), tokens, 16, vocab);
                     String extra = String.format(Locale.ROOT, "argmax %d/48, greedy %s", agree, Arrays.equals(gCpu, gGpu) ? "same" : "differs");
-                    report(name + " batch", relativeL2(batch, cpu), f32 ? 1e-4 : 1e-2, extra);
-                    report(name + " one token at a time", relativeL2(seq, cpu), f32 ? 1e-4 : 1e-2, "");
+                    report(name + " batch", KernelComparison.relativeL2(batch, cpu), f32 ? 1e-4 : 1e-2, extra);
+                    report(name + " one token at a time", KernelComparison.relativeL2(seq, cpu), f32 ? 1e-4 : 1e-2, "");
                     if (f32 && !Arrays.equals(gCpu, gGpu)) {
                         failures.add(name + " greedy tokens");
                     }

@@ -42,6 +42,27 @@ class DevicesTest {
     }
 
     @Test
+    void aDeviceThatComputesWronglyIsRefusedAtLoadAndAutoFallsBack() throws Exception {
+        // A "GPU" whose Q8_0 matrix kernel is off by 1% in its first output.
+        java.util.function.Supplier<CudaDriver> broken = () -> {
+            FakeCuda f = new FakeCuda(1L << 30);
+            f.afterKernel("matmul_q8_0", (m, a) -> {
+                java.lang.foreign.MemorySegment y = m.at(a.pointer(3));
+                y.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, y.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0) * 1.5f + 1f);
+            });
+            return f;
+        };
+        assertThatThrownBy(() -> Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, new Devices(broken).backend("cuda", s -> { })))
+                .isInstanceOf(CudaException.class)
+                .hasMessageMatching("GPU self-check failed: matmul_q8_0 differs from memwall's CPU reference \\(relative error .*\\); not using cuda:0 \\(memwall FakeCuda\\)");
+        List<String> notices = new ArrayList<>();
+        try (Model m = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, new Devices(broken).backend("auto", notices::add))) {
+            assertThat(m.forwardPass()).isSameAs(m.transformer());
+        }
+        assertThat(notices).singleElement().asString().startsWith("memwall: running on the CPU (GPU self-check failed: matmul_q8_0");
+    }
+
+    @Test
     void aMissingOrdinalAndAnUnknownDeviceAreNamed() throws Exception {
         Devices fake = new Devices(() -> new FakeCuda(1L << 30));
         assertThatThrownBy(() -> Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, fake.backend("cuda:3", s -> { })))
