@@ -70,6 +70,30 @@ public final class NativeCuda implements CudaDriver {
         }
     }
 
+    /** Calls {@code name}, whose first parameter is a pointer-sized out-parameter, and returns what it wrote. */
+    private long outPointer(String name, FunctionDescriptor fd, Object... rest) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_LONG);
+            Object[] args = new Object[rest.length + 1];
+            args[0] = p;
+            System.arraycopy(rest, 0, args, 1, rest.length);
+            check(name, call(name, fd, args));
+            return p.get(JAVA_LONG, 0);
+        }
+    }
+
+    /** Calls {@code name}, whose first parameter is an {@code int} out-parameter, and returns what it wrote. */
+    private int outInt(String name, FunctionDescriptor fd, Object... rest) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_INT);
+            Object[] args = new Object[rest.length + 1];
+            args[0] = p;
+            System.arraycopy(rest, 0, args, 1, rest.length);
+            check(name, call(name, fd, args));
+            return p.get(JAVA_INT, 0);
+        }
+    }
+
     private void check(String name, int result) {
         if (result != 0) {
             throw new CudaException("CUDA error " + errorName(result) + " (" + result + ") in " + name, result);
@@ -91,36 +115,20 @@ public final class NativeCuda implements CudaDriver {
 
     @Override
     public int driverVersion() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check("cuDriverGetVersion", call("cuDriverGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS), v));
-            return v.get(JAVA_INT, 0);
-        }
+        return outInt("cuDriverGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     }
 
     @Override
     public int deviceCount() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check("cuDeviceGetCount", call("cuDeviceGetCount", FunctionDescriptor.of(JAVA_INT, ADDRESS), v));
-            return v.get(JAVA_INT, 0);
-        }
+        return outInt("cuDeviceGetCount", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     }
 
     private int deviceHandle(int ordinal) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check("cuDeviceGet", call("cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), v, ordinal));
-            return v.get(JAVA_INT, 0);
-        }
+        return outInt("cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ordinal);
     }
 
     private int attribute(int attribute, int dev) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check("cuDeviceGetAttribute", call("cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), v, attribute, dev));
-            return v.get(JAVA_INT, 0);
-        }
+        return outInt("cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), attribute, dev);
     }
 
     @Override
@@ -141,12 +149,8 @@ public final class NativeCuda implements CudaDriver {
         Long ctx = contexts.get(ordinal);
         if (ctx == null) {
             int dev = deviceHandle(ordinal);
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment p = a.allocate(ADDRESS);
-                check("cuDevicePrimaryCtxRetain", call("cuDevicePrimaryCtxRetain", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), p, dev));
-                ctx = p.get(ADDRESS, 0).address();
-                contexts.put(ordinal, ctx);
-            }
+            ctx = outPointer("cuDevicePrimaryCtxRetain", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), dev);
+            contexts.put(ordinal, ctx);
         }
         check("cuCtxSetCurrent", call("cuCtxSetCurrent", FunctionDescriptor.of(JAVA_INT, ADDRESS), MemorySegment.ofAddress(ctx)));
     }
@@ -186,10 +190,8 @@ public final class NativeCuda implements CudaDriver {
     @Override
     public long function(long module, String name) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment f = a.allocate(ADDRESS);
-            check("cuModuleGetFunction(" + name + ")", call("cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
-                    f, MemorySegment.ofAddress(module), a.allocateFrom(name)));
-            return f.get(ADDRESS, 0).address();
+            return outPointer("cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
+                    MemorySegment.ofAddress(module), a.allocateFrom(name));
         }
     }
 
@@ -227,11 +229,7 @@ public final class NativeCuda implements CudaDriver {
 
     @Override
     public long createStream() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check("cuStreamCreate", call("cuStreamCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), p, 1));
-            return p.get(ADDRESS, 0).address();
-        }
+        return outPointer("cuStreamCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), 1);
     }
 
     @Override
@@ -291,11 +289,7 @@ public final class NativeCuda implements CudaDriver {
 
     @Override
     public long createEvent() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check("cuEventCreate", call("cuEventCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), p, 0));
-            return p.get(ADDRESS, 0).address();
-        }
+        return outPointer("cuEventCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), 0);
     }
 
     @Override
@@ -335,20 +329,15 @@ public final class NativeCuda implements CudaDriver {
     @Override
     public long endCapture(long stream) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
+            MemorySegment p = a.allocate(JAVA_LONG);
             check("cuStreamEndCapture", call("cuStreamEndCapture", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), MemorySegment.ofAddress(stream), p));
-            return p.get(ADDRESS, 0).address();
+            return p.get(JAVA_LONG, 0);
         }
     }
 
     @Override
     public long instantiate(long graph) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check("cuGraphInstantiateWithFlags", call("cuGraphInstantiateWithFlags", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
-                    p, MemorySegment.ofAddress(graph), 0L));
-            return p.get(ADDRESS, 0).address();
-        }
+        return outPointer("cuGraphInstantiateWithFlags", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), MemorySegment.ofAddress(graph), 0L);
     }
 
     @Override
