@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.memwall.gguf.GgufFile;
 import org.memwall.synth.ModelShape;
 import org.memwall.synth.SyntheticModel;
+import org.memwall.tokenizer.Tokenizer;
 
 /**
  * Models every checkout has, so engine, server and CLI tests run on a fresh clone without
@@ -37,6 +40,21 @@ public final class TestModels {
             }
         }
         throw new IllegalStateException(STORIES + " is missing from this checkout (searched upward from " + Path.of("").toAbsolutePath() + ")");
+    }
+
+    /**
+     * The first 48 tokens of a short story in stories260K's vocabulary, BOS (1) first: ids below 512,
+     * so valid in every model here (the synthesized vocabularies have 1,024 regular tokens).
+     */
+    public static int[] story() {
+        try (GgufFile file = GgufFile.open(stories())) {
+            int[] ids = Tokenizer.from(file.metadata()).encode("Once upon a time, there was a little girl named Lily. She loved to play "
+                    + "outside in the park. One day, she saw a big, red ball and a small dog.", true, false);
+            if (ids.length < 48 || ids[0] != 1) {
+                throw new IllegalStateException("the story is " + ids.length + " tokens starting with " + ids[0] + ", 48 from BOS needed");
+            }
+            return Arrays.copyOf(ids, 48);
+        }
     }
 
     /**

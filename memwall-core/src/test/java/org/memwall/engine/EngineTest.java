@@ -10,10 +10,8 @@ import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Test;
 import org.memwall.MemwallException;
 import org.memwall.TestModels;
-import org.memwall.gguf.GgufFile;
 import org.memwall.model.Model;
 import org.memwall.synth.SyntheticModel;
-import org.memwall.tokenizer.Tokenizer;
 
 class EngineTest {
     static final ToIntFunction<float[]> GREEDY = logits -> {
@@ -26,19 +24,7 @@ class EngineTest {
         return best;
     };
 
-    /** 48 tokens of a story in stories260K's vocabulary (ids below 512, valid in every test model too). */
-    private static final int[] STORY = story();
-
-    private static int[] story() {
-        try (GgufFile file = GgufFile.open(TestModels.stories())) {
-            int[] ids = Tokenizer.from(file.metadata()).encode("Once upon a time, there was a little girl named Lily. She loved to play "
-                    + "outside in the park. One day, she saw a big, red ball and a small dog.", false, false);
-            if (ids.length < 48) {
-                throw new IllegalStateException("the story is " + ids.length + " tokens, 48 needed");
-            }
-            return Arrays.copyOf(ids, 48);
-        }
-    }
+    private static final int[] STORY = TestModels.story();
 
     /** Tokens {@code from..to} of the story. */
     static int[] story(int from, int to) {
