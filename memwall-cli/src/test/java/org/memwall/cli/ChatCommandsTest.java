@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memwall.Conformance;
 
 class ChatCommandsTest {
     @TempDir
@@ -15,7 +14,19 @@ class ChatCommandsTest {
 
     @Test
     void chatTemplateRendersByteForByteWithoutANewline() throws IOException {
-        Path template = Conformance.file("chat/templates/Qwen-Qwen2.5-7B-Instruct.jinja");
+        // Qwen2.5's layout: a default system turn, ChatML turns, the assistant header when asked.
+        Path template = tmp.resolve("qwen.jinja");
+        Files.writeString(template, """
+                {%- if messages[0]['role'] != 'system' %}
+                    {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}
+                {%- endif %}
+                {%- for message in messages %}
+                    {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}
+                {%- endfor %}
+                {%- if add_generation_prompt %}
+                    {{- '<|im_start|>assistant\\n' }}
+                {%- endif %}
+                """);
         Path input = tmp.resolve("in.json");
         Files.writeString(input, "{\"messages\": [{\"role\": \"user\", \"content\": \"안녕\"}], \"add_generation_prompt\": true,"
                 + " \"bos_token\": \"<BOS>\", \"eos_token\": \"<EOS>\"}");
@@ -51,7 +62,7 @@ class ChatCommandsTest {
     @Test
     void interactiveChatStreamsRepliesKeepsTheConversationAndResets() throws IOException {
         Path model = tmp.resolve("chat.gguf");
-        try (org.memwall.gguf.GgufFile src = org.memwall.gguf.GgufFile.open(Conformance.file("real/aidreams260K.gguf"))) {
+        try (org.memwall.gguf.GgufFile src = org.memwall.gguf.GgufFile.open(BuiltinModel.path())) {
             org.memwall.gguf.GgufWriter w = new org.memwall.gguf.GgufWriter();
             src.metadata().asMap().forEach(w::put);
             w.putString("tokenizer.chat_template", "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}");
@@ -60,18 +71,18 @@ class ChatCommandsTest {
             }
             w.write(model);
         }
-        Cli r = Cli.runWithInput("I dreamed\n/reset\nI dreamed\n/exit\n", "chat", "-m", model.toString(), "--temp", "0", "-n", "12");
+        Cli r = Cli.runWithInput("Once upon a time\n/reset\nOnce upon a time\n/exit\n", "chat", "-m", model.toString(), "--temp", "0", "-n", "12");
         assertThat(r.exitCode()).as(r.err()).isZero();
         String[] replies = r.out().split("> ");
         // prompt, reply 1, (reset) prompt, reply 2, final prompt
-        assertThat(r.out()).contains(", as I sense the nodes");
+        assertThat(r.out()).contains(", there was a little girl"); // llama.cpp's greedy story (BuiltinModelTest)
         assertThat(r.err()).contains("conversation reset");
         assertThat(replies[1].strip()).isNotEmpty().isEqualTo(replies[replies.length - 2].strip());
     }
 
     @Test
     void chatOnAModelWithoutTemplateSaysSo() {
-        Cli r = Cli.run("chat", "-m", Conformance.file("models/llama-f32.gguf").toString());
+        Cli r = Cli.run("chat", "-m", BuiltinModel.path().toString());
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).contains("has no chat template");
     }

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memwall.Conformance;
+import org.memwall.TestModels;
+import org.memwall.synth.SyntheticModel;
 
 class ModelCommandsTest {
     @TempDir
@@ -17,7 +19,7 @@ class ModelCommandsTest {
 
     @Test
     void infoNamesFamilyTypesAndMemory() {
-        Path model = Conformance.file("models/llama-Q4_K_M.gguf");
+        Path model = TestModels.small("llama", SyntheticModel.Mix.Q4_K_M);
         Cli r = Cli.run("info", "-m", model.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("architecture:   llama: Llama 2/3").contains("Q4_K").contains("Q6_K")
@@ -47,6 +49,28 @@ class ModelCommandsTest {
     }
 
     @Test
+    void logitsInOneBatchEqualLogitsOneTokenAtATime() throws IOException {
+        Path tokens = tmp.resolve("story.txt");
+        Files.writeString(tokens, java.util.Arrays.stream(TestModels.story()).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining("\n")));
+        Path batch = tmp.resolve("batch.f32");
+        Path sequential = tmp.resolve("sequential.f32");
+        Cli a = Cli.run("logits", "-m", BuiltinModel.path().toString(), "--tokens", tokens.toString(), "--out", batch.toString());
+        Cli b = Cli.run("logits", "-m", BuiltinModel.path().toString(), "--tokens", tokens.toString(), "--out", sequential.toString(), "--sequential");
+        assertThat(a.exitCode()).as(a.err()).isZero();
+        assertThat(b.exitCode()).as(b.err()).isZero();
+        float[] x = floats(batch);
+        float[] y = floats(sequential);
+        assertThat(x).hasSize(48 * 512).hasSameSizeAs(y);
+        double num = 0, den = 0;
+        for (int i = 0; i < x.length; i++) {
+            num += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            den += y[i] * (double) y[i];
+        }
+        assertThat(den).isPositive();
+        assertThat(Math.sqrt(num / den)).isLessThan(1e-5);
+    }
+
+    @Test
     void missingModelFileIsOneLineAndExitCode1() {
         Cli r = Cli.run("info", "-m", tmp.resolve("nope.gguf").toString());
         assertThat(r.exitCode()).isEqualTo(1);
@@ -64,7 +88,7 @@ class ModelCommandsTest {
 
     @Test
     void badTokenFileNamesTheLine() throws IOException {
-        Path model = Conformance.file("models/llama-f32.gguf");
+        Path model = BuiltinModel.path();
         Path tokens = tmp.resolve("t.txt");
         Files.writeString(tokens, "1\n2\nthree\n");
         Cli r = Cli.run("logits", "-m", model.toString(), "--tokens", tokens.toString(), "--out", tmp.resolve("o").toString());
@@ -74,7 +98,9 @@ class ModelCommandsTest {
 
     @Test
     void unsupportedArchitectureFailsWithOneLineListingTheSupportedOnes() throws IOException {
-        byte[] bytes = Files.readAllBytes(Conformance.file("models/llama-f32.gguf"));
+        byte[] bytes = Files.readAllBytes(BuiltinModel.path());
+        Path tokens = tmp.resolve("tokens.txt");
+        Files.writeString(tokens, "1\n403\n");
         // Rename the architecture value "llama" (length-prefixed, right after its key) to "mamba".
         byte[] key = "general.architecture".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         int at = indexOf(bytes, key) + key.length + 4 + 8;
@@ -85,7 +111,7 @@ class ModelCommandsTest {
         for (String command : new String[] {"info", "logits"}) {
             Cli r = command.equals("info")
                     ? Cli.run("info", "-m", file.toString())
-                    : Cli.run("logits", "-m", file.toString(), "--tokens", Conformance.file("prompt48.txt").toString(), "--out", tmp.resolve("o").toString());
+                    : Cli.run("logits", "-m", file.toString(), "--tokens", tokens.toString(), "--out", tmp.resolve("o").toString());
             assertThat(r.exitCode()).isEqualTo(1);
             assertThat(r.err().strip()).isEqualTo("memwall: unsupported model architecture 'mamba' (memwall supports: "
                     + "llama, qwen2, qwen3, exaone, exaone4, granite, gpt-oss)");
@@ -94,10 +120,17 @@ class ModelCommandsTest {
 
     @Test
     void infoNamesTheKnownModelsOfEachFamily() {
-        assertThat(Cli.run("info", "-m", Conformance.file("models/qwen2-Q8_0.gguf").toString()).out())
+        assertThat(Cli.run("info", "-m", TestModels.small("qwen2", SyntheticModel.Mix.Q8_0).toString()).out())
                 .contains("architecture:   qwen2: Qwen2/2.5, SK Telecom A.X 4.0");
-        assertThat(Cli.run("info", "-m", Conformance.file("models/exaone4-f32.gguf").toString()).out())
+        assertThat(Cli.run("info", "-m", TestModels.small("exaone4", SyntheticModel.Mix.F32).toString()).out())
                 .contains("architecture:   exaone4: LG EXAONE 4.0");
+        assertThat(Cli.run("info", "-m", TestModels.small("gpt-oss", SyntheticModel.Mix.Q8_0).toString()).out())
+                .contains("gpt-oss: OpenAI gpt-oss-20b/120b").contains("experts:        4, 2 used per token");
+    }
+
+    /** memwall does not write MXFP4, so the experts' type is checked on llama-quantize's file. */
+    @Test
+    void infoNamesLlamaQuantizesMxfp4Experts() {
         assertThat(Cli.run("info", "-m", Conformance.file("models/gpt-oss-MXFP4_MOE.gguf").toString()).out())
                 .contains("gpt-oss: OpenAI gpt-oss-20b/120b").contains("MXFP4").contains("experts:        4, 2 used per token");
     }

@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memwall.Conformance;
+import org.memwall.TestModels;
 import org.memwall.quant.Kernels;
+import org.memwall.synth.SyntheticModel;
 
 class SynthAndBenchTest {
     @TempDir
@@ -29,7 +30,7 @@ class SynthAndBenchTest {
 
     @Test
     void benchJsonCarriesEveryDocumentedField() {
-        Path model = Conformance.file("models/llama-Q4_0.gguf");
+        Path model = TestModels.small("llama", SyntheticModel.Mix.Q4_0);
         Cli r = Cli.run("bench", "-m", model.toString(), "-p", "16", "-n", "8", "-r", "1", "-t", "2", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         String json = r.out().strip();

@@ -332,8 +332,17 @@ public final class GgufFile implements AutoCloseable {
             return pos;
         }
 
+        /** The problem on one line: names read from a damaged file may hold any bytes, control characters included. */
         GgufFormatException fail(String problem) {
-            return new GgufFormatException("bad GGUF file " + path + ": " + problem);
+            StringBuilder line = new StringBuilder(problem.length());
+            problem.codePoints().forEach(c -> {
+                if (Character.isISOControl(c)) {
+                    line.append(String.format("\\x%02x", c));
+                } else {
+                    line.appendCodePoint(c);
+                }
+            });
+            return new GgufFormatException("bad GGUF file " + path + ": " + line);
         }
 
         private void need(long bytes, String what) {

@@ -41,6 +41,14 @@ public final class PreTokenizer {
         }
     }
 
+    /**
+     * DeepSeek V3: digits in groups of up to 3 and runs of CJK ideographs, hiragana and katakana
+     * isolated first; then one ASCII punctuation mark keeps the ASCII word after it (".Net", "'t"),
+     * letters and combining marks take one leading non-letter, non-punctuation, non-symbol character.
+     */
+    private static final Rule DEEPSEEK3_RULE = Rule.of(false, "\\p{N}{1,3}", "[一-龥\u3040-ゟ゠-ヿ]+",
+            "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*"
+                    + "|\\s*[\r\n]+|\\s+(?!\\S)|\\s+");
     private static final Rule DEFAULT_RULE = Rule.of(false, "[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2, "\\p{N}+", "[0-9][0-9][0-9]");
     private static final Rule GPT2_RULE = Rule.of(false, GPT2);
     private static final Rule STARCODER_RULE = Rule.of(false, "\\p{N}", GPT2);
@@ -61,6 +69,8 @@ public final class PreTokenizer {
             Map.entry("glm4", Rule.of(false, LLAMA3)),
             Map.entry("deepseek-llm", Rule.of(false, "[\r\n]", "\\s?" + DEEPSEEK_LETTERS + "+", "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+\\z",
                     CJK_HANGUL, "\\p{N}+")),
+            Map.entry("deepseek-v3", DEEPSEEK3_RULE),
+            Map.entry("hunyuan-dense", DEEPSEEK3_RULE),
             Map.entry("deepseek-coder", Rule.of(false, "[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", CJK_HANGUL, "\\p{N}")),
             Map.entry("falcon", Rule.of(false, "[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2, "[0-9][0-9][0-9]")),
             Map.entry("starcoder", STARCODER_RULE),

@@ -3,15 +3,15 @@ package org.memwall.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Test;
-import org.memwall.Conformance;
 import org.memwall.MemwallException;
+import org.memwall.TestModels;
 import org.memwall.model.Model;
+import org.memwall.synth.SyntheticModel;
 
 class EngineTest {
     static final ToIntFunction<float[]> GREEDY = logits -> {
@@ -24,10 +24,16 @@ class EngineTest {
         return best;
     };
 
-    static int[] prompt(int from, int to) throws Exception {
-        int[] all = Arrays.stream(Files.readString(Conformance.file("prompt48.txt")).trim().split("\\s+"))
-                .mapToInt(Integer::parseInt).toArray();
-        int[] p = Arrays.copyOfRange(all, from, to);
+    private static final int[] STORY = TestModels.story();
+
+    /** Tokens {@code from..to} of the story. */
+    static int[] story(int from, int to) {
+        return Arrays.copyOfRange(STORY, from, to);
+    }
+
+    /** Tokens {@code from..to} of the story, the first replaced by BOS (1). */
+    static int[] prompt(int from, int to) {
+        int[] p = story(from, to);
         p[0] = 1;
         return p;
     }
@@ -45,7 +51,7 @@ class EngineTest {
 
     @Test
     void concurrentGreedyRequestsGetExactlyWhatTheyGetAlone() throws Exception {
-        try (Model model = Model.open(Conformance.file("models/gpt-oss-f32.gguf"), 2)) {
+        try (Model model = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.F32), 2)) {
             int[][] prompts = {prompt(0, 20), prompt(5, 48), prompt(10, 13), prompt(0, 40), prompt(2, 30)};
             int[][] alone = new int[prompts.length][];
             Generator g = new Generator(model);
@@ -68,7 +74,7 @@ class EngineTest {
 
     @Test
     void fullEngineRejectsAtOnceAndCancelledSequencesLeave() throws Exception {
-        try (Model model = Model.open(Conformance.file("models/llama-f32.gguf"), 1);
+        try (Model model = Model.open(TestModels.stories(), 1);
              Engine engine = new Engine(model, new Engine.Settings(1, 1, 64))) {
             Sequence a = engine.submit(prompt(0, 10), 400, GREEDY, t -> false, 0);
             Sequence b = engine.submit(prompt(0, 10), 400, GREEDY, t -> false, 0);
@@ -92,11 +98,11 @@ class EngineTest {
 
     @Test
     void promptPlusMaxTokensBeyondContextIsRejectedNamingBoth() throws Exception {
-        try (Model model = Model.open(Conformance.file("models/llama-f32.gguf"), 1);
+        try (Model model = Model.open(TestModels.stories(), 1);
              Engine engine = new Engine(model, new Engine.Settings(1, 1, 64))) {
-            assertThatThrownBy(() -> engine.submit(prompt(0, 10), 600, GREEDY, t -> false, 0))
-                    .isInstanceOf(MemwallException.class).hasMessageContaining("10 tokens").hasMessageContaining("600")
-                    .hasMessageContaining("512");
+            assertThatThrownBy(() -> engine.submit(prompt(0, 10), 2100, GREEDY, t -> false, 0))
+                    .isInstanceOf(MemwallException.class).hasMessageContaining("10 tokens").hasMessageContaining("2100")
+                    .hasMessageContaining("2048");
         }
     }
 }

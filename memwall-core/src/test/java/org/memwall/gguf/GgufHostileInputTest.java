@@ -12,9 +12,10 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memwall.Conformance;
 import org.memwall.MemwallException;
+import org.memwall.TestModels;
 import org.memwall.model.Model;
+import org.memwall.synth.SyntheticModel;
 import org.memwall.tokenizer.Tokenizer;
 
 /**
@@ -48,10 +49,12 @@ class GgufHostileInputTest {
 
     @Test
     void truncationsAtManyOffsetsAreRejectedCleanly() throws IOException {
-        for (String name : new String[] {"models/llama-Q4_K_M.gguf", "models/gpt-oss-MXFP4_MOE.gguf", "real/aidreams260K.gguf"}) {
-            byte[] full = Files.readAllBytes(Conformance.file(name));
+        for (Path model : new Path[] {TestModels.small("llama", SyntheticModel.Mix.Q4_K_M), TestModels.small("gpt-oss", SyntheticModel.Mix.Q8_0),
+                TestModels.stories()}) {
+            String name = model.getFileName().toString();
+            byte[] full = Files.readAllBytes(model);
             int headerEnd;
-            try (GgufFile g = GgufFile.open(Conformance.file(name))) {
+            try (GgufFile g = GgufFile.open(model)) {
                 headerEnd = (int) g.dataOffset();
             }
             SplittableRandom r = new SplittableRandom(name.hashCode());
@@ -66,10 +69,12 @@ class GgufHostileInputTest {
 
     @Test
     void randomByteAndBitFlipsAreLoadedOrRejectedCleanly() throws IOException {
-        for (String name : new String[] {"models/llama-Q8_0.gguf", "models/qwen3-Q4_K_M.gguf", "models/gpt-oss-MXFP4_MOE.gguf"}) {
-            byte[] full = Files.readAllBytes(Conformance.file(name));
+        for (Path model : new Path[] {TestModels.small("llama", SyntheticModel.Mix.Q8_0), TestModels.small("qwen3", SyntheticModel.Mix.Q4_K_M),
+                TestModels.small("gpt-oss", SyntheticModel.Mix.Q4_0)}) {
+            String name = model.getFileName().toString();
+            byte[] full = Files.readAllBytes(model);
             int headerEnd;
-            try (GgufFile g = GgufFile.open(Conformance.file(name))) {
+            try (GgufFile g = GgufFile.open(model)) {
                 headerEnd = (int) g.dataOffset();
             }
             SplittableRandom r = new SplittableRandom(name.hashCode() * 31L);
@@ -94,7 +99,7 @@ class GgufHostileInputTest {
 
     @Test
     void inflatedCountsAndLengthsAreRejectedAtOnce() throws IOException {
-        byte[] full = Files.readAllBytes(Conformance.file("models/llama-f32.gguf"));
+        byte[] full = Files.readAllBytes(TestModels.stories());
         long[] huge = {Long.MAX_VALUE, 1L << 32, -1L, full.length + 1L, 1L << 62};
         for (long v : huge) {
             for (int offset : new int[] {8, 16, 24}) { // tensor count, kv count, first key's length
@@ -146,6 +151,9 @@ class GgufHostileInputTest {
         byte[] dup = bytes.clone();
         dup[bName] = 'A';
         expectMessage(dup, "tensor 'A' appears twice");
+        byte[] broken = patch(bytes, aDims, 4, 5);
+        broken[aDims - 1] = '\n'; // the name "A" becomes a newline: the message stays one line
+        expectMessage(broken, "tensor '\\x0a' has 5 dimensions");
     }
 
     private static GgufWriter writer() {

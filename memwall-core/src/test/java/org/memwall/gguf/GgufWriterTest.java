@@ -7,7 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memwall.Conformance;
+import org.memwall.TestModels;
+import org.memwall.synth.SyntheticModel;
 
 class GgufWriterTest {
     @TempDir
@@ -60,27 +61,29 @@ class GgufWriterTest {
         }
     }
 
+    /** stories260K as llama.cpp's converter wrote it (no general.alignment), and a synthesized Q4_K_M (Q4_K, Q6_K and F32 tensors). */
     @Test
-    void rewritingAConformanceModelKeepsMetadataAndTensorBytes() throws IOException {
-        Path src = Conformance.file("models/llama-Q4_K_M.gguf");
-        Path copy = tmp.resolve("copy.gguf");
-        try (GgufFile in = GgufFile.open(src)) {
-            GgufWriter w = new GgufWriter();
-            in.metadata().asMap().forEach(w::put);
-            for (TensorInfo t : in.tensors().values()) {
-                w.addTensor(t.name(), t.type(), t.dims(), in.tensorData(t).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
-            }
-            w.write(copy);
-            try (GgufFile out = GgufFile.open(copy)) {
-                assertThat(out.metadata().asMap().keySet()).containsExactlyElementsOf(in.metadata().asMap().keySet());
-                assertThat(out.metadata().getStringArray("tokenizer.ggml.tokens")).containsExactly(in.metadata().getStringArray("tokenizer.ggml.tokens"));
+    void rewritingAModelKeepsMetadataAndTensorBytes() throws IOException {
+        for (Path src : new Path[] {TestModels.stories(), TestModels.small("llama", SyntheticModel.Mix.Q4_K_M)}) {
+            Path copy = tmp.resolve("copy-" + src.getFileName());
+            try (GgufFile in = GgufFile.open(src)) {
+                GgufWriter w = new GgufWriter();
+                in.metadata().asMap().forEach(w::put);
                 for (TensorInfo t : in.tensors().values()) {
-                    TensorInfo o = out.tensorInfo(t.name());
-                    assertThat(o.type()).isEqualTo(t.type());
-                    assertThat(out.tensorData(o).mismatch(in.tensorData(t))).as(t.name()).isEqualTo(-1);
+                    w.addTensor(t.name(), t.type(), t.dims(), in.tensorData(t).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                }
+                w.write(copy);
+                try (GgufFile out = GgufFile.open(copy)) {
+                    assertThat(out.metadata().asMap().keySet()).containsExactlyElementsOf(in.metadata().asMap().keySet());
+                    assertThat(out.metadata().getStringArray("tokenizer.ggml.tokens")).containsExactly(in.metadata().getStringArray("tokenizer.ggml.tokens"));
+                    for (TensorInfo t : in.tensors().values()) {
+                        TensorInfo o = out.tensorInfo(t.name());
+                        assertThat(o.type()).isEqualTo(t.type());
+                        assertThat(out.tensorData(o).mismatch(in.tensorData(t))).as(t.name()).isEqualTo(-1);
+                    }
                 }
             }
+            assertThat(Files.size(copy)).as(src.getFileName().toString()).isEqualTo(Files.size(src));
         }
-        assertThat(Files.size(copy)).isEqualTo(Files.size(src));
     }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.memwall.Conformance;
 import org.memwall.MemwallException;
+import org.memwall.TestModels;
 import org.memwall.gguf.GgmlType;
 import org.memwall.gguf.GgufFile;
 import org.memwall.gguf.TensorInfo;
@@ -24,25 +25,10 @@ import org.memwall.tokenizer.Tokenizer;
 
 class SyntheticModelTest {
 
-    /** Small shapes of each family: same code path as the real shapes, seconds to write. */
-    private static ModelShape small(String architecture) {
-        ModelShape real = switch (architecture) {
-            case "llama" -> ModelShape.named("llama-3.2-1b");
-            case "qwen2" -> ModelShape.named("qwen2.5-0.5b");
-            case "qwen3" -> ModelShape.named("qwen3-0.6b");
-            case "exaone4" -> ModelShape.named("exaone-4.0-1.2b");
-            default -> ModelShape.named("gpt-oss-20b");
-        };
-        boolean moe = real.moe();
-        return new ModelShape("small-" + architecture, architecture, 3, 256, 4, 2, 64, moe ? 256 : 512, 1024 + real.specials().size() + 5,
-                1024, real.tiedEmbeddings(), 512, real.ropeBase(), real.rmsEpsilon(), real.preTokenizer(), real.specials(),
-                1024, 1025, real.ropeFactors(), moe ? 4 : 0, moe ? 2 : 0, moe ? 16 : 0);
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"llama", "qwen2", "qwen3", "exaone4", "gpt-oss"})
     void writesAModelThatLoadsTokenizesAndRuns(String architecture, @TempDir Path dir) throws IOException {
-        ModelShape s = small(architecture);
+        ModelShape s = TestModels.smallShape(architecture);
         Path file = dir.resolve(architecture + ".gguf");
         SyntheticModel.write(s, SyntheticModel.Mix.Q4_K_M, 1, file, t -> { });
         try (Model m = Model.open(file, 1)) {
@@ -64,7 +50,7 @@ class SyntheticModelTest {
 
     @Test
     void sameSeedSameFileOtherSeedOtherWeights(@TempDir Path dir) throws IOException {
-        ModelShape s = small("llama");
+        ModelShape s = TestModels.smallShape("llama");
         Path a = dir.resolve("a.gguf");
         Path b = dir.resolve("b.gguf");
         Path c = dir.resolve("c.gguf");
@@ -78,7 +64,7 @@ class SyntheticModelTest {
 
     @Test
     void fastModeRepeatsTheFirstRowsOfEachMatrixAndKeepsEveryShapeAndType(@TempDir Path dir) throws IOException {
-        ModelShape s = small("llama");
+        ModelShape s = TestModels.smallShape("llama");
         Path full = dir.resolve("full.gguf");
         Path fast = dir.resolve("fast.gguf");
         SyntheticModel.write(s, SyntheticModel.Mix.Q4_K_M, 3, full, t -> { });

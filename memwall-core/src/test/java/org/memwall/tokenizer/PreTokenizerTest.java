@@ -33,6 +33,18 @@ class PreTokenizerTest {
         assertThat(PreTokenizer.named("starcoder").split("x = 42")).containsExactly("x", " =", " ", "4", "2");
     }
 
+    /** Expected splits derived by hand from llama.cpp's three DeepSeek V3 expressions. */
+    @Test
+    void deepseekV3IsolatesDigitGroupsAndKanaThenKeepsOnePunctuationMarkWithTheAsciiWordAfterIt() {
+        PreTokenizer p = PreTokenizer.named("deepseek-v3");
+        assertThat(p.name()).isEqualTo("deepseek-v3");
+        assertThat(p.split("Hello 12345 世界!")).containsExactly("Hello", " ", "123", "45", " ", "世界", "!");
+        assertThat(p.split(".Net don't")).containsExactly(".Net", " don", "'t");
+        assertThat(p.split("ひらがなとカタカナ")).containsExactly("ひらがなとカタカナ");
+        assertThat(p.split("a\n\n b")).containsExactly("a", "\n\n", " b");
+        assertThat(PreTokenizer.named("hunyuan-dense").split("x=10")).containsExactly("x", "=", "10");
+    }
+
     @Test
     void unknownNameFallsBackToDefaultAndEveryPieceIsKept() {
         PreTokenizer p = PreTokenizer.named("no-such-tokenizer");
@@ -45,7 +57,7 @@ class PreTokenizerTest {
     void everyNamedRuleReassemblesItsInput() {
         String text = "Hello World! It's 2026 —  한국어 텍스트\n\n\tcode(x) == 3.14 ";
         for (String name : new String[] {"default", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder", "falcon", "starcoder",
-                "refact", "mpt", "exaone", "exaone4", "gpt-4o", "smollm", "gpt-2"}) {
+                "refact", "mpt", "exaone", "exaone4", "gpt-4o", "smollm", "gpt-2", "deepseek-v3", "hunyuan-dense"}) {
             assertThat(PreTokenizer.isKnown(name)).as(name).isTrue();
             assertThat(String.join("", PreTokenizer.named(name).split(text))).as(name).isEqualTo(text);
         }

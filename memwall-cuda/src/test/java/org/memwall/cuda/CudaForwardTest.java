@@ -3,7 +3,6 @@ package org.memwall.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
@@ -11,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.memwall.Conformance;
+import org.memwall.TestModels;
 import org.memwall.engine.Engine;
 import org.memwall.engine.Generator;
 import org.memwall.engine.Sequence;
@@ -19,24 +19,38 @@ import org.memwall.sample.SamplerSettings;
 import org.memwall.model.ForwardPass;
 import org.memwall.model.KvCache;
 import org.memwall.model.Model;
+import org.memwall.synth.SyntheticModel;
 
 /**
  * The GPU forward pass on {@link FakeCuda}: every step of the orchestration (uploads, conversions,
  * offsets, KV layout and growth, batching, graph capture and replay, memory accounting) against the
- * CPU's forward pass on the conformance models. The CUDA kernels themselves are checked on a GPU
+ * CPU's forward pass on synthesized models of each family and type and on the conformance models. The CUDA kernels themselves are checked on a GPU
  * by tools/gpu-check; here their Java references stand in for them.
  */
 class CudaForwardTest {
     private static final long GIB = 1L << 30;
 
+    /** Synthesized models (every checkout) first, then llama.cpp's conformance files (where ../shared is). */
     static Stream<String> models() {
-        return Stream.of("llama-f32", "llama31-f32", "qwen2-f32", "qwen3-f32", "exaone-f32", "exaone4-f32", "granite-f32", "gpt-oss-f32",
+        return Stream.of("synthetic-llama-f32", "synthetic-qwen2-f32", "synthetic-qwen3-f32", "synthetic-exaone4-f32", "synthetic-gpt-oss-f32",
+                "synthetic-llama-F16", "synthetic-llama-BF16", "synthetic-llama-Q8_0", "synthetic-llama-Q4_0", "synthetic-llama-Q4_K_M",
+                "synthetic-qwen3-Q4_K_M", "synthetic-gpt-oss-Q8_0",
+                "llama-f32", "llama31-f32", "qwen2-f32", "qwen3-f32", "exaone-f32", "exaone4-f32", "granite-f32", "gpt-oss-f32",
                 "llama-F16", "llama-BF16", "llama-Q8_0", "llama-Q4_0", "llama-Q4_K_M", "llama-Q5_K_M", "llama-Q6_K",
                 "llama-Q4_1", "llama-Q5_0", "llama-Q2_K", "qwen2-Q4_0", "qwen3-Q4_K_M", "gpt-oss-MXFP4_MOE", "gpt-oss-Q8_0");
     }
 
-    static int[] prompt() throws Exception {
-        return Arrays.stream(Files.readString(Conformance.file("prompt48.txt")).trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
+    static int[] prompt() {
+        return TestModels.story();
+    }
+
+    /** {@code synthetic-ARCH-MIX} is {@link TestModels#small}, any other name a conformance model. */
+    static Path file(String name) {
+        if (name.startsWith("synthetic-")) {
+            int mix = name.lastIndexOf('-');
+            return TestModels.small(name.substring("synthetic-".length(), mix), SyntheticModel.Mix.parse(name.substring(mix + 1)));
+        }
+        return Conformance.file("models/" + name + ".gguf");
     }
 
     static double relativeL2(float[] a, float[] ref) {
@@ -70,7 +84,7 @@ class CudaForwardTest {
     @ParameterizedTest
     @MethodSource("models")
     void fakeGpuLogitsMatchTheCpuInBatchAndOneTokenAtATime(String name) throws Exception {
-        Path file = Conformance.file("models/" + name + ".gguf");
+        Path file = file(name);
         int[] tokens = prompt();
         FakeCuda fake = new FakeCuda(4 * GIB);
         try (Model model = Model.open(file, 2)) {
@@ -96,7 +110,7 @@ class CudaForwardTest {
     @Test
     void graphReplayGivesTheSameLogitsAsDirectLaunchesAndLaunchesOnce() throws Exception {
         int[] tokens = prompt();
-        try (Model model = Model.open(Conformance.file("models/qwen3-Q8_0.gguf"), 2)) {
+        try (Model model = Model.open(TestModels.small("qwen3", SyntheticModel.Mix.Q8_0), 2)) {
             int vocab = model.weights().vocabularySize();
             FakeCuda withGraphs = new FakeCuda(GIB);
             FakeCuda direct = new FakeCuda(GIB);
@@ -118,11 +132,12 @@ class CudaForwardTest {
     @Test
     void greedyGenerationPicksTokensOnTheDeviceAndMatchesTheCpu() throws Exception {
         int[] tokens = prompt();
-        try (Model cpu = Model.open(Conformance.file("models/qwen3-f32.gguf"), 2)) {
+        Path file = TestModels.small("qwen3", SyntheticModel.Mix.F32);
+        try (Model cpu = Model.open(file, 2)) {
             int[] expected = new Generator(cpu).generate(tokens, 12, new Sampler(SamplerSettings.GREEDY, cpu.weights().vocabularySize()),
                     t -> false, t -> true).tokens();
             FakeCuda fake = new FakeCuda(GIB);
-            try (Model gpu = Model.open(Conformance.file("models/qwen3-f32.gguf"), 2,
+            try (Model gpu = Model.open(file, 2,
                     m -> CudaForward.load(fake, 0, m, CudaForward.Options.defaults(s -> { })))) {
                 int[] got = new Generator(gpu).generate(tokens, 12, new Sampler(SamplerSettings.GREEDY, gpu.weights().vocabularySize()),
                         t -> false, t -> true).tokens();
@@ -136,11 +151,8 @@ class CudaForwardTest {
     void continuousBatchingOnTheDeviceGivesEachSequenceWhatItGetsAlone() throws Exception {
         int[] all = prompt();
         int[][] prompts = {Arrays.copyOfRange(all, 0, 20), Arrays.copyOfRange(all, 3, 48), Arrays.copyOfRange(all, 10, 14), Arrays.copyOfRange(all, 0, 33)};
-        for (int[] p : prompts) {
-            p[0] = 1;
-        }
         FakeCuda fake = new FakeCuda(GIB);
-        try (Model gpu = Model.open(Conformance.file("models/gpt-oss-Q8_0.gguf"), 2,
+        try (Model gpu = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.Q8_0), 2,
                 m -> CudaForward.load(fake, 0, m, CudaForward.Options.defaults(s -> { })))) {
             int vocab = gpu.weights().vocabularySize();
             // All greedy (the device picks the tokens), then greedy mixed with seeded sampling (logits come back).
@@ -181,7 +193,7 @@ class CudaForwardTest {
 
     @Test
     void kvCacheGrowsPastItsFirstBlockAndKeepsWhatItHeld() throws Exception {
-        try (Model model = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 2)) {
+        try (Model model = Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 2)) {
             FakeCuda fake = new FakeCuda(GIB);
             int[] base = prompt();
             int length = CudaKvCache.FIRST + 40;
@@ -208,7 +220,7 @@ class CudaForwardTest {
 
     @Test
     void tooLittleDeviceMemoryIsOneLineAndLeavesNothingAllocated() throws Exception {
-        try (Model model = Model.open(Conformance.file("models/llama-f32.gguf"), 2)) {
+        try (Model model = Model.open(TestModels.stories(), 2)) {
             FakeCuda small = new FakeCuda(1L << 20);
             assertThatThrownBy(() -> CudaForward.load(small, 0, model, CudaForward.Options.defaults(s -> { })))
                     .isInstanceOf(CudaException.class)

@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.memwall.Conformance;
 import org.memwall.MemwallException;
+import org.memwall.TestModels;
 import org.memwall.model.Model;
+import org.memwall.synth.SyntheticModel;
 
 class DevicesTest {
     private static final Devices NO_DRIVER = new Devices(() -> {
@@ -18,23 +19,23 @@ class DevicesTest {
     @Test
     void autoFallsBackToTheCpuSayingWhyAndCudaFailsInOneLine() throws Exception {
         List<String> notices = new ArrayList<>();
-        try (Model m = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, NO_DRIVER.backend("auto", notices::add))) {
+        try (Model m = Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, NO_DRIVER.backend("auto", notices::add))) {
             assertThat(m.forwardPass()).isSameAs(m.transformer());
         }
         assertThat(notices).as("no driver: quietly the CPU").isEmpty();
-        assertThatThrownBy(() -> Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, NO_DRIVER.backend("cuda", notices::add)))
+        assertThatThrownBy(() -> Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, NO_DRIVER.backend("cuda", notices::add)))
                 .isInstanceOf(CudaException.class).hasMessageStartingWith("no NVIDIA driver");
     }
 
     @Test
     void autoTakesAGpuThatHoldsTheModelAndNotOneThatDoesNot() throws Exception {
         List<String> notices = new ArrayList<>();
-        try (Model m = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, new Devices(() -> new FakeCuda(1L << 30)).backend("auto", notices::add))) {
+        try (Model m = Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, new Devices(() -> new FakeCuda(1L << 30)).backend("auto", notices::add))) {
             assertThat(m.forwardPass().device()).isEqualTo("cuda:0 (memwall FakeCuda)");
         }
         assertThat(notices).isEmpty();
         FakeCuda tiny = new FakeCuda(1L << 20);
-        try (Model m = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, new Devices(() -> tiny).backend("auto", notices::add))) {
+        try (Model m = Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, new Devices(() -> tiny).backend("auto", notices::add))) {
             assertThat(m.forwardPass()).isSameAs(m.transformer());
         }
         assertThat(notices).singleElement().asString().startsWith("memwall: running on the CPU (the model needs ");
@@ -52,11 +53,11 @@ class DevicesTest {
             });
             return f;
         };
-        assertThatThrownBy(() -> Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, new Devices(broken).backend("cuda", s -> { })))
+        assertThatThrownBy(() -> Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, new Devices(broken).backend("cuda", s -> { })))
                 .isInstanceOf(CudaException.class)
                 .hasMessageMatching("GPU self-check failed: matmul_q8_0 differs from memwall's CPU reference \\(relative error .*\\); not using cuda:0 \\(memwall FakeCuda\\)");
         List<String> notices = new ArrayList<>();
-        try (Model m = Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, new Devices(broken).backend("auto", notices::add))) {
+        try (Model m = Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, new Devices(broken).backend("auto", notices::add))) {
             assertThat(m.forwardPass()).isSameAs(m.transformer());
         }
         assertThat(notices).singleElement().asString().startsWith("memwall: running on the CPU (GPU self-check failed: matmul_q8_0");
@@ -65,7 +66,7 @@ class DevicesTest {
     @Test
     void aMissingOrdinalAndAnUnknownDeviceAreNamed() throws Exception {
         Devices fake = new Devices(() -> new FakeCuda(1L << 30));
-        assertThatThrownBy(() -> Model.open(Conformance.file("models/llama-Q8_0.gguf"), 1, fake.backend("cuda:3", s -> { })))
+        assertThatThrownBy(() -> Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 1, fake.backend("cuda:3", s -> { })))
                 .hasMessage("no GPU cuda:3 (1 found: cuda:0)");
         assertThatThrownBy(() -> fake.backend("tpu", s -> { })).isInstanceOf(MemwallException.class)
                 .hasMessage("unknown device 'tpu' (use auto, cpu, cuda or cuda:N)");

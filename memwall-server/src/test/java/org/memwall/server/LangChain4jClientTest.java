@@ -22,11 +22,11 @@ class LangChain4jClientTest {
             String base = "http://127.0.0.1:" + f.server.port() + "/v1";
             String expected = OpenAiServerTest.solo(f, "I dreamed", 16);
 
-            ChatModel chat = OpenAiChatModel.builder().baseUrl(base).apiKey("key-123").modelName("aidreams")
+            ChatModel chat = OpenAiChatModel.builder().baseUrl(base).apiKey("key-123").modelName("stories")
                     .temperature(0.0).maxTokens(16).build();
             assertThat(chat.chat("I dreamed")).isEqualTo(expected);
 
-            StreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(base).apiKey("key-123").modelName("aidreams")
+            StreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(base).apiKey("key-123").modelName("stories")
                     .temperature(0.0).maxTokens(16).build();
             StringBuilder partial = new StringBuilder();
             CompletableFuture<ChatResponse> done = new CompletableFuture<>();
@@ -52,7 +52,7 @@ class LangChain4jClientTest {
 
             ChatModel wrongModel = OpenAiChatModel.builder().baseUrl(base).apiKey("key-123").modelName("gpt-4o").maxRetries(0).build();
             assertThatThrownBy(() -> wrongModel.chat("hi")).hasMessageContaining("does not exist");
-            ChatModel wrongKey = OpenAiChatModel.builder().baseUrl(base).apiKey("nope").modelName("aidreams").maxRetries(0).build();
+            ChatModel wrongKey = OpenAiChatModel.builder().baseUrl(base).apiKey("nope").modelName("stories").maxRetries(0).build();
             assertThatThrownBy(() -> wrongKey.chat("hi")).hasMessageContaining("API key");
         }
     }

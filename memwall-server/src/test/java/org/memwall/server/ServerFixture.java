@@ -9,12 +9,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.memwall.Conformance;
+import org.memwall.TestModels;
 import org.memwall.chat.ChatFormatter;
 import org.memwall.model.Model;
 import org.memwall.tokenizer.Tokenizer;
 
-/** A server on a free loopback port over the small real model, with a minimal chat template. */
+/** A server on a free loopback port over stories260K (the built-in model), with a minimal chat template. */
 final class ServerFixture implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String TEMPLATE = "{% for m in messages %}{{ m.content }}{% endfor %}";
@@ -25,12 +25,12 @@ final class ServerFixture implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerFixture(int parallel, int maxQueue, String apiKey, long timeoutMillis) throws IOException {
-        Path file = Conformance.file("real/aidreams260K.gguf");
+        Path file = TestModels.stories();
         model = Model.open(file, 2);
         tokenizer = Tokenizer.from(model.file().metadata());
         ChatFormatter formatter = ChatFormatter.of(TEMPLATE, tokenizer);
         server = new OpenAiServer(model, tokenizer, formatter,
-                new ServerSettings("127.0.0.1", 0, "aidreams", apiKey, parallel, maxQueue, 64 * 1024, timeoutMillis, 128));
+                new ServerSettings("127.0.0.1", 0, "stories", apiKey, parallel, maxQueue, 64 * 1024, timeoutMillis, 128));
         server.start();
     }
 
@@ -60,7 +60,7 @@ final class ServerFixture implements AutoCloseable {
     }
 
     static String chat(String content, int maxTokens, String extra) {
-        return "{\"model\": \"aidreams\", \"messages\": [{\"role\": \"user\", \"content\": " + quote(content) + "}], \"max_tokens\": " + maxTokens
+        return "{\"model\": \"stories\", \"messages\": [{\"role\": \"user\", \"content\": " + quote(content) + "}], \"max_tokens\": " + maxTokens
                 + ", \"temperature\": 0" + (extra.isEmpty() ? "" : ", " + extra) + "}";
     }
 
