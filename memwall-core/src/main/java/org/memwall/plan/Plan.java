@@ -108,7 +108,8 @@ public record Plan(String model, String hardware, String weights, String kv, int
             double free = (d.hardware().memoryBytes() - weightsPerDevice - activations) * MEMORY_FRACTION;
             boolean fits = free >= kvPerSequence;
             int memoryCap = fits ? (int) Math.min(Integer.MAX_VALUE / 2, Math.floor(free / kvPerSequence)) : 0;
-            long shortfall = fits ? 0 : (long) Math.ceil(kvPerSequence - free);
+            // Short by what one sequence needs beyond the memory: weights, activations and its KV within the engine's share.
+            long shortfall = fits ? 0 : (long) Math.ceil(weightsPerDevice + activations + kvPerSequence / MEMORY_FRACTION - d.hardware().memoryBytes());
             int max = largest(memoryCap, this::meets);
             int replicas;
             int perReplica;
