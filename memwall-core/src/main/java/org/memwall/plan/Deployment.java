@@ -27,10 +27,6 @@ public record Deployment(Hardware hardware, int count, int tp, double pue, doubl
         }
     }
 
-    public Deployment withHardware(Hardware h) {
-        return new Deployment(h, count, tp, pue, usdPerDeviceHour, efficiency);
-    }
-
     public Deployment withTp(int t, int devices) {
         return new Deployment(hardware, devices, t, pue, usdPerDeviceHour, efficiency);
     }

@@ -67,10 +67,6 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
         return g;
     }
 
-    public static List<HbmGeneration> hbmGenerations() {
-        return List.copyOf(catalog().hbm.values());
-    }
-
     /** FLOP/s of a matrix product in {@code p}, or in the next wider precision the device has. */
     public double matrixRate(Precision p, GgmlType format) {
         if (!tileRates.isEmpty()) {

@@ -35,16 +35,6 @@ public record Plan(String model, String hardware, String weights, String kv, int
         return new Sizing(w, d).plan();
     }
 
-    /** The curve of one replica from 1 to {@code maxBatch} sequences (for plots). */
-    public static java.util.List<Point> curve(Workload w, Deployment d, int maxBatch) {
-        Sizing s = new Sizing(w, d);
-        java.util.List<Point> out = new java.util.ArrayList<>();
-        for (int b = 1; b <= maxBatch; b = b < 4 ? b + 1 : (int) Math.ceil(b * 1.25)) {
-            out.add(s.point(b));
-        }
-        return out;
-    }
-
     public String toJson() {
         return String.format(Locale.ROOT, "{\"model\": \"%s\", \"hardware\": \"%s\", \"type\": \"%s\", \"kv_type\": \"%s\", \"tp\": %d, "
                         + "\"replicas\": %d, \"devices\": %d, \"fits\": %b, \"memory_bytes_per_device\": %d, \"weight_bytes_per_device\": %d, "

@@ -28,7 +28,6 @@ public final class Roofline {
     /** Matrix seconds per token at the matrix rates: dense matrices, and experts at their used share. */
     private final double denseMatrixSeconds;
     private final double expertMatrixSeconds;
-    private final double matrixFlopsPerToken;
     private final double kvBytesPerPosition;
     private final double attentionRate;
     private final int[] windows;
@@ -46,7 +45,6 @@ public final class Roofline {
         double experts = 0;
         double denseMatrix = 0;
         double expertMatrix = 0;
-        double flops = 0;
         for (ModelSpec.Matrix m : model.tensors()) {
             long b = type.bytes(m, model);
             bytes += b;
@@ -56,7 +54,6 @@ public final class Roofline {
             GgmlType format = type.format(m, model);
             boolean expert = m.role() == ModelSpec.Role.EXPERTS;
             double f = 2.0 * m.elements() * (expert ? used : 1);
-            flops += f;
             if (expert) {
                 experts += b / hw.streamRate(format);
                 expertMatrix += f / hw.matrixRate(type.compute(), format);
@@ -70,7 +67,6 @@ public final class Roofline {
         this.expertSeconds = experts;
         this.denseMatrixSeconds = denseMatrix;
         this.expertMatrixSeconds = expertMatrix;
-        this.matrixFlopsPerToken = flops;
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
         this.attentionRate = hw.matrixRate(Precision.BF16, GgmlType.F16);
         this.windows = new int[c.blockCount()];
@@ -81,11 +77,6 @@ public final class Roofline {
 
     public long weightBytes() {
         return weightBytes;
-    }
-
-    /** Weight FLOPs one token costs (2 per used weight). */
-    public double matrixFlopsPerToken() {
-        return matrixFlopsPerToken;
     }
 
     /** KV bytes a sequence holds at {@code context} positions, all layers (windows capped). */

@@ -30,8 +30,4 @@ public record Workload(ModelSpec model, WeightType weights, KvType kv, int input
         }
     }
 
-    /** The same workload with other lengths, weights or load (for sweeps). */
-    public Workload with(WeightType w, int input, int concurrency) {
-        return new Workload(model, w, kv, input, outputTokens, concurrency, concurrency > 0 ? Double.NaN : rate, ttftTarget, tpotTarget);
-    }
 }
