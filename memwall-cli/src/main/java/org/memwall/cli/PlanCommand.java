@@ -1,15 +1,19 @@
 package org.memwall.cli;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.memwall.MemwallException;
+import org.memwall.gguf.GgmlType;
 import org.memwall.plan.Deployment;
 import org.memwall.plan.Efficiency;
 import org.memwall.plan.Fleet;
 import org.memwall.plan.Hardware;
 import org.memwall.plan.KvType;
+import org.memwall.plan.MachineProfile;
 import org.memwall.plan.ModelSpec;
 import org.memwall.plan.Plan;
 import org.memwall.plan.WeightType;
@@ -25,11 +29,14 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--type", split = ",", paramLabel = "TYPE", description = "weights: Q8_0, Q4_0, Q4_K_M, F16, BF16, bf16, fp8, fp4, mxfp4, file (default: file for a GGUF, bf16 for a shape); one per model in a mix, or one for all")
     List<String> types;
 
-    @Option(names = "--kv-type", defaultValue = "bf16", paramLabel = "TYPE", description = "KV cache: f32, f16, bf16, fp8, q8_0, q4_0 (default ${DEFAULT-VALUE})")
+    @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache: f32, f16, bf16, fp8, q8_0, q4_0 (default bf16; f32 on this-machine, as memwall stores it)")
     String kvType;
 
-    @Option(names = "--hardware", required = true, paramLabel = "NAME", description = "catalog id (h100-sxm, h200, b200, mi300x, rngd, ...)")
+    @Option(names = "--hardware", required = true, paramLabel = "NAME", description = "catalog id (h100-sxm, h200, b200, mi300x, rngd, ...) or this-machine (measured by memwall now: bandwidth, kernel rates)")
     String hardware;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", paramLabel = "N", description = "compute threads for --hardware this-machine (default: one per core)")
+    int threads;
 
     @Option(names = "--count", defaultValue = "0", paramLabel = "N", description = "devices (default: as many as the load needs)")
     int count;
@@ -75,19 +82,29 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Hardware hw = Hardware.named(hardware);
-        Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, Efficiency.fitted(engine));
+        boolean thisMachine = hardware.equalsIgnoreCase(MachineProfile.ID);
+        if (threads < 0) {
+            throw new MemwallException("--threads must be at least 1");
+        }
+        Hardware catalogDevice = thisMachine ? null : Hardware.named(hardware);
+        String kv = kvType != null ? kvType : thisMachine ? "f32" : "bf16";
         List<Workload> workloads = new ArrayList<>();
         if (types != null && types.size() != 1 && types.size() != models.size()) {
             throw new MemwallException("--type gives " + types.size() + " types for " + models.size() + " models (give one, or one per model)");
         }
+        Set<GgmlType> formats = EnumSet.noneOf(GgmlType.class);
         for (int i = 0; i < models.size(); i++) {
             ModelSpec spec = ModelSpec.of(models.get(i));
             String type = types == null ? null : types.get(types.size() == 1 ? 0 : i);
             WeightType w = WeightType.parse(type != null ? type : spec.fileTypes() ? "file" : "bf16");
-            workloads.add(new Workload(spec, w, KvType.parse(kvType), input, output, concurrency, rate == null ? Double.NaN : rate,
+            workloads.add(new Workload(spec, w, KvType.parse(kv), input, output, concurrency, rate == null ? Double.NaN : rate,
                     ttft == null ? Double.NaN : ttft, tpot == null ? Double.NaN : tpot));
+            formats.addAll(w.formats(spec));
         }
+        // this-machine is measured once the input is known good, and only for the formats the models use.
+        Hardware hw = thisMachine ? MachineProfile.measure(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
+                MachineProfile.STREAM_BYTES, formats) : catalogDevice;
+        Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, thisMachine ? Efficiency.MEASURED : Efficiency.fitted(engine));
         if (workloads.size() > 1 || powerBudget != null) {
             return fleet(workloads, d);
         }

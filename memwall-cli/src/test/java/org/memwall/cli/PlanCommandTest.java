@@ -38,4 +38,11 @@ class PlanCommandTest {
         Cli tp = Cli.run("plan", "--model", "llama-3.1-8b", "--hardware", "h200", "--count", "3", "--tp", "2");
         assertThat(tp.err().strip()).contains("not a multiple of --tp 2").doesNotContain("\n");
     }
+
+    @Test
+    void thisMachineNamesAWeightTypeItCannotMeasure() {
+        Cli r = Cli.run("plan", "--model", "llama-3.2-1b", "--type", "fp8", "--hardware", "this-machine");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("memwall: this-machine has no measured decode rate for this weight type").doesNotContain("\n");
+    }
 }

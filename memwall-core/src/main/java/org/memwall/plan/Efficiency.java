@@ -16,6 +16,12 @@ import org.memwall.MemwallException;
  */
 public record Efficiency(String engine, double bandwidth, double compute, double expertCompute, double layerSeconds) {
 
+    /**
+     * A machine memwall measured itself: its kernel rates and dispatch cost are memwall's own, so nothing
+     * is scaled ({@link MachineProfile}).
+     */
+    public static final Efficiency MEASURED = new Efficiency("memwall (measured)", 1, 1, 1, 0);
+
     /** Roofline as drawn: every byte at full bandwidth, every FLOP at the peak rate, nothing else. */
     public static final Efficiency IDEAL = new Efficiency("ideal", 1, 1, 1, 0);
 

@@ -26,11 +26,12 @@ import org.memwall.gguf.GgmlType;
  * @param stacks       HBM stacks (0 when unknown), for the HBM what-if sweep
  * @param streamRates  measured decode-kernel bytes/s per weight format (empty for catalog devices)
  * @param tileRates    measured prefill FLOP/s per weight format (empty for catalog devices)
+ * @param dispatchSeconds measured fixed seconds of one parallel operation (NaN for catalog devices)
  * @param sources      every catalog key's source and check
  */
 public record Hardware(String id, String name, long memoryBytes, double bandwidth, Map<Precision, Double> matrixRates,
                        double link, double powerW, String memory, int stacks, Map<GgmlType, Double> streamRates,
-                       Map<GgmlType, Double> tileRates, Map<String, Source> sources) {
+                       Map<GgmlType, Double> tileRates, double dispatchSeconds, Map<String, Source> sources) {
 
     /** Where a catalog number comes from, and how far it was checked (vendor, third-party, unconfirmed). */
     public record Source(String text, String check) {
@@ -44,6 +45,11 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
     private static volatile Catalog catalog;
 
     private record Catalog(Map<String, Hardware> devices, Map<String, HbmGeneration> hbm) {
+    }
+
+    /** Whether memwall measured this device itself ({@link MachineProfile}) rather than reading the catalog. */
+    public boolean measured() {
+        return !streamRates.isEmpty();
     }
 
     /** The catalog device {@code id}, or an error listing the ids. */
@@ -103,7 +109,7 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
             throw new MemwallException(id + " has no HBM stack count in the catalog, so its memory cannot be swapped");
         }
         return new Hardware(id + "@" + g.name(), name + " with " + g.name(), stacks * g.stackBytes(), stacks * g.stackBandwidth(), matrixRates,
-                link, powerW, g.name(), stacks, streamRates, tileRates, sources);
+                link, powerW, g.name(), stacks, streamRates, tileRates, dispatchSeconds, sources);
     }
 
     private static Catalog catalog() {
@@ -173,7 +179,7 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
             devices.put(e.getKey(), new Hardware(e.getKey(), v.getOrDefault("name", e.getKey()), (long) (number(v, "memory_gb", e.getKey()) * 1e9),
                     number(v, "bandwidth_tbps", e.getKey()) * 1e12, rates, optional(v, "link_gbps") * 1e9, optional(v, "power_w"),
                     v.getOrDefault("memory", "unknown"), v.containsKey("stacks") ? (int) number(v, "stacks", e.getKey()) : 0,
-                    Map.of(), Map.of(), Map.copyOf(sources.get(e.getKey()))));
+                    Map.of(), Map.of(), Double.NaN, Map.copyOf(sources.get(e.getKey()))));
         }
         return new Catalog(devices, hbm);
     }

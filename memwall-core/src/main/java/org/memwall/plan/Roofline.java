@@ -31,6 +31,8 @@ public final class Roofline {
     private final double kvBytesPerPosition;
     private final double attentionRate;
     private final int[] windows;
+    /** Parallel operations of one layer and step on a measured machine: its matrix products (experts: those a token uses) and attention. */
+    private final int operationsPerLayer;
 
     public Roofline(ModelSpec model, WeightType type, KvType kv, Hardware hw, Efficiency eff, int tp) {
         this.model = model;
@@ -68,7 +70,12 @@ public final class Roofline {
         this.denseMatrixSeconds = denseMatrix;
         this.expertMatrixSeconds = expertMatrix;
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
-        this.attentionRate = hw.matrixRate(Precision.BF16, GgmlType.F16);
+        // memwall attends over F32 keys and values; an accelerator's attention runs at its BF16 matrix rate.
+        this.attentionRate = hw.matrixRate(Precision.BF16, hw.measured() ? GgmlType.F32 : GgmlType.F16);
+        int products = (int) model.tensors().stream().filter(m -> m.layer() == 0 && m.role() != ModelSpec.Role.SMALL
+                && m.role() != ModelSpec.Role.EXPERTS).count();
+        long expertMatrices = model.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.EXPERTS && m.dims().length == 3).count();
+        this.operationsPerLayer = products + (int) expertMatrices * c.expertUsedCount() + 1;
         this.windows = new int[c.blockCount()];
         for (int il = 0; il < windows.length; il++) {
             windows[il] = c.isSliding(il) ? c.slidingWindow() : 0;
@@ -110,6 +117,10 @@ public final class Roofline {
     /** One decode step of {@code batch} sequences each attending to {@code context} positions. */
     public double decodeStep(int batch, double context) {
         double memory = denseSeconds + expertSeconds * expertShare(batch) + batch * kvBytes(context) / hw.bandwidth();
+        if (hw.measured() && batch == 1) {
+            // One token runs the fused decode kernels, whose measured stream rates include their arithmetic; attention follows them.
+            return (memory / eff.bandwidth() + attentionFlops(context) / attentionRate / eff.compute()) / tp + overhead(batch);
+        }
         return Math.max(memory / eff.bandwidth(), computeSeconds(batch, context)) / tp + overhead(batch);
     }
 
@@ -133,6 +144,9 @@ public final class Roofline {
     private double overhead(int tokens) {
         double layers = model.config().blockCount();
         double t = layers * eff.layerSeconds();
+        if (hw.measured()) {
+            t += layers * operationsPerLayer * hw.dispatchSeconds();
+        }
         if (tp > 1) {
             double bytes = 2.0 * (tp - 1) / tp * tokens * model.config().embeddingLength() * 2; // BF16 activations
             t += 2 * layers * bytes / hw.link();

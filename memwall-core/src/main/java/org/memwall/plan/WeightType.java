@@ -1,6 +1,8 @@
 package org.memwall.plan;
 
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
 import org.memwall.MemwallException;
 import org.memwall.gguf.GgmlType;
 import org.memwall.synth.SyntheticModel;
@@ -23,6 +25,18 @@ public sealed interface WeightType {
 
     /** The ggml format of {@code m} (for a measured machine's per-format kernel rates); null where ggml has none (FP8, NVFP4). */
     GgmlType format(ModelSpec.Matrix m, ModelSpec model);
+
+    /** The ggml formats of {@code model}'s matrices stored this way (norms and biases left out); empty where ggml has none. */
+    default Set<GgmlType> formats(ModelSpec model) {
+        Set<GgmlType> out = EnumSet.noneOf(GgmlType.class);
+        for (ModelSpec.Matrix m : model.tensors()) {
+            GgmlType f = m.role() == ModelSpec.Role.SMALL ? null : format(m, model);
+            if (f != null) {
+                out.add(f);
+            }
+        }
+        return out;
+    }
 
     /** The precision its matrix products run in on an accelerator. */
     Precision compute();
