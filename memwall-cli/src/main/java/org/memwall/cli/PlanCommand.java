@@ -16,6 +16,7 @@ import org.memwall.plan.KvType;
 import org.memwall.plan.MachineProfile;
 import org.memwall.plan.ModelSpec;
 import org.memwall.plan.Plan;
+import org.memwall.plan.Sweep;
 import org.memwall.plan.WeightType;
 import org.memwall.plan.Workload;
 import picocli.CommandLine.Command;
@@ -74,6 +75,9 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--power-budget", paramLabel = "W", description = "fleet mode: devices fed by this many watts at the wall (e.g. 3e9 for 3 GW)")
     Double powerBudget;
 
+    @Option(names = "--sweep", paramLabel = "KIND[=V,...]", description = "what-if table, one plan per value: hbm (generations, e.g. hbm=hbm3,hbm3e,hbm4), type (weight types), batch (sequences per replica), context (prompt tokens)")
+    String sweep;
+
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
@@ -101,12 +105,23 @@ final class PlanCommand implements Callable<Integer> {
                     ttft == null ? Double.NaN : ttft, tpot == null ? Double.NaN : tpot));
             formats.addAll(w.formats(spec));
         }
+        if (sweep != null && Sweep.kind(sweep) == Sweep.Kind.TYPE && sweep.contains("=")) {
+            for (String t : sweep.substring(sweep.indexOf('=') + 1).split(",")) {
+                formats.addAll(WeightType.parse(t.strip()).formats(workloads.getFirst().model()));
+            }
+        }
         // this-machine is measured once the input is known good, and only for the formats the models use.
         Hardware hw = thisMachine ? MachineProfile.measure(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
                 MachineProfile.STREAM_BYTES, formats) : catalogDevice;
         Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, thisMachine ? Efficiency.MEASURED : Efficiency.fitted(engine));
         if (workloads.size() > 1 || powerBudget != null) {
+            if (sweep != null) {
+                throw new MemwallException("--sweep plans one model; fleet mode (a model mix or --power-budget) does not sweep");
+            }
             return fleet(workloads, d);
+        }
+        if (sweep != null) {
+            return sweep(workloads.getFirst(), d);
         }
         Plan p = Plan.of(workloads.getFirst(), d);
         if (json) {
@@ -145,6 +160,29 @@ final class PlanCommand implements Callable<Integer> {
             Plan p = s.perReplica();
             System.out.printf(Locale.ROOT, "%-18s %4d %,9d %,12d %,16.0f %14.2f %7.0fms %7.1fms%n", p.model(), p.tp(), s.devices(), s.users(),
                     s.outputTokensPerS(), s.powerW() / 1e6, p.ttftS() * 1e3, p.tpotS() * 1e3);
+        }
+        return 0;
+    }
+
+    private int sweep(Workload w, Deployment d) {
+        Sweep.Kind kind = Sweep.kind(sweep);
+        List<Sweep.Row> rows = Sweep.run(sweep, w, d);
+        if (json) {
+            System.out.println(Sweep.toJson(kind, rows));
+            return 0;
+        }
+        Plan first = rows.getFirst().plan();
+        System.out.printf(Locale.ROOT, "what-if %s: %s on %s x%d (tp %d), %d/%d tokens%n", kind.name().toLowerCase(Locale.ROOT), first.model(), d.hardware().id(),
+                d.count(), d.tp(), w.inputTokens(), w.outputTokens());
+        System.out.printf(Locale.ROOT, "%-10s %9s %8s %6s %9s %10s %9s %8s %12s %8s %8s %11s%n", kind.name().toLowerCase(Locale.ROOT), "memory", "TB/s",
+                "fits", "weights", "KV/seq", "decode/s", "max conc", "output tok/s", "ttft", "tpot", "tok/s/dev");
+        for (Sweep.Row r : rows) {
+            Plan p = r.plan();
+            System.out.printf(Locale.ROOT, "%-10s %7.0fGB %8.2f %6s %7.1fGB %8.2fGB %9.1f %8d %12.0f %6.0fms %6.1fms %11.0f%n", r.value(),
+                    r.hardware().memoryBytes() / 1e9, r.hardware().bandwidth() / 1e12,
+                    p.fits() && p.concurrency() <= (long) p.replicas() * p.memoryMaxConcurrency() ? "yes" : "NO", p.weightBytesPerDevice() / 1e9,
+                    p.kvBytesPerSequence() / 1e9, p.decodeTokensPerS(), p.maxConcurrency(), p.outputTokensPerS(), p.ttftS() * 1e3, p.tpotS() * 1e3,
+                    p.outputTokensPerS() / p.devices());
         }
         return 0;
     }

@@ -45,4 +45,17 @@ class PlanCommandTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err().strip()).startsWith("memwall: this-machine has no measured decode rate for this weight type").doesNotContain("\n");
     }
+
+    @Test
+    void sweepPrintsOneRowPerValueAndJsonCarriesEach() {
+        Cli table = Cli.run("plan", "--model", "llama-3.1-8b", "--type", "fp8", "--hardware", "h200", "--sweep", "hbm=hbm3,hbm4");
+        assertThat(table.exitCode()).as(table.err()).isZero();
+        assertThat(table.out()).contains("what-if hbm").containsPattern("(?m)^hbm3 +\\d+GB +4\\.91 ").containsPattern("(?m)^hbm4 +\\d+GB +12\\.00 ");
+        Cli json = Cli.run("plan", "--model", "llama-3.1-8b", "--type", "fp8", "--hardware", "h200", "--sweep", "batch=1,8", "--json");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(json.out().strip()).startsWith("{\"sweep\": \"batch\", \"rows\": [{\"value\": \"1\", ").contains("{\"value\": \"8\", ")
+                .contains("\"concurrency\": 8,").doesNotContain("\n");
+        Cli bad = Cli.run("plan", "--model", "llama-3.1-8b", "--hardware", "h200", "--sweep", "clock");
+        assertThat(bad.err().strip()).startsWith("memwall: unknown sweep 'clock'").doesNotContain("\n");
+    }
 }

@@ -65,6 +65,11 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
         return List.copyOf(catalog().devices.keySet());
     }
 
+    /** The HBM generations the catalog lists, oldest first. */
+    public static List<String> hbmGenerations() {
+        return List.copyOf(catalog().hbm.keySet());
+    }
+
     public static HbmGeneration hbm(String name) {
         HbmGeneration g = catalog().hbm.get(name);
         if (g == null) {
