@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "memwall", mixinStandardHelpOptions = true, version = "memwall 0.1.0",
         description = "LLM inference for the JVM, built for the memory wall.",
-        subcommands = {RunCommand.class, ChatCommand.class, ServeCommand.class, PullCommand.class, ListCommand.class, RmCommand.class, ChatTemplateCommand.class, LogitsCommand.class, TokenizeCommand.class, InfoCommand.class, BenchCommand.class, SynthCommand.class})
+        subcommands = {RunCommand.class, ChatCommand.class, ServeCommand.class, PullCommand.class, ListCommand.class, RmCommand.class, ChatTemplateCommand.class, LogitsCommand.class, TokenizeCommand.class, InfoCommand.class, BenchCommand.class, SynthCommand.class, PlanCommand.class})
 public final class Main {
     static boolean verbose;
 

@@ -70,6 +70,11 @@ public final class GgufWriter {
         return put(key, new MetadataValue(ValueType.ARRAY, new MetadataValue.Array(elementType, values)));
     }
 
+    /** The metadata put so far, as a reader of the written file would see it. */
+    public GgufMetadata metadata() {
+        return new GgufMetadata(metadata);
+    }
+
     /** Adds a tensor whose bytes are given now. */
     public GgufWriter addTensor(String name, GgmlType type, long[] dims, byte[] data) {
         return addTensor(name, type, dims, sink -> sink.write(ByteBuffer.wrap(data)));

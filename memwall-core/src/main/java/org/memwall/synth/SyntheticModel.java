@@ -194,10 +194,28 @@ public final class SyntheticModel {
      */
     public static void write(ModelShape s, Mix mix, long seed, int distinctRows, Path path, Consumer<String> progress) throws IOException {
         GgufWriter w = new GgufWriter();
-        String a = s.architecture();
-        w.putString("general.architecture", a);
+        w.putString("general.architecture", s.architecture());
         w.putString("general.name", "memwall synthetic " + s.name() + " (random weights, seed " + seed + ")");
         w.putU32("general.file_type", mix.fileType);
+        putHyperparameters(w, s);
+        SyntheticVocabulary.put(w, s);
+        List<PlannedTensor> tensors = tensors(s);
+        boolean hasOutput = tensors.stream().anyMatch(t -> t.name().equals("output.weight"));
+        for (int i = 0; i < tensors.size(); i++) {
+            PlannedTensor t = tensors.get(i);
+            GgmlType type = typeFor(t, mix, s.layers(), hasOutput);
+            long tensorSeed = seed * 0x9E3779B97F4A7C15L + i;
+            w.addTensor(t.name(), type, t.dims(), sink -> {
+                progress.accept(t.name() + " " + type);
+                writeTensor(s, t, type, tensorSeed, distinctRows, sink);
+            });
+        }
+        w.write(path);
+    }
+
+    /** The hyper-parameter keys of a file of this shape, after general.architecture (no vocabulary, no tensors). */
+    static void putHyperparameters(GgufWriter w, ModelShape s) {
+        String a = s.architecture();
         w.putU32(a + ".context_length", s.contextLength());
         w.putU32(a + ".embedding_length", s.embedding());
         w.putU32(a + ".block_count", s.layers());
@@ -219,19 +237,6 @@ public final class SyntheticModel {
             w.putF32(a + ".rope.scaling.factor", 32f);
             w.putU32(a + ".rope.scaling.original_context_length", 4096);
         }
-        SyntheticVocabulary.put(w, s);
-        List<PlannedTensor> tensors = tensors(s);
-        boolean hasOutput = tensors.stream().anyMatch(t -> t.name().equals("output.weight"));
-        for (int i = 0; i < tensors.size(); i++) {
-            PlannedTensor t = tensors.get(i);
-            GgmlType type = typeFor(t, mix, s.layers(), hasOutput);
-            long tensorSeed = seed * 0x9E3779B97F4A7C15L + i;
-            w.addTensor(t.name(), type, t.dims(), sink -> {
-                progress.accept(t.name() + " " + type);
-                writeTensor(s, t, type, tensorSeed, distinctRows, sink);
-            });
-        }
-        w.write(path);
     }
 
     /** Generates and quantizes rows in parallel, a chunk of rows at a time. */

@@ -1,0 +1,156 @@
+package org.memwall.plan;
+
+import org.memwall.gguf.GgmlType;
+import org.memwall.model.ModelConfig;
+
+/**
+ * Time of one forward step of a replica ({@code tp} devices) from bytes and FLOPs:
+ * <pre>
+ *   t = max(bytes / (η_bw · bandwidth), flops / (η_c · matrix rate) + expert flops / (η_e · matrix rate)) / tp
+ *       + layers · t_layer + all-reduce
+ * </pre>
+ * Bytes are the weights a step touches (every dense matrix; of a MoE layer's experts the expected
+ * share used by B tokens, 1 − (1 − k/E)^B) plus the KV cache each sequence attends to (sliding-window
+ * layers cap it at the window). FLOPs are 2 per weight a token uses plus 4 · heads · head size per
+ * attended position. With tp &gt; 1 every layer adds two all-reduces of the step's activations,
+ * each moving 2(tp−1)/tp of them over the link. A measured machine reads each format at its kernels'
+ * measured rates instead of the bandwidth and matrix rate.
+ */
+public final class Roofline {
+    private final ModelSpec model;
+    private final Hardware hw;
+    private final Efficiency eff;
+    private final int tp;
+    private final long weightBytes;
+    /** Seconds to read every weight read each step, and every expert, at the stream rates. */
+    private final double denseSeconds;
+    private final double expertSeconds;
+    /** Matrix seconds per token at the matrix rates: dense matrices, and experts at their used share. */
+    private final double denseMatrixSeconds;
+    private final double expertMatrixSeconds;
+    private final double kvBytesPerPosition;
+    private final double attentionRate;
+    private final int[] windows;
+    /** Parallel operations of one layer and step on a measured machine: its matrix products (experts: those a token uses) and attention. */
+    private final int operationsPerLayer;
+
+    public Roofline(ModelSpec model, WeightType type, KvType kv, Hardware hw, Efficiency eff, int tp) {
+        this.model = model;
+        this.hw = hw;
+        this.eff = eff;
+        this.tp = tp;
+        ModelConfig c = model.config();
+        double used = c.expertCount() > 0 ? (double) c.expertUsedCount() / c.expertCount() : 1;
+        boolean tied = model.tiedEmbeddings();
+        long bytes = 0;
+        double dense = 0;
+        double experts = 0;
+        double denseMatrix = 0;
+        double expertMatrix = 0;
+        for (ModelSpec.Matrix m : model.tensors()) {
+            long b = type.bytes(m, model);
+            bytes += b;
+            if (m.role() == ModelSpec.Role.SMALL || (m.role() == ModelSpec.Role.EMBEDDING && !tied)) {
+                continue; // norms and biases are noise; an untied embedding is one row per token
+            }
+            GgmlType format = type.format(m, model);
+            boolean expert = m.role() == ModelSpec.Role.EXPERTS;
+            double f = 2.0 * m.elements() * (expert ? used : 1);
+            if (expert) {
+                experts += b / hw.streamRate(format);
+                expertMatrix += f / hw.matrixRate(type.compute(), format);
+            } else {
+                dense += b / hw.streamRate(format);
+                denseMatrix += f / hw.matrixRate(type.compute(), format);
+            }
+        }
+        this.weightBytes = bytes;
+        this.denseSeconds = dense;
+        this.expertSeconds = experts;
+        this.denseMatrixSeconds = denseMatrix;
+        this.expertMatrixSeconds = expertMatrix;
+        this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
+        // memwall attends over F32 keys and values; an accelerator's attention runs at its BF16 matrix rate.
+        this.attentionRate = hw.matrixRate(Precision.BF16, hw.measured() ? GgmlType.F32 : GgmlType.F16);
+        int products = (int) model.tensors().stream().filter(m -> m.layer() == 0 && m.role() != ModelSpec.Role.SMALL
+                && m.role() != ModelSpec.Role.EXPERTS).count();
+        long expertMatrices = model.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.EXPERTS && m.dims().length == 3).count();
+        this.operationsPerLayer = products + (int) expertMatrices * c.expertUsedCount() + 1;
+        this.windows = new int[c.blockCount()];
+        for (int il = 0; il < windows.length; il++) {
+            windows[il] = c.isSliding(il) ? c.slidingWindow() : 0;
+        }
+    }
+
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    /** KV bytes a sequence holds at {@code context} positions, all layers (windows capped). */
+    public double kvBytes(double context) {
+        double positions = 0;
+        for (int w : windows) {
+            positions += w > 0 ? Math.min(context, w) : context;
+        }
+        return positions * kvBytesPerPosition;
+    }
+
+    /** Attention FLOPs of one token at {@code context}: QK and AV over the attended positions. */
+    double attentionFlops(double context) {
+        ModelConfig c = model.config();
+        double positions = 0;
+        for (int w : windows) {
+            positions += w > 0 ? Math.min(context, w) : context;
+        }
+        return 4.0 * c.headCount() * c.headDim() * positions;
+    }
+
+    /** Expected share of a MoE layer's experts that {@code tokens} tokens use. */
+    double expertShare(double tokens) {
+        ModelConfig c = model.config();
+        if (c.expertCount() == 0) {
+            return 0;
+        }
+        return 1 - Math.pow(1 - (double) c.expertUsedCount() / c.expertCount(), tokens);
+    }
+
+    /** One decode step of {@code batch} sequences each attending to {@code context} positions. */
+    public double decodeStep(int batch, double context) {
+        double memory = denseSeconds + expertSeconds * expertShare(batch) + batch * kvBytes(context) / hw.bandwidth();
+        if (hw.measured() && batch == 1) {
+            // One token runs the fused decode kernels, whose measured stream rates include their arithmetic; attention follows them.
+            return (memory / eff.bandwidth() + attentionFlops(context) / attentionRate / eff.compute()) / tp + overhead(batch);
+        }
+        return Math.max(memory / eff.bandwidth(), computeSeconds(batch, context)) / tp + overhead(batch);
+    }
+
+    /** Prefill of {@code tokens} prompt tokens of one sequence in one pass (attention over a growing context). */
+    public double prefill(int tokens) {
+        double memory = denseSeconds + expertSeconds * expertShare(tokens);
+        return Math.max(memory / eff.bandwidth(), computeSeconds(tokens, meanContext(tokens))) / tp + overhead(tokens);
+    }
+
+    /** Arithmetic time of {@code tokens} tokens at {@code context}, expert products at their own efficiency. */
+    private double computeSeconds(int tokens, double context) {
+        double dense = denseMatrixSeconds + attentionFlops(context) / attentionRate;
+        return tokens * (dense / eff.compute() + expertMatrixSeconds / eff.expertCompute());
+    }
+
+    /** Mean attended positions over a prompt (each position sees those before it); windows are applied in attentionFlops. */
+    private static double meanContext(int tokens) {
+        return (tokens + 1) / 2.0;
+    }
+
+    private double overhead(int tokens) {
+        double layers = model.config().blockCount();
+        double t = layers * eff.layerSeconds();
+        if (hw.measured()) {
+            t += layers * operationsPerLayer * hw.dispatchSeconds();
+        }
+        if (tp > 1) {
+            double bytes = 2.0 * (tp - 1) / tp * tokens * model.config().embeddingLength() * 2; // BF16 activations
+            t += 2 * layers * bytes / hw.link();
+        }
+        return t;
+    }
+}
