@@ -24,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
-import org.memwall.chat.ReplyDecoder;
 import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
 import org.memwall.engine.KvBudgetException;
@@ -313,7 +312,7 @@ public final class OpenAiServer implements AutoCloseable {
      * deltas as they come; {@code probe} runs whenever {@link ServerSettings#probeMillis} pass without
      * an event and fails when the client has gone (the sequence is then cancelled).
      */
-    private String drain(Sequence seq, Reply reply, DeltaSink sink, Probe probe) throws IOException {
+    private String drain(Sequence seq, Reply reply, Reply.DeltaSink sink, Probe probe) throws IOException {
         long lastWrite = System.nanoTime();
         long interval = TimeUnit.MILLISECONDS.toNanos(settings.probeMillis());
         while (true) {
@@ -359,11 +358,6 @@ public final class OpenAiServer implements AutoCloseable {
                 seq.cancel();
             }
         }
-    }
-
-    @FunctionalInterface
-    private interface DeltaSink {
-        void delta(String content, String reasoning) throws IOException;
     }
 
     /** Writes something harmless to the client; fails when it has gone. */
@@ -435,25 +429,11 @@ public final class OpenAiServer implements AutoCloseable {
             }
             String finish;
             try {
-                finish = drain(seq, reply, (content, reasoning) -> {
-                ObjectNode c = chunk(objectId, created, chat, modelName);
-                ObjectNode choice = (ObjectNode) c.withArray("choices").get(0);
-                if (chat) {
-                    ObjectNode delta = choice.putObject("delta");
-                    if (content != null) {
-                        delta.put("content", content);
-                    }
-                    if (reasoning != null) {
-                        delta.put("reasoning_content", reasoning);
-                    }
-                } else {
-                    choice.put("text", content == null ? "" : content);
-                }
-                event(out, c);
-                }, () -> {
-                    out.write(PING);
-                    out.flush();
-                });
+                finish = drain(seq, reply, (content, reasoning) -> event(out, delta(objectId, created, chat, modelName, content, reasoning)),
+                        () -> {
+                            out.write(PING);
+                            out.flush();
+                        });
             } catch (ApiError e) {
                 // The 200 and the event-stream headers are out: the error is the last event before [DONE].
                 tokens[1] = seq.generated();
@@ -486,6 +466,24 @@ public final class OpenAiServer implements AutoCloseable {
             seq.cancel(); // the client went away: its sequence leaves the batch at the next step
             throw e;
         }
+    }
+
+    /** A streamed chunk carrying new content or reasoning text. */
+    private ObjectNode delta(String objectId, String created, boolean chat, String modelName, String content, String reasoning) {
+        ObjectNode c = chunk(objectId, created, chat, modelName);
+        ObjectNode choice = (ObjectNode) c.withArray("choices").get(0);
+        if (chat) {
+            ObjectNode delta = choice.putObject("delta");
+            if (content != null) {
+                delta.put("content", content);
+            }
+            if (reasoning != null) {
+                delta.put("reasoning_content", reasoning);
+            }
+        } else {
+            choice.put("text", content == null ? "" : content);
+        }
+        return c;
     }
 
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
@@ -534,73 +532,6 @@ public final class OpenAiServer implements AutoCloseable {
             sendJson(ex, e.status, errorBody(e));
         } catch (IOException | RuntimeException ignored) {
             // headers already sent (mid-stream) or client gone: nothing more to tell it
-        }
-    }
-
-    /** A reply's text: decoded (and split into harmony channels), stop strings cut, deltas passed on. */
-    private static final class Reply {
-        final StringBuilder content = new StringBuilder();
-        final StringBuilder reasoning = new StringBuilder();
-        private final ReplyDecoder decoder;
-        private final StopMatcher stops;
-        private DeltaSink sink;
-        private IOException failure;
-
-        Reply(Tokenizer tokenizer, boolean harmony, List<String> stopStrings) {
-            this.stops = new StopMatcher(stopStrings);
-            this.decoder = new ReplyDecoder(tokenizer, harmony, (channel, text) -> {
-                if (channel.equals("final")) {
-                    content(text);
-                } else {
-                    reasoning.append(text);
-                    emit(null, text);
-                }
-            });
-        }
-
-        boolean stopped() {
-            return stops.stopped();
-        }
-
-        void token(int id, DeltaSink sink) throws IOException {
-            this.sink = sink;
-            decoder.accept(id);
-            rethrow();
-        }
-
-        void finish(DeltaSink sink) throws IOException {
-            this.sink = sink;
-            decoder.finish();
-            String held = stops.flush();
-            if (!held.isEmpty()) {
-                content.append(held);
-                emit(held, null);
-            }
-            rethrow();
-        }
-
-        private void content(String text) {
-            String out = stops.push(text);
-            if (!out.isEmpty()) {
-                content.append(out);
-                emit(out, null);
-            }
-        }
-
-        private void emit(String c, String r) {
-            if (sink != null && failure == null) {
-                try {
-                    sink.delta(c, r);
-                } catch (IOException e) {
-                    failure = e;
-                }
-            }
-        }
-
-        private void rethrow() throws IOException {
-            if (failure != null) {
-                throw failure;
-            }
         }
     }
 }
