@@ -2,6 +2,9 @@ package org.memwall.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.memwall.MemwallException;
@@ -47,6 +50,16 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", defaultValue = "${env:MEMWALL_MAX_BODY:-4194304}", description = "largest request body in bytes (default ${DEFAULT-VALUE})")
     int maxBody;
 
+    @Option(names = "--kv-budget", defaultValue = "${env:MEMWALL_KV_BUDGET:-auto}", paramLabel = "SIZE",
+            description = "KV cache memory all running requests may reserve together, e.g. 512M, 8G; auto = three quarters of the memory free at start (env MEMWALL_KV_BUDGET)")
+    String kvBudget;
+
+    @Option(names = "--alias", paramLabel = "NAME", description = "another model id the model answers to and is listed under (repeatable)")
+    List<String> aliases = new ArrayList<>();
+
+    @Option(names = "--strict-model-name", description = "refuse (404) requests naming a model other than the file name or an --alias; by default any name reaches the loaded model")
+    boolean strictModelName;
+
     @Mixin
     ChatTemplateOptions chatTemplate;
 
@@ -56,11 +69,34 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
+    /** {@code 123}, {@code 512K}, {@code 512M}, {@code 8G} (binary units; an optional trailing {@code B} or {@code iB}). */
+    static long parseSize(String text) {
+        String t = text.strip().toUpperCase(Locale.ROOT).replaceFirst("I?B$", "");
+        int shift = t.isEmpty() ? 0 : switch (t.charAt(t.length() - 1)) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            case 'T' -> 40;
+            default -> 0;
+        };
+        String digits = shift == 0 ? t : t.substring(0, t.length() - 1);
+        try {
+            long v = Long.parseLong(digits.strip());
+            if (v < 1 || v > (Long.MAX_VALUE >> shift)) {
+                throw new NumberFormatException();
+            }
+            return v << shift;
+        } catch (NumberFormatException e) {
+            throw new MemwallException("--kv-budget '" + text + "' is not a size such as 512M or 8G (or auto)");
+        }
+    }
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (parallel < 1 || maxQueue < 0 || ctx < 1 || maxBody < 1 || timeout < 0) {
             throw new MemwallException("--parallel, --ctx and --max-body must be positive, --max-queue and --timeout not negative");
         }
+        long budget = kvBudget.equalsIgnoreCase("auto") ? 0 : parseSize(kvBudget);
         long t0 = System.nanoTime();
         Path file = ModelSource.resolve(model);
         Model m = devices.open(file, threads);
@@ -71,7 +107,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         String name = file.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerSettings settings = new ServerSettings(host, port, name, apiKey == null || apiKey.isBlank() ? null : apiKey, parallel, maxQueue,
-                maxBody, timeout * 1000, Math.min(ctx, m.config().contextLength()));
+                maxBody, timeout * 1000, Math.min(ctx, m.config().contextLength()))
+                .withModelNames(aliases, strictModelName).withKvBudget(budget);
         OpenAiServer server = new OpenAiServer(m, tokenizer, formatter, settings);
         server.start();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -85,6 +122,10 @@ final class ServeCommand implements Callable<Integer> {
         }, "memwall-shutdown"));
         System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d, %s) — loaded in %.0f ms%n",
                 file.getFileName(), host, server.port(), name, parallel, settings.context(), m.forwardPass().device(), (System.nanoTime() - t0) / 1e6);
+        long kv = server.engine().settings().kvBudgetBytes();
+        System.err.printf(Locale.ROOT, "memwall: KV budget %.1f MiB%s: %d tokens in all across running requests (%d bytes a token)%n", kv / 1048576.0,
+                budget == 0 ? " (auto: 3/4 of free memory; --kv-budget to set)" : "", kv / server.engine().kvBytesPerPosition(),
+                server.engine().kvBytesPerPosition());
         stopped.await();
         return 0;
     }

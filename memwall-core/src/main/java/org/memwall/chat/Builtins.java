@@ -1,5 +1,6 @@
 package org.memwall.chat;
 
+import java.time.Clock;
 import java.time.LocalDateTime;
 import java.time.format.TextStyle;
 import java.util.ArrayList;
@@ -14,9 +15,6 @@ import java.util.Set;
 final class Builtins {
     private Builtins() {
     }
-
-    /** The fixed instant {@code strftime_now} reports, as in the reference renderings. */
-    static volatile LocalDateTime now = LocalDateTime.of(2026, 1, 2, 3, 4, 5);
 
     static final Set<String> FILTERS = Set.of("tojson", "length", "count", "trim", "default", "d", "string", "join", "upper", "lower",
             "items", "safe", "dictsort", "list", "selectattr", "rejectattr", "select", "reject", "indent", "map", "replace", "int", "float",
@@ -48,7 +46,7 @@ final class Builtins {
         }
     }
 
-    static void addGlobals(Map<String, Object> g) {
+    static void addGlobals(Map<String, Object> g, Clock clock) {
         g.put("range", (JinjaCallable) (args, kw) -> {
             long a = args.size() > 1 ? Values.toLong(args.get(0)) : 0;
             long b = Values.toLong(args.get(args.size() > 1 ? 1 : 0));
@@ -81,7 +79,7 @@ final class Builtins {
         g.put("raise_exception", (JinjaCallable) (args, kw) -> {
             throw new TemplateRaisedException(args.isEmpty() ? "" : Values.str(args.get(0)));
         });
-        g.put("strftime_now", (JinjaCallable) (args, kw) -> strftime(Values.str(args.isEmpty() ? "" : args.get(0)), now));
+        g.put("strftime_now", (JinjaCallable) (args, kw) -> strftime(Values.str(args.isEmpty() ? "" : args.get(0)), LocalDateTime.now(clock)));
     }
 
     static String strftime(String fmt, LocalDateTime t) {

@@ -1,5 +1,6 @@
 package org.memwall.chat;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
@@ -27,8 +28,13 @@ public final class ChatTemplate {
      * in {@link TemplateException}.
      */
     public String render(Map<String, Object> variables) {
+        return render(variables, Clock.systemDefaultZone());
+    }
+
+    /** Renders as {@link #render(Map)} with {@code strftime_now} reading {@code clock} (tests pin the date with a fixed one). */
+    public String render(Map<String, Object> variables, Clock clock) {
         try {
-            return new Renderer(Renderer.Limits.DEFAULT).render(nodes, normalize(variables));
+            return new Renderer(Renderer.Limits.DEFAULT, clock).render(nodes, normalize(variables));
         } catch (StackOverflowError e) {
             throw new TemplateException("template nesting is too deep");
         } catch (ArithmeticException e) {

@@ -1,5 +1,6 @@
 package org.memwall.chat;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -49,18 +50,20 @@ final class Renderer {
 
     private final Limits limits;
     private final long deadline;
+    private final Clock clock;
     private long iterations;
     private int depth;
     private int outputChars;
 
-    Renderer(Limits limits) {
+    Renderer(Limits limits, Clock clock) {
         this.limits = limits;
+        this.clock = clock;
         this.deadline = System.nanoTime() + limits.maxNanos();
     }
 
     String render(List<Node> nodes, Map<String, Object> variables) {
         Scope globals = new Scope(null);
-        Builtins.addGlobals(globals.vars);
+        Builtins.addGlobals(globals.vars, clock);
         Scope root = new Scope(globals);
         root.vars.putAll(variables);
         StringBuilder out = new StringBuilder();

@@ -14,7 +14,7 @@ import org.memwall.chat.Node.Expr;
 final class TemplateParser {
     private enum Kind { TEXT, VAR, BLOCK }
 
-    private record Segment(Kind kind, String text, int line) {
+    private record Segment(Kind kind, String text, int line, int column) {
     }
 
     /** Tokens of an expression: kind is one of name, string, int, float, op, end. */
@@ -26,6 +26,8 @@ final class TemplateParser {
     private List<Tok> toks;
     private int t;
     private int line;
+    /** Column (1-based) where the current tag's text starts. */
+    private int column;
     /** Inside an if body, Jinja2 reports unknown filters and tests only if they run. */
     private int ifBodies;
 
@@ -44,6 +46,30 @@ final class TemplateParser {
 
     private TemplateException error(String what) {
         return new TemplateException("TemplateSyntaxError: " + what + " (line " + line + ")");
+    }
+
+    /** An error at offset {@code i} of the current tag's text {@code s}, naming line and column in the template. */
+    private TemplateException errorAt(String s, int i, String what) {
+        int lastBreak = s.lastIndexOf('\n', i - 1);
+        int l = line + (int) s.substring(0, i).chars().filter(ch -> ch == '\n').count();
+        int col = lastBreak < 0 ? column + i : i - lastBreak;
+        return new TemplateException("TemplateSyntaxError: " + what + " (line " + l + ", column " + col + ")");
+    }
+
+    /** The value of {@code digits} hex digits at {@code from}, or -1 when they are not all there. */
+    private static int hex(String s, int from, int digits) {
+        if (from + digits > s.length()) {
+            return -1;
+        }
+        int v = 0;
+        for (int k = from; k < from + digits; k++) {
+            int d = Character.digit(s.charAt(k), 16);
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
     }
 
     // ---- scanning source into segments ----
@@ -113,13 +139,13 @@ final class TemplateParser {
                 }
                 continue;
             }
-            segments.add(new Segment(kind == '{' ? Kind.VAR : Kind.BLOCK, inner, tagLine));
+            segments.add(new Segment(kind == '{' ? Kind.VAR : Kind.BLOCK, inner, tagLine, bodyStart - src.lastIndexOf('\n', bodyStart - 1)));
         }
     }
 
     private void addText(String text, int line) {
         if (!text.isEmpty()) {
-            segments.add(new Segment(Kind.TEXT, text, line));
+            segments.add(new Segment(Kind.TEXT, text, line, 1));
         }
     }
 
@@ -197,6 +223,7 @@ final class TemplateParser {
         while (seg < segments.size()) {
             Segment s = segments.get(seg);
             line = s.line();
+            column = s.column();
             switch (s.kind()) {
                 case TEXT -> {
                     nodes.add(new Node.Text(s.text()));
@@ -512,13 +539,18 @@ final class TemplateParser {
                             case '\\' -> b.append('\\');
                             case '\'' -> b.append('\'');
                             case '"' -> b.append('"');
-                            case 'u' -> {
-                                b.append((char) Integer.parseInt(s.substring(j + 1, j + 5), 16));
-                                j += 4;
-                            }
-                            case 'x' -> {
-                                b.append((char) Integer.parseInt(s.substring(j + 1, j + 3), 16));
-                                j += 2;
+                            case 'u', 'x' -> {
+                                int digits = e == 'u' ? 4 : 2;
+                                int code = hex(s, j + 1, digits);
+                                if (code < 0) {
+                                    int end = j + 1;
+                                    while (end < Math.min(s.length(), j + 1 + digits) && s.charAt(end) != c) {
+                                        end++;
+                                    }
+                                    throw errorAt(s, j - 1, "malformed escape '" + s.substring(j - 1, end) + "' in a string");
+                                }
+                                b.append((char) code);
+                                j += digits;
                             }
                             default -> b.append('\\').append(e);
                         }

@@ -3,6 +3,7 @@ package org.memwall.engine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -20,17 +21,33 @@ import org.memwall.sample.Sampler;
  * holds a KV cache that grows by blocks and is dropped when it ends.
  *
  * <p>Admission is bounded: at most {@code parallel} sequences run and {@code maxQueue} wait; beyond
- * that {@link #submit} fails at once with {@link EngineBusyException}.
+ * that {@link #submit} fails at once with {@link EngineBusyException}. KV memory is budgeted: a
+ * sequence reserves the cache of all its positions (prompt + max tokens) when it starts, a sequence
+ * that would take the running ones past {@code kvBudgetBytes} waits (first come, first served), and
+ * one that could never fit is refused at {@link #submit}. A cache that still cannot be allocated
+ * fails its own sequence, never the batch.
  */
 public final class Engine implements AutoCloseable {
-    /** Limits: running sequences, waiting sequences, and prompt positions evaluated per step. */
-    public record Settings(int parallel, int maxQueue, int prefillBudget) {
+    /**
+     * Limits: running sequences, waiting sequences, prompt positions evaluated per step, and bytes of
+     * KV cache the running sequences may reserve together ({@code Long.MAX_VALUE}: no limit).
+     */
+    public record Settings(int parallel, int maxQueue, int prefillBudget, long kvBudgetBytes) {
         public Settings {
-            if (parallel < 1 || maxQueue < 0 || prefillBudget < 1) {
-                throw new IllegalArgumentException("bad engine settings " + parallel + "/" + maxQueue + "/" + prefillBudget);
+            if (parallel < 1 || maxQueue < 0 || prefillBudget < 1 || kvBudgetBytes < 1) {
+                throw new IllegalArgumentException("bad engine settings " + parallel + "/" + maxQueue + "/" + prefillBudget + "/" + kvBudgetBytes);
             }
         }
+
+        public Settings(int parallel, int maxQueue, int prefillBudget) {
+            this(parallel, maxQueue, prefillBudget, Long.MAX_VALUE);
+        }
     }
+
+    /** Waits for the step loop after a drain's cancellations: one forward step, bounded. */
+    private static final long STOP_MILLIS = 5000;
+    /** Why a sequence ends when the engine stops before it is done. */
+    public static final String SHUTTING_DOWN = "the server is shutting down";
 
     private final Model model;
     private final Settings settings;
@@ -43,11 +60,15 @@ public final class Engine implements AutoCloseable {
     private final Thread loop;
     private volatile boolean closed;
     private final EngineMetrics metrics = new EngineMetrics();
+    private final long kvBytesPerPosition;
+    /** KV bytes reserved by running sequences (under {@link #lock}). */
+    private long kvReserved;
 
     public Engine(Model model, Settings settings) {
         this.model = model;
         this.settings = settings;
         this.vocab = model.weights().vocabularySize();
+        this.kvBytesPerPosition = model.forwardPass().kvBytesPerPosition();
         this.loop = Thread.ofPlatform().name("memwall-engine").daemon().start(this::run);
     }
 
@@ -59,9 +80,23 @@ public final class Engine implements AutoCloseable {
         return metrics;
     }
 
+    public Settings settings() {
+        return settings;
+    }
+
+    /** KV cache bytes one position of one sequence takes. */
+    public long kvBytesPerPosition() {
+        return kvBytesPerPosition;
+    }
+
+    /** The most positions (prompt + generated) one sequence can have within the KV budget. */
+    public int kvPositionLimit() {
+        return (int) Math.min(Integer.MAX_VALUE, settings.kvBudgetBytes() / kvBytesPerPosition);
+    }
+
     /**
      * Queues a request. Fails at once when the prompt and {@code maxTokens} do not fit the context
-     * (a {@link MemwallException} naming both numbers) or when the engine is full.
+     * or the KV budget (a {@link MemwallException} naming the numbers) or when the engine is full.
      */
     public Sequence submit(int[] prompt, int maxTokens, ToIntFunction<float[]> sampler, IntPredicate isEnd, long timeoutNanos) {
         int ctx = model.config().contextLength();
@@ -75,18 +110,24 @@ public final class Engine implements AutoCloseable {
             throw new MemwallException("the prompt (" + prompt.length + " tokens) plus max_tokens (" + maxTokens
                     + ") exceeds the context length of " + ctx + " tokens");
         }
+        if ((long) prompt.length + maxTokens > kvPositionLimit()) {
+            throw new KvBudgetException(prompt.length, maxTokens, kvPositionLimit(), settings.kvBudgetBytes());
+        }
         lock.lock();
         try {
             if (closed) {
                 throw new EngineBusyException("the engine is shutting down");
             }
-            if (running.size() + waiting.size() >= settings.parallel() + settings.maxQueue()) {
-                metrics.rejected.incrementAndGet();
-                throw new EngineBusyException("busy: " + running.size() + " requests running and " + waiting.size() + " queued");
-            }
             long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : Long.MAX_VALUE;
             Sequence s = new Sequence(ids.incrementAndGet(), prompt.clone(), maxTokens, sampler, isEnd, deadline);
             waiting.add(s);
+            admit();
+            if (waiting.size() > settings.maxQueue() && waiting.peekLast() == s) {
+                waiting.pollLast();
+                metrics.rejected.incrementAndGet();
+                throw new EngineBusyException(String.format(Locale.ROOT, "busy: %d requests running (%.1f of %.1f MiB of KV budget reserved)"
+                        + " and %d queued", running.size(), kvReserved / 1048576.0, settings.kvBudgetBytes() / 1048576.0, waiting.size()));
+            }
             work.signal();
             return s;
         } finally {
@@ -107,6 +148,16 @@ public final class Engine implements AutoCloseable {
         lock.lock();
         try {
             return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes of KV cache that running sequences have reserved (all their positions, allocated or not). */
+    public long kvReservedBytes() {
+        lock.lock();
+        try {
+            return kvReserved;
         } finally {
             lock.unlock();
         }
@@ -137,11 +188,7 @@ public final class Engine implements AutoCloseable {
                 if (closed && running.isEmpty() && waiting.isEmpty()) {
                     return;
                 }
-                while (running.size() < settings.parallel() && !waiting.isEmpty()) {
-                    Sequence s = waiting.poll();
-                    s.cache = model.newCache(s.prompt.length + s.maxTokens);
-                    running.add(s);
-                }
+                admit();
                 batch = new ArrayList<>(running);
             } finally {
                 lock.unlock();
@@ -156,16 +203,57 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Moves waiting sequences into the batch while slots and KV budget allow, in arrival order. Under {@link #lock}. */
+    private void admit() {
+        while (running.size() < settings.parallel() && !waiting.isEmpty()) {
+            Sequence s = waiting.peek();
+            if (s.cancelled) {
+                waiting.poll();
+                s.events.add(new Sequence.Event(-1, Generator.Stop.CALLER, null));
+                continue;
+            }
+            long need = kvBytesPerPosition * (s.prompt.length + s.maxTokens);
+            if (kvReserved + need > settings.kvBudgetBytes()) {
+                return; // the head waits for running sequences to free their reservations
+            }
+            waiting.poll();
+            s.kvReserved = need;
+            kvReserved += need;
+            try {
+                s.cache = model.newCache(s.prompt.length + s.maxTokens);
+            } catch (OutOfMemoryError | RuntimeException e) {
+                kvReserved -= need;
+                s.events.add(new Sequence.Event(-1, null, "could not allocate the KV cache: " + e.getMessage()));
+                continue;
+            }
+            running.add(s);
+        }
+    }
+
+    /**
+     * Allocates the cache a sequence needs up to {@code position} before the step, so that a failed
+     * allocation (heap or device memory exhausted despite the budget) ends that sequence alone.
+     */
+    private boolean reserve(Sequence s, int position) {
+        try {
+            s.cache.reserve(position);
+            return true;
+        } catch (OutOfMemoryError | MemwallException e) {
+            finish(s, null, "out of memory for the KV cache at position " + position + ": " + e.getMessage());
+            return false;
+        }
+    }
+
     private void step(List<Sequence> batch) {
         long now = System.nanoTime();
         List<Sequence> active = new ArrayList<>();
         for (Sequence s : batch) {
             if (s.cancelled) {
-                finish(s, Generator.Stop.CALLER, null);
+                finish(s, Generator.Stop.CALLER, s.cancelReason);
             } else if (now > s.deadlineNanos) {
                 finish(s, null, "timeout");
             } else if (closed && s.prefilling()) {
-                finish(s, Generator.Stop.CALLER, null);
+                finish(s, Generator.Stop.CALLER, SHUTTING_DOWN);
             } else {
                 active.add(s);
             }
@@ -190,6 +278,10 @@ public final class Engine implements AutoCloseable {
                 budget -= take[i];
             } else {
                 take[i] = 1;
+            }
+            int last = s.prefilling() ? s.evaluated + take[i] - 1 : s.prompt.length + s.generated - 1;
+            if (take[i] > 0 && !reserve(s, last)) {
+                take[i] = 0;
             }
             total += take[i];
         }
@@ -278,6 +370,9 @@ public final class Engine implements AutoCloseable {
                 s.cache.close();
                 s.cache = null;
             }
+            kvReserved -= s.kvReserved;
+            s.kvReserved = 0;
+            work.signal(); // freed budget may admit a waiting sequence
         } finally {
             lock.unlock();
         }
@@ -291,7 +386,7 @@ public final class Engine implements AutoCloseable {
         try {
             closed = true;
             for (Sequence s : waiting) {
-                s.events.add(new Sequence.Event(-1, Generator.Stop.CALLER, "the server is shutting down"));
+                s.events.add(new Sequence.Event(-1, Generator.Stop.CALLER, SHUTTING_DOWN));
             }
             waiting.clear();
             work.signalAll();
@@ -300,17 +395,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Waits up to {@code millis} for running sequences to drain after {@link #close}; cancels the rest. */
+    /**
+     * Waits up to {@code millis} (0: not at all) for running sequences to drain after {@link #close},
+     * then cancels the rest and waits at most one bounded step for them to leave.
+     */
     public void awaitDrained(long millis) throws InterruptedException {
-        loop.join(millis);
+        if (millis > 0) {
+            loop.join(millis);
+        }
         if (loop.isAlive()) {
             lock.lock();
             try {
-                running.forEach(Sequence::cancel);
+                running.forEach(s -> s.cancel(SHUTTING_DOWN));
             } finally {
                 lock.unlock();
             }
-            loop.join(5000);
+            loop.join(STOP_MILLIS);
         }
     }
 }

@@ -33,6 +33,10 @@ public final class Sequence {
     int pending = -1;
     int generated;
     volatile boolean cancelled;
+    /** Why the engine cancelled it (null: the caller did). */
+    volatile String cancelReason;
+    /** KV bytes reserved for it while it runs. */
+    long kvReserved;
     final long submittedNanos = System.nanoTime();
     long firstTokenNanos;
 
@@ -70,6 +74,11 @@ public final class Sequence {
 
     /** Asks the engine to stop this sequence; it leaves the batch and frees its cache within a step. */
     public void cancel() {
+        cancelled = true;
+    }
+
+    void cancel(String reason) {
+        cancelReason = reason;
         cancelled = true;
     }
 

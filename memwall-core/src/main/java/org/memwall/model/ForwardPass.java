@@ -43,6 +43,15 @@ public interface ForwardPass extends AutoCloseable {
     /** A fresh cache for one sequence of up to {@code capacity} positions, allocated as it fills. */
     KvCache newCache(int capacity);
 
+    /**
+     * Bytes one position of one sequence takes in this pass's caches: keys and values of every layer
+     * at the cache's element size. A cache of capacity N never allocates more than N times this.
+     */
+    long kvBytesPerPosition();
+
+    /** Memory free now where this pass keeps its caches (Java heap, device memory): the default KV budget derives from it. */
+    long kvMemoryFree();
+
     /** Where it runs, for messages: {@code cpu (2 threads)}, {@code cuda:0 (NVIDIA H200)}. */
     String device();
 

@@ -29,6 +29,11 @@ public final class HostKvCache implements KvCache {
         this.values = new float[layers][maxBlocks][];
     }
 
+    /** Bytes per position: float32 keys and values of every layer. */
+    static long bytesPerPosition(ModelConfig c) {
+        return (long) c.blockCount() * (c.keyDim() + c.kvValueDim()) * Float.BYTES;
+    }
+
     public static HostKvCache forModel(ModelConfig c, int capacity) {
         return new HostKvCache(c.blockCount(), c.keyDim(), c.kvValueDim(), capacity);
     }
@@ -45,16 +50,26 @@ public final class HostKvCache implements KvCache {
         }
         int need = (position >> SHIFT) + 1;
         for (; blocks < need; blocks++) {
+            int rows = blockRows(blocks);
             for (int l = 0; l < keys.length; l++) {
-                keys[l][blocks] = new float[BLOCK * keyDim];
-                values[l][blocks] = new float[BLOCK * valueDim];
+                keys[l][blocks] = new float[rows * keyDim];
+                values[l][blocks] = new float[rows * valueDim];
             }
         }
     }
 
+    /** Positions block {@code b} holds: BLOCK, or what is left of the capacity for the last one (so a cache never exceeds its capacity). */
+    private int blockRows(int b) {
+        return Math.min(BLOCK, capacity - b * BLOCK);
+    }
+
     @Override
     public long allocatedBytes() {
-        return (long) blocks * BLOCK * (keyDim + valueDim) * 4L * keys.length;
+        long rows = 0;
+        for (int b = 0; b < blocks; b++) {
+            rows += blockRows(b);
+        }
+        return rows * (keyDim + valueDim) * 4L * keys.length;
     }
 
     float[] keyBlock(int layer, int position) {

@@ -71,6 +71,17 @@ public final class Transformer implements ForwardPass {
     }
 
     @Override
+    public long kvBytesPerPosition() {
+        return HostKvCache.bytesPerPosition(c);
+    }
+
+    @Override
+    public long kvMemoryFree() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    @Override
     public String device() {
         return "cpu (" + pool.threads() + " threads)";
     }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +17,8 @@ import org.memwall.Conformance;
 
 /** Every template × scenario of ../shared/conformance/chat: byte-identical to Jinja2, or raising where it raised. */
 class ChatTemplateConformanceTest {
+    /** The instant the reference renderings were made with ({@code strftime_now}). */
+    static final Clock REFERENCE_CLOCK = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
 
     @Test
     @SuppressWarnings("unchecked")
@@ -37,7 +42,7 @@ class ChatTemplateConformanceTest {
                 vars.put("eos_token", expected.get("eos_token"));
                 String got;
                 try {
-                    got = ChatTemplate.parse(source).render(vars);
+                    got = ChatTemplate.parse(source).render(vars, REFERENCE_CLOCK);
                 } catch (TemplateException e) {
                     got = null;
                     if (want.containsKey("error")) {

@@ -3,6 +3,10 @@ package org.memwall.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +19,25 @@ class ChatTemplateTest {
             vars.put((String) kv[i], kv[i + 1]);
         }
         return ChatTemplate.parse(template).render(vars);
+    }
+
+    @Test
+    void strftimeNowReadsTheInjectedClockAndByDefaultTheRealOne() {
+        Clock fixed = Clock.fixed(Instant.parse("2031-07-09T13:14:15Z"), ZoneOffset.UTC);
+        ChatTemplate t = ChatTemplate.parse("{{ strftime_now('%d %b %Y %H:%M') }}");
+        assertThat(t.render(Map.of(), fixed)).isEqualTo("09 Jul 2031 13:14");
+        LocalDate before = LocalDate.now();
+        String today = ChatTemplate.parse("{{ strftime_now('%Y-%m-%d') }}").render(Map.of());
+        assertThat(today).isIn(before.toString(), LocalDate.now().toString());
+    }
+
+    @Test
+    void malformedEscapesAreSyntaxErrorsNamingLineAndColumn() {
+        assertThatThrownBy(() -> ChatTemplate.parse("ok\n{{ 'a\\u12' }}"))
+                .isInstanceOf(TemplateException.class).hasMessage("TemplateSyntaxError: malformed escape '\\u12' in a string (line 2, column 6)");
+        assertThatThrownBy(() -> ChatTemplate.parse("line one\nline two {{ x }}\n  {%- set y = \"\\xZ1\" %}"))
+                .isInstanceOf(TemplateException.class).hasMessage("TemplateSyntaxError: malformed escape '\\xZ1' in a string (line 3, column 16)");
+        assertThatThrownBy(() -> ChatTemplate.parse("{{ '\\u' }}")).isInstanceOf(TemplateException.class).hasMessageContaining("malformed escape");
     }
 
     @Test

@@ -217,8 +217,22 @@ public final class CudaForward implements ForwardPass {
 
     @Override
     public synchronized KvCache newCache(int capacity) {
-        int elem = halfKv ? 2 : 4;
-        return new CudaKvCache(this, capacity, (long) c.blockCount() * c.keyDim() * elem, (long) c.blockCount() * c.kvValueDim() * elem);
+        return new CudaKvCache(this, capacity, (long) c.blockCount() * c.keyDim() * kvElementBytes(), (long) c.blockCount() * c.kvValueDim() * kvElementBytes());
+    }
+
+    private int kvElementBytes() {
+        return halfKv ? 2 : 4;
+    }
+
+    @Override
+    public long kvBytesPerPosition() {
+        return (long) c.blockCount() * (c.keyDim() + c.kvValueDim()) * kvElementBytes();
+    }
+
+    @Override
+    public synchronized long kvMemoryFree() {
+        cu.makeCurrent(ordinal);
+        return cu.memoryInfo()[0];
     }
 
     /** Moves a cache to larger arrays (device to device) and frees the old ones; returns the new addresses. */

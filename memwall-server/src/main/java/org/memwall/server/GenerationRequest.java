@@ -14,23 +14,18 @@ import org.memwall.sample.SamplerSettings;
  * A validated completion or chat-completion request. Every field is checked for type and range
  * here, before anything is queued; a bad field is an {@link ApiError} naming it.
  */
-record GenerationRequest(boolean chat, List<Map<String, Object>> messages, List<Object> tools, String prompt, Integer maxTokens,
+record GenerationRequest(boolean chat, String model, List<Map<String, Object>> messages, List<Object> tools, String prompt, Integer maxTokens,
                          SamplerSettings sampling, List<String> stops, boolean stream, boolean includeUsage) {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    static GenerationRequest parse(JsonNode body, boolean chat, String modelName) {
+    /** {@code model} is the requested model name as sent (null when absent); the server decides whether it serves it. */
+    static GenerationRequest parse(JsonNode body, boolean chat) {
         if (body == null || !body.isObject()) {
             throw ApiError.invalid(null, "the request body must be a JSON object");
         }
-        if (body.hasNonNull("model")) {
-            String model = text(body, "model");
-            if (!model.equals(modelName) && !model.isEmpty()) {
-                throw new ApiError(400, "invalid_request_error", "model", "model_not_found",
-                        "the model '" + model + "' does not exist; this server serves '" + modelName + "'");
-            }
-        }
+        String model = body.hasNonNull("model") ? text(body, "model") : null;
         List<Map<String, Object>> messages = null;
         List<Object> tools = null;
         String prompt = null;
@@ -94,6 +89,17 @@ record GenerationRequest(boolean chat, List<Map<String, Object>> messages, List<
         float topP = number(body, "top_p", 1f, 0f, 1f);
         float frequency = number(body, "frequency_penalty", 0f, -2f, 2f);
         float presence = number(body, "presence_penalty", 0f, -2f, 2f);
+        // llama-server's and vLLM's extra fields; the defaults leave OpenAI's sampling unchanged.
+        float minP = number(body, "min_p", 0f, 0f, 1f);
+        float repeatPenalty = number(body, "repeat_penalty", 1f, 0.01f, 10f);
+        int topK = 0;
+        if (body.hasNonNull("top_k")) {
+            JsonNode v = body.get("top_k");
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < -1) {
+                throw ApiError.invalid("top_k", "'top_k' must be an integer, 0 or -1 for no limit (got " + v.asText() + ")");
+            }
+            topK = Math.max(0, v.asInt());
+        }
         long seed = -1;
         if (body.hasNonNull("seed")) {
             if (!body.get("seed").isIntegralNumber()) {
@@ -147,8 +153,8 @@ record GenerationRequest(boolean chat, List<Map<String, Object>> messages, List<
             }
             usage = bool(so, "include_usage");
         }
-        SamplerSettings sampling = new SamplerSettings(temperature, 0, topP, 0f, 1f, 64, frequency, presence, seed, bias);
-        return new GenerationRequest(chat, messages, tools, prompt, maxTokens, sampling, stops, stream, usage);
+        SamplerSettings sampling = new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, 64, frequency, presence, seed, bias);
+        return new GenerationRequest(chat, model, messages, tools, prompt, maxTokens, sampling, stops, stream, usage);
     }
 
     private static Map<String, Object> message(JsonNode m, int i) {

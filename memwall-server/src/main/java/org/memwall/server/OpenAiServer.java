@@ -13,16 +13,20 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
-import org.memwall.chat.ReplyDecoder;
 import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
+import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
@@ -44,8 +48,14 @@ public final class OpenAiServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final byte[] apiKey;
+    /**
+     * One permit per request the server will hold (running or queued): taken before the body is read,
+     * so that reading, template rendering, tokenizing and the sampler's buffers are bounded by it too.
+     */
+    private final Semaphore admission;
     private HttpServer http;
     private volatile boolean accepting = true;
+    private final AtomicBoolean stopped = new AtomicBoolean();
 
     /** {@code formatter} may be null: chat completions then fail clearly; text completions still work. */
     public OpenAiServer(Model model, Tokenizer tokenizer, ChatFormatter formatter, ServerSettings settings) {
@@ -53,7 +63,10 @@ public final class OpenAiServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.formatter = formatter;
         this.settings = settings;
-        this.engine = new Engine(model, new Engine.Settings(settings.parallel(), settings.maxQueue(), 512));
+        long kvBudget = settings.kvBudgetBytes() > 0 ? settings.kvBudgetBytes()
+                : Math.max(model.forwardPass().kvBytesPerPosition(), model.forwardPass().kvMemoryFree() / 4 * 3);
+        this.engine = new Engine(model, new Engine.Settings(settings.parallel(), settings.maxQueue(), 512, kvBudget));
+        this.admission = new Semaphore(settings.parallel() + settings.maxQueue());
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -75,6 +88,9 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Stops accepting, lets running requests finish for up to {@code drainMillis}, cancels the rest. */
     public void shutdown(long drainMillis) {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
         accepting = false;
         engine.close();
         try {
@@ -88,6 +104,7 @@ public final class OpenAiServer implements AutoCloseable {
         executor.shutdownNow();
     }
 
+    /** Stops at once: running requests are cut (their clients hear why), and nothing waits longer than one forward step. */
     @Override
     public void close() {
         shutdown(0);
@@ -136,9 +153,11 @@ public final class OpenAiServer implements AutoCloseable {
         switch (path) {
             case "/models" -> {
                 requireMethod(method, "GET");
-                ObjectNode m = JSON.createObjectNode().put("id", settings.modelName()).put("object", "model").put("created", 0).put("owned_by", "memwall");
                 ObjectNode body = JSON.createObjectNode().put("object", "list");
-                body.putArray("data").add(m);
+                ArrayNode data = body.putArray("data");
+                for (String name : modelIds()) {
+                    data.addObject().put("id", name).put("object", "model").put("created", 0).put("owned_by", "memwall");
+                }
                 return sendJson(ex, 200, body);
             }
             case "/metrics" -> {
@@ -152,9 +171,17 @@ public final class OpenAiServer implements AutoCloseable {
             case "/chat/completions", "/completions" -> {
                 requireMethod(method, "POST");
                 if (!accepting) {
-                    throw new ApiError(503, "server_error", null, "shutting_down", "the server is shutting down");
+                    throw new ApiError(503, "server_error", null, "shutting_down", Engine.SHUTTING_DOWN);
                 }
-                return complete(ex, id, path.equals("/chat/completions"), tokens);
+                if (!admission.tryAcquire()) {
+                    throw new EngineBusyException("busy: " + settings.parallel() + " requests running and " + settings.maxQueue()
+                            + " queued (--parallel, --max-queue)");
+                }
+                try {
+                    return complete(ex, id, path.equals("/chat/completions"), tokens);
+                } finally {
+                    admission.release();
+                }
             }
             default -> throw new ApiError(404, "invalid_request_error", null, "not_found", "no route " + method + " " + ex.getRequestURI().getPath());
         }
@@ -205,7 +232,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private int complete(HttpExchange ex, String id, boolean chat, int[] tokens) throws IOException {
-        GenerationRequest req = GenerationRequest.parse(readBody(ex), chat, settings.modelName());
+        GenerationRequest req = GenerationRequest.parse(readBody(ex), chat);
+        String modelName = servedName(req.model());
         int[] prompt;
         if (chat) {
             if (formatter == null) {
@@ -217,7 +245,8 @@ public final class OpenAiServer implements AutoCloseable {
             prompt = tokenizer.encode(req.prompt(), true, true);
         }
         int context = Math.min(settings.context(), model.config().contextLength());
-        int maxTokens = req.maxTokens() != null ? req.maxTokens() : Math.max(1, context - prompt.length);
+        // Without max_tokens a reply may fill the context, or as much of it as the KV budget holds for one request.
+        int maxTokens = req.maxTokens() != null ? req.maxTokens() : Math.max(1, Math.min(context, engine.kvPositionLimit()) - prompt.length);
         if ((long) prompt.length + maxTokens > context) {
             String param = req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt";
             throw new ApiError(400, "invalid_request_error", param, "context_length_exceeded", "the prompt (" + prompt.length
@@ -229,18 +258,34 @@ public final class OpenAiServer implements AutoCloseable {
             sampler.accept(t);
         }
         long timeout = settings.timeoutMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(settings.timeoutMillis()) : 0;
-        Sequence seq = engine.submit(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, timeout);
+        Sequence seq;
+        try {
+            seq = engine.submit(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, timeout);
+        } catch (KvBudgetException e) {
+            throw new ApiError(400, "invalid_request_error", req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt",
+                    "kv_budget_exceeded", e.getMessage());
+        }
         Reply reply = new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops());
         String created = Long.toString(System.currentTimeMillis() / 1000);
         String objectId = (chat ? "chatcmpl-" : "cmpl-") + id.substring(4);
         try {
             if (req.stream()) {
-                return stream(ex, seq, reply, req, chat, objectId, created, tokens);
+                return stream(ex, seq, reply, req, chat, objectId, created, modelName, tokens);
             }
-            String finish = drain(seq, reply, null);
+            Heartbeat heartbeat = new Heartbeat(ex);
+            String finish;
+            try {
+                finish = drain(seq, reply, null, heartbeat);
+            } catch (ApiError e) {
+                if (!heartbeat.committed) {
+                    throw e;
+                }
+                heartbeat.finish(errorBody(e)); // the status went out with the first heartbeat: the body says what failed
+                return e.status;
+            }
             tokens[1] = seq.generated();
             ObjectNode body = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion" : "text_completion")
-                    .put("created", Long.parseLong(created)).put("model", settings.modelName());
+                    .put("created", Long.parseLong(created)).put("model", modelName);
             ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
             if (chat) {
                 ObjectNode msg = choice.putObject("message").put("role", "assistant").put("content", reply.content.toString());
@@ -252,30 +297,56 @@ public final class OpenAiServer implements AutoCloseable {
             }
             choice.put("finish_reason", finish);
             usage(body.putObject("usage"), prompt.length, seq.generated());
+            if (heartbeat.committed) {
+                heartbeat.finish(body);
+                return 200;
+            }
             return sendJson(ex, 200, body);
         } finally {
             seq.cancel();
         }
     }
 
-    /** Collects or streams a sequence's events; returns the finish reason. {@code sink} gets content deltas as they come. */
-    private String drain(Sequence seq, Reply reply, DeltaSink sink) throws IOException {
+    /**
+     * Collects or streams a sequence's events; returns the finish reason. {@code sink} gets content
+     * deltas as they come; {@code probe} runs whenever {@link ServerSettings#probeMillis} pass without
+     * an event and fails when the client has gone (the sequence is then cancelled).
+     */
+    private String drain(Sequence seq, Reply reply, Reply.DeltaSink sink, Probe probe) throws IOException {
+        long lastWrite = System.nanoTime();
+        long interval = TimeUnit.MILLISECONDS.toNanos(settings.probeMillis());
         while (true) {
             Sequence.Event e;
             try {
-                e = seq.next();
+                long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(lastWrite + interval - System.nanoTime()));
+                e = seq.poll(wait);
+                if (sink != null && e != null && !e.isEnd()) {
+                    lastWrite = System.nanoTime(); // a streamed token is a write: it probes the connection itself
+                }
+                if (System.nanoTime() - lastWrite >= interval) {
+                    probe.probe();
+                    lastWrite = System.nanoTime();
+                }
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 seq.cancel();
                 throw new IOException("interrupted");
+            } catch (IOException gone) {
+                seq.cancel(); // the client went away: its sequence leaves the batch at the next step
+                throw gone;
+            }
+            if (e == null) {
+                continue;
             }
             if (e.isEnd()) {
                 reply.finish(sink);
                 if (e.error() != null) {
                     if (e.error().equals("timeout")) {
-                        return "length";
+                        throw new ApiError(504, "server_error", null, "timeout", "the request exceeded the server's time limit of "
+                                + settings.timeoutMillis() / 1000.0 + " s (--timeout) after " + seq.generated() + " generated tokens");
                     }
-                    throw new ApiError(503, "server_error", null, "unavailable", e.error());
+                    boolean shutdown = e.error().equals(Engine.SHUTTING_DOWN);
+                    throw new ApiError(503, "server_error", null, shutdown ? "shutting_down" : "unavailable", e.error());
                 }
                 return reply.stopped() ? "stop" : switch (e.stop()) {
                     case LENGTH, CONTEXT -> "length";
@@ -289,41 +360,90 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /** Writes something harmless to the client; fails when it has gone. */
     @FunctionalInterface
-    private interface DeltaSink {
-        void delta(String content, String reasoning) throws IOException;
+    private interface Probe {
+        void probe() throws IOException;
+    }
+
+    /**
+     * Keeps a waiting non-streaming reply's connection checked: the first beat sends the 200 status
+     * and JSON headers, each beat a space (JSON allows leading whitespace), and a vanished client
+     * fails the write within two beats. The reply body follows in the same chunked stream.
+     */
+    private static final class Heartbeat implements Probe {
+        private static final byte[] SPACE = {' '};
+        private final HttpExchange ex;
+        boolean committed;
+
+        Heartbeat(HttpExchange ex) {
+            this.ex = ex;
+        }
+
+        @Override
+        public void probe() throws IOException {
+            if (!committed) {
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, 0);
+                committed = true;
+            }
+            ex.getResponseBody().write(SPACE);
+            ex.getResponseBody().flush();
+        }
+
+        void finish(JsonNode body) throws IOException {
+            ex.getResponseBody().write(JSON.writeValueAsBytes(body));
+        }
+    }
+
+    /** The model name a reply carries: the one asked for when this server answers to it (any, unless strict). */
+    private String servedName(String requested) {
+        if (requested == null || requested.isEmpty() || requested.equals(settings.modelName())) {
+            return settings.modelName();
+        }
+        if (settings.aliases().contains(requested) || !settings.strictModelName()) {
+            return requested;
+        }
+        throw new ApiError(404, "invalid_request_error", "model", "model_not_found", "the model '" + requested
+                + "' does not exist; this server serves " + String.join(", ", modelIds()));
+    }
+
+    private List<String> modelIds() {
+        List<String> ids = new ArrayList<>();
+        ids.add(settings.modelName());
+        ids.addAll(settings.aliases());
+        return ids;
     }
 
     private int stream(HttpExchange ex, Sequence seq, Reply reply, GenerationRequest req, boolean chat, String objectId, String created,
-                       int[] tokens) throws IOException {
+                       String modelName, int[] tokens) throws IOException {
         ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
         ex.sendResponseHeaders(200, 0);
         OutputStream out = ex.getResponseBody();
         try {
             if (chat) {
-                ObjectNode first = chunk(objectId, created, chat);
+                ObjectNode first = chunk(objectId, created, chat, modelName);
                 ((ObjectNode) first.withArray("choices").get(0)).putObject("delta").put("role", "assistant").put("content", "");
                 event(out, first);
             }
-            String finish = drain(seq, reply, (content, reasoning) -> {
-                ObjectNode c = chunk(objectId, created, chat);
-                ObjectNode choice = (ObjectNode) c.withArray("choices").get(0);
-                if (chat) {
-                    ObjectNode delta = choice.putObject("delta");
-                    if (content != null) {
-                        delta.put("content", content);
-                    }
-                    if (reasoning != null) {
-                        delta.put("reasoning_content", reasoning);
-                    }
-                } else {
-                    choice.put("text", content == null ? "" : content);
-                }
-                event(out, c);
-            });
+            String finish;
+            try {
+                finish = drain(seq, reply, (content, reasoning) -> event(out, delta(objectId, created, chat, modelName, content, reasoning)),
+                        () -> {
+                            out.write(PING);
+                            out.flush();
+                        });
+            } catch (ApiError e) {
+                // The 200 and the event-stream headers are out: the error is the last event before [DONE].
+                tokens[1] = seq.generated();
+                event(out, errorBody(e));
+                out.write(DONE);
+                out.flush();
+                return e.status;
+            }
             tokens[1] = seq.generated();
-            ObjectNode last = chunk(objectId, created, chat);
+            ObjectNode last = chunk(objectId, created, chat, modelName);
             ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
             if (chat) {
                 choice.putObject("delta");
@@ -334,12 +454,12 @@ public final class OpenAiServer implements AutoCloseable {
             event(out, last);
             if (req.includeUsage()) {
                 ObjectNode u = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion.chunk" : "text_completion")
-                        .put("created", Long.parseLong(created)).put("model", settings.modelName());
+                        .put("created", Long.parseLong(created)).put("model", modelName);
                 u.putArray("choices");
                 usage(u.putObject("usage"), tokens[0], seq.generated());
                 event(out, u);
             }
-            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+            out.write(DONE);
             out.flush();
             return 200;
         } catch (IOException e) {
@@ -348,9 +468,31 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private ObjectNode chunk(String objectId, String created, boolean chat) {
+    /** A streamed chunk carrying new content or reasoning text. */
+    private ObjectNode delta(String objectId, String created, boolean chat, String modelName, String content, String reasoning) {
+        ObjectNode c = chunk(objectId, created, chat, modelName);
+        ObjectNode choice = (ObjectNode) c.withArray("choices").get(0);
+        if (chat) {
+            ObjectNode delta = choice.putObject("delta");
+            if (content != null) {
+                delta.put("content", content);
+            }
+            if (reasoning != null) {
+                delta.put("reasoning_content", reasoning);
+            }
+        } else {
+            choice.put("text", content == null ? "" : content);
+        }
+        return c;
+    }
+
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+    /** An SSE comment: clients skip it; writing it tells whether a waiting stream's client is still there. */
+    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.UTF_8);
+
+    private ObjectNode chunk(String objectId, String created, boolean chat, String modelName) {
         ObjectNode c = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion.chunk" : "text_completion")
-                .put("created", Long.parseLong(created)).put("model", settings.modelName());
+                .put("created", Long.parseLong(created)).put("model", modelName);
         ArrayNode choices = c.putArray("choices");
         choices.addObject().put("index", 0).putNull("finish_reason");
         return c;
@@ -373,7 +515,7 @@ public final class OpenAiServer implements AutoCloseable {
         return status;
     }
 
-    private void sendError(HttpExchange ex, ApiError e) {
+    private static ObjectNode errorBody(ApiError e) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode err = body.putObject("error").put("message", e.getMessage()).put("type", e.type);
         if (e.param == null) {
@@ -382,77 +524,14 @@ public final class OpenAiServer implements AutoCloseable {
             err.put("param", e.param);
         }
         err.put("code", e.code);
-        try {
-            sendJson(ex, e.status, body);
-        } catch (IOException | RuntimeException ignored) {
-            // headers already sent (mid-stream) or client gone: nothing more to tell it
-        }
+        return body;
     }
 
-    /** A reply's text: decoded (and split into harmony channels), stop strings cut, deltas passed on. */
-    private static final class Reply {
-        final StringBuilder content = new StringBuilder();
-        final StringBuilder reasoning = new StringBuilder();
-        private final ReplyDecoder decoder;
-        private final StopMatcher stops;
-        private DeltaSink sink;
-        private IOException failure;
-
-        Reply(Tokenizer tokenizer, boolean harmony, java.util.List<String> stopStrings) {
-            this.stops = new StopMatcher(stopStrings);
-            this.decoder = new ReplyDecoder(tokenizer, harmony, (channel, text) -> {
-                if (channel.equals("final")) {
-                    content(text);
-                } else {
-                    reasoning.append(text);
-                    emit(null, text);
-                }
-            });
-        }
-
-        boolean stopped() {
-            return stops.stopped();
-        }
-
-        void token(int id, DeltaSink sink) throws IOException {
-            this.sink = sink;
-            decoder.accept(id);
-            rethrow();
-        }
-
-        void finish(DeltaSink sink) throws IOException {
-            this.sink = sink;
-            decoder.finish();
-            String held = stops.flush();
-            if (!held.isEmpty()) {
-                content.append(held);
-                emit(held, null);
-            }
-            rethrow();
-        }
-
-        private void content(String text) {
-            String out = stops.push(text);
-            if (!out.isEmpty()) {
-                content.append(out);
-                emit(out, null);
-            }
-        }
-
-        private void emit(String c, String r) {
-            if (sink != null && failure == null) {
-                try {
-                    sink.delta(c, r);
-                } catch (IOException e) {
-                    failure = e;
-                }
-            }
-        }
-
-        private void rethrow() throws IOException {
-            if (failure != null) {
-                throw failure;
-            }
+    private void sendError(HttpExchange ex, ApiError e) {
+        try {
+            sendJson(ex, e.status, errorBody(e));
+        } catch (IOException | RuntimeException ignored) {
+            // headers already sent (mid-stream) or client gone: nothing more to tell it
         }
     }
 }

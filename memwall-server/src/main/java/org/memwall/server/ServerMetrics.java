@@ -23,6 +23,9 @@ final class ServerMetrics {
         gauge(b, "memwall_queue_depth", "gauge", "Requests waiting for a slot.", engine.queuedCount());
         gauge(b, "memwall_running_sequences", "gauge", "Sequences in the running batch.", engine.runningCount());
         gauge(b, "memwall_kv_cache_bytes", "gauge", "KV cache bytes held by running sequences.", engine.kvBytes());
+        gauge(b, "memwall_kv_reserved_bytes", "gauge", "KV cache bytes reserved by running sequences (all their positions).", engine.kvReservedBytes());
+        gauge(b, "memwall_kv_budget_bytes", "gauge", "KV cache bytes running sequences may reserve together (--kv-budget).",
+                engine.settings().kvBudgetBytes());
         b.append("# HELP memwall_decode_tokens_per_second Recent aggregate decode speed.\n# TYPE memwall_decode_tokens_per_second gauge\n")
                 .append("memwall_decode_tokens_per_second ").append(String.format(java.util.Locale.ROOT, "%.3f", engine.metrics().decodeTokensPerSecond())).append('\n');
         return b.toString();

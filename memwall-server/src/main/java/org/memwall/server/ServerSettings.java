@@ -1,14 +1,48 @@
 package org.memwall.server;
 
+import java.util.List;
+
 /**
  * How the server runs.
  *
- * @param modelName     the id clients use in {@code model} (requests naming another model get a 400)
- * @param apiKey        required as {@code Authorization: Bearer KEY} on every route but /health; null = open
- * @param maxBodyBytes  larger request bodies get a 413
- * @param timeoutMillis upper bound on each request's total time; 0 = none
- * @param context       tokens per sequence (prompt + completion)
+ * @param modelName       the id the model is listed under (the file name without {@code .gguf})
+ * @param aliases         more ids the model answers to and is listed under ({@code --alias})
+ * @param strictModelName when set, a request naming a model that is neither the id nor an alias gets a 404;
+ *                        otherwise any name reaches the one loaded model, as with llama-server
+ * @param apiKey          required as {@code Authorization: Bearer KEY} on every route but /health; null = open
+ * @param maxBodyBytes    larger request bodies get a 413
+ * @param timeoutMillis   upper bound on each request's total time; 0 = none
+ * @param context         tokens per sequence (prompt + completion)
+ * @param kvBudgetBytes   KV cache bytes all running requests may reserve together; 0 = three quarters of the memory free at start
+ * @param probeMillis     how often a waiting non-streaming reply checks that its client is still there
  */
-public record ServerSettings(String host, int port, String modelName, String apiKey, int parallel, int maxQueue,
-                             int maxBodyBytes, long timeoutMillis, int context) {
+public record ServerSettings(String host, int port, String modelName, List<String> aliases, boolean strictModelName, String apiKey,
+                             int parallel, int maxQueue, int maxBodyBytes, long timeoutMillis, int context, long kvBudgetBytes,
+                             long probeMillis) {
+    public static final long DEFAULT_PROBE_MILLIS = 1000;
+
+    public ServerSettings {
+        aliases = List.copyOf(aliases);
+    }
+
+    /** Settings without aliases, accepting any model name, with the KV budget from free memory. */
+    public ServerSettings(String host, int port, String modelName, String apiKey, int parallel, int maxQueue, int maxBodyBytes,
+                          long timeoutMillis, int context) {
+        this(host, port, modelName, List.of(), false, apiKey, parallel, maxQueue, maxBodyBytes, timeoutMillis, context, 0, DEFAULT_PROBE_MILLIS);
+    }
+
+    public ServerSettings withModelNames(List<String> aliases, boolean strict) {
+        return new ServerSettings(host, port, modelName, aliases, strict, apiKey, parallel, maxQueue, maxBodyBytes, timeoutMillis, context,
+                kvBudgetBytes, probeMillis);
+    }
+
+    public ServerSettings withKvBudget(long bytes) {
+        return new ServerSettings(host, port, modelName, aliases, strictModelName, apiKey, parallel, maxQueue, maxBodyBytes, timeoutMillis,
+                context, bytes, probeMillis);
+    }
+
+    public ServerSettings withProbeMillis(long millis) {
+        return new ServerSettings(host, port, modelName, aliases, strictModelName, apiKey, parallel, maxQueue, maxBodyBytes, timeoutMillis,
+                context, kvBudgetBytes, millis);
+    }
 }

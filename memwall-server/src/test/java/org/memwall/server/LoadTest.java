@@ -90,6 +90,9 @@ class LoadTest {
         }
         boolean finished = false;
         for (int i = 0; i < events.length - 1; i++) {
+            if (events[i].startsWith(":")) {
+                continue; // an SSE comment: the server checking a waiting stream's connection
+            }
             if (!events[i].startsWith("data: ")) {
                 return "bad event " + events[i];
             }

@@ -127,7 +127,6 @@ class OpenAiServerTest {
                     {"[1, 2]", "must be a JSON object", null},
                     {"{\"messages\": \"hi\"}", "'messages' must be an array", "messages"},
                     {"{\"messages\": []}", "must not be empty", "messages"},
-                    {"{\"model\": \"gpt-4\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", "does not exist", "model"},
                     {"{\"messages\": [{\"role\": \"wizard\", \"content\": \"x\"}]}", "role must be one of", "messages[0].role"},
                     {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": -5}", "at least 1", "max_tokens"},
                     {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": \"ten\"}", "must be an integer", "max_tokens"},
@@ -215,19 +214,6 @@ class OpenAiServerTest {
             assertThat(f.metric("memwall_running_sequences")).isZero();
             assertThat(f.metric("memwall_kv_cache_bytes")).isZero();
             assertThat(f.metric("memwall_generated_tokens_total")).isLessThan(120);
-        }
-    }
-
-    @Test
-    void timeoutBoundsARequest() throws Exception {
-        try (ServerFixture f = new ServerFixture(1, 1, null, 1)) {
-            long t0 = System.nanoTime();
-            HttpResponse<String> r = f.post("/v1/completions", "{\"prompt\": \"I dreamed\", \"max_tokens\": 120}");
-            assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5.0);
-            assertThat(r.statusCode()).isEqualTo(200);
-            JsonNode body = ServerFixture.json(r);
-            assertThat(body.at("/choices/0/finish_reason").asText()).isEqualTo("length");
-            assertThat(body.at("/usage/completion_tokens").asInt()).isLessThan(120);
         }
     }
 

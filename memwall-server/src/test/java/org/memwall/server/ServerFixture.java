@@ -7,11 +7,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.memwall.TestModels;
 import org.memwall.chat.ChatFormatter;
 import org.memwall.model.Model;
+import org.memwall.synth.ModelShape;
+import org.memwall.synth.SyntheticModel;
 import org.memwall.tokenizer.Tokenizer;
 
 /** A server on a free loopback port over stories260K (the built-in model), with a minimal chat template. */
@@ -25,14 +28,41 @@ final class ServerFixture implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerFixture(int parallel, int maxQueue, String apiKey, long timeoutMillis) throws IOException {
-        Path file = TestModels.stories();
+        this(TestModels.stories(),
+                new ServerSettings("127.0.0.1", 0, "stories", apiKey, parallel, maxQueue, 64 * 1024, timeoutMillis, 128));
+    }
+
+    ServerFixture(Path file, ServerSettings settings) throws IOException {
         model = Model.open(file, 2);
         tokenizer = Tokenizer.from(model.file().metadata());
         ChatFormatter formatter = ChatFormatter.of(TEMPLATE, tokenizer);
-        server = new OpenAiServer(model, tokenizer, formatter,
-                new ServerSettings("127.0.0.1", 0, "stories", apiKey, parallel, maxQueue, 64 * 1024, timeoutMillis, 128));
+        server = new OpenAiServer(model, tokenizer, formatter, settings);
         server.start();
     }
+
+    /**
+     * A random-weight Llama-shaped model small enough to decode in about a millisecond a token but with
+     * a 4,096-token context, so one request can run for seconds; written once per test run by {@code synth}.
+     */
+    static synchronized Path longContextModel() throws IOException {
+        if (longContext == null) {
+            ModelShape real = ModelShape.named("llama-3.2-1b");
+            ModelShape small = new ModelShape("small-llama-4k", "llama", 2, 64, 4, 2, 16, 128, 512 + real.specials().size() + 5, 512,
+                    true, 4096, real.ropeBase(), real.rmsEpsilon(), real.preTokenizer(), real.specials(), 512, 513, null, 0, 0, 0);
+            Path dir = Files.createTempDirectory("memwall-server-test");
+            Path file = dir.resolve("small-llama-4k.gguf");
+            SyntheticModel.write(small, SyntheticModel.Mix.F32, 3, file, t -> { });
+            file.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            longContext = file;
+        }
+        return longContext;
+    }
+
+    private static Path longContext;
+
+    /** Request fields banning the long-context model's end-of-text, end-of-message and end-of-turn tokens: its requests run to max_tokens. */
+    static final String NO_END = "\"logit_bias\": {\"513\": -100, \"520\": -100, \"521\": -100}";
 
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.port() + path);
