@@ -11,7 +11,8 @@ import org.memwall.tokenizer.Tokenizer;
  * next time the state recurs (inside a JSON string, nearly every step).
  *
  * <p>It also keeps the reply within {@code maxTokens}: a token is allowed only if the shortest
- * completion after it still fits in the tokens left (at one byte per token), so even a model that
+ * completion after it, and then an end token, still fit in the tokens left (at one byte per token),
+ * so even a model that
  * would ramble — a random-weight one — ends with text the grammar accepts.
  */
 public final class GrammarConstraint implements TokenConstraint {
@@ -69,7 +70,8 @@ public final class GrammarConstraint implements TokenConstraint {
 
     /** The tokens allowed now, as a bit set over the vocabulary. */
     long[] allowed() {
-        int left = maxTokens - generated - 1; // tokens left after this one
+        // Tokens left after this one, keeping the last for the end token (it takes a slot of max_tokens).
+        int left = maxTokens - generated - 2;
         if (state.mask == null) {
             state.maskMaxCost = walk(state, Integer.MAX_VALUE, state.mask = newMask());
             if (isEmpty(state.mask)) {
