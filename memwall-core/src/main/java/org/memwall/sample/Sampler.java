@@ -7,7 +7,8 @@ import java.util.function.ToIntFunction;
 /**
  * Picks tokens for one sequence: logit bias → repetition/frequency/presence penalties over the last
  * {@code repeatLastN} tokens → top-k → top-p → min-p → temperature → softmax → a draw from a seeded
- * generator (the order of llama.cpp's default chain). Buffers are sized to the vocabulary once;
+ * generator (the order of llama.cpp's default chain). A {@link TokenConstraint} (a grammar) masks the
+ * logits right after the bias. Buffers are sized to the vocabulary once;
  * {@link #applyAsInt} allocates nothing. Not thread-safe: one per sequence.
  */
 public final class Sampler implements ToIntFunction<float[]> {
@@ -21,9 +22,16 @@ public final class Sampler implements ToIntFunction<float[]> {
     private final int[] ids;
     private final float[] work;
     private final float[] probs;
+    private final TokenConstraint constraint;
 
     public Sampler(SamplerSettings settings, int vocabularySize) {
+        this(settings, vocabularySize, null);
+    }
+
+    /** A sampler whose picks {@code constraint} restricts (null: none). */
+    public Sampler(SamplerSettings settings, int vocabularySize, TokenConstraint constraint) {
         this.s = settings;
+        this.constraint = constraint;
         this.random = new SplittableRandom(settings.seed() < 0 ? System.nanoTime() : settings.seed());
         this.recent = new int[Math.max(0, settings.repeatLastN())];
         this.counts = new int[vocabularySize];
@@ -34,10 +42,11 @@ public final class Sampler implements ToIntFunction<float[]> {
 
     /**
      * Whether this sampler picks the plain argmax of the logits, so that a forward pass may pick the
-     * token where the logits are (a GPU) and pass it to {@link #accept} instead.
+     * token where the logits are (a GPU) and pass it to {@link #accept} instead. Never with a
+     * constraint: its mask must see the logits.
      */
     public boolean argmaxOnly() {
-        return s.argmaxOnly();
+        return constraint == null && s.argmaxOnly();
     }
 
     /** Records a token of the sequence (prompt or generated) for the penalties. */
@@ -60,6 +69,9 @@ public final class Sampler implements ToIntFunction<float[]> {
     public int applyAsInt(float[] logits) {
         int token = pick(logits);
         accept(token);
+        if (constraint != null) {
+            constraint.accept(token);
+        }
         return token;
     }
 
@@ -71,6 +83,9 @@ public final class Sampler implements ToIntFunction<float[]> {
             if (id >= 0 && id < v) {
                 work[id] += e.getValue();
             }
+        }
+        if (constraint != null) {
+            constraint.mask(work, v);
         }
         penalize(v);
         if (s.greedy()) {

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.memwall.grammar.Grammar;
 import org.memwall.sample.SamplerSettings;
 
 /**
@@ -15,7 +16,7 @@ import org.memwall.sample.SamplerSettings;
  * here, before anything is queued; a bad field is an {@link ApiError} naming it.
  */
 record GenerationRequest(boolean chat, String model, List<Map<String, Object>> messages, List<Object> tools, String prompt, Integer maxTokens,
-                         SamplerSettings sampling, List<String> stops, boolean stream, boolean includeUsage) {
+                         SamplerSettings sampling, List<String> stops, boolean stream, boolean includeUsage, Grammar grammar) {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -78,13 +79,7 @@ record GenerationRequest(boolean chat, String model, List<Map<String, Object>> m
         if (body.hasNonNull("n") && (!body.get("n").isIntegralNumber() || body.get("n").asInt() != 1)) {
             throw ApiError.invalid("n", "only n = 1 is supported");
         }
-        JsonNode format = body.get("response_format");
-        if (format != null && !format.isNull()) {
-            String type = format.isObject() && format.hasNonNull("type") ? format.get("type").asText() : "";
-            if (!type.equals("text")) {
-                throw ApiError.invalid("response_format", "response_format '" + type + "' is not supported yet (constrained decoding is not implemented); use 'text'");
-            }
-        }
+        Grammar grammar = ResponseFormat.parse(body);
         float temperature = number(body, "temperature", 1f, 0f, 2f);
         float topP = number(body, "top_p", 1f, 0f, 1f);
         float frequency = number(body, "frequency_penalty", 0f, -2f, 2f);
@@ -154,7 +149,7 @@ record GenerationRequest(boolean chat, String model, List<Map<String, Object>> m
             usage = bool(so, "include_usage");
         }
         SamplerSettings sampling = new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, 64, frequency, presence, seed, bias);
-        return new GenerationRequest(chat, model, messages, tools, prompt, maxTokens, sampling, stops, stream, usage);
+        return new GenerationRequest(chat, model, messages, tools, prompt, maxTokens, sampling, stops, stream, usage, grammar);
     }
 
     private static Map<String, Object> message(JsonNode m, int i) {

@@ -28,6 +28,7 @@ import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
 import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
+import org.memwall.grammar.GrammarConstraint;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
 import org.memwall.tokenizer.Tokenizer;
@@ -253,7 +254,8 @@ public final class OpenAiServer implements AutoCloseable {
                     + " tokens) plus max_tokens (" + maxTokens + ") exceeds the context length of " + context + " tokens");
         }
         tokens[0] = prompt.length;
-        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize());
+        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(),
+                req.grammar() == null ? null : new GrammarConstraint(req.grammar(), tokenizer, maxTokens));
         for (int t : prompt) {
             sampler.accept(t);
         }

@@ -132,7 +132,7 @@ class OpenAiServerTest {
                     {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": \"ten\"}", "must be an integer", "max_tokens"},
                     {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": 1000000}", "exceeds the context length of 128", "max_tokens"},
                     {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"temperature\": \"hot\"}", "must be a number", "temperature"},
-                    {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"response_format\": {\"type\": \"json_object\"}}", "not supported", "response_format"},
+                    {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"response_format\": {\"type\": \"yaml\"}}", "is not one of text, json_object, json_schema", "response_format"},
                     {"{\"messages\": [{\"role\": \"user\", \"content\": " + ServerFixture.quote("long ".repeat(200)) + "}], \"stream\": true}",
                             "exceeds the context length", "messages"},
             };

@@ -1,0 +1,52 @@
+package org.memwall.grammar;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.memwall.chat.ToolCallFormat;
+
+/**
+ * The grammar of a reply that must call a tool ({@code tool_choice} {@code required} or a named
+ * function): the family's call syntax around a JSON object whose {@code name} is one of the allowed
+ * functions and whose arguments match that function's parameter schema.
+ */
+public final class ToolCallGrammar {
+    private ToolCallGrammar() {
+    }
+
+    /**
+     * @param functions name → parameter schema (parsed JSON) of the functions the call may use
+     * @param parallel  whether several calls may follow one another
+     * @return the grammar, or null when the format's call syntax needs special tokens a grammar over text cannot produce
+     */
+    public static Grammar of(ToolCallFormat format, Map<String, Object> functions, boolean parallel) {
+        String argumentsKey = format == ToolCallFormat.LLAMA3 ? "parameters" : "arguments";
+        List<Object> calls = new ArrayList<>();
+        functions.forEach((name, params) -> {
+            Map<String, Object> props = new LinkedHashMap<>();
+            props.put("name", Map.of("const", name));
+            props.put(argumentsKey, params == null ? Map.of("type", "object") : params);
+            Map<String, Object> call = new LinkedHashMap<>();
+            call.put("type", "object");
+            call.put("properties", props);
+            call.put("required", List.of("name", argumentsKey));
+            calls.add(call);
+        });
+        String call = JsonSchemaGrammar.toGbnf(Map.of("anyOf", calls)).replaceFirst("^root ::=", "tool-call ::=");
+        String more = parallel ? "*" : "";
+        String root = switch (format) {
+            case HERMES -> "root ::= \"<tool_call>\\n\" tool-call \"</tool_call>\" (\"\\n<tool_call>\\n\" tool-call \"</tool_call>\")" + more;
+            case LLAMA3 -> "root ::= tool-call (\"; \" tool-call)" + more;
+            case GRANITE -> "root ::= \"<|tool_call|>[\" tool-call (\", \" tool-call)" + more + " \"]\"";
+            default -> null;
+        };
+        if (root == null) {
+            return null;
+        }
+        if (!parallel) {
+            root = root.substring(0, root.lastIndexOf('(')) + (format == ToolCallFormat.GRANITE ? "\"]\"" : "");
+        }
+        return Grammar.parse(root + "\n" + call);
+    }
+}
