@@ -44,7 +44,9 @@ class GgufHostileInputTest {
         } catch (Throwable t) {
             fail(what + ": escaped as " + t, t);
         }
-        assertThat((System.nanoTime() - t0) / 1e9).as(what + " seconds").isLessThan(1.0);
+        // A bound for hangs and runaway loops (a hostile count), not a speed goal: loads take milliseconds,
+        // but a loaded CI machine can stall a JVM for a second.
+        assertThat((System.nanoTime() - t0) / 1e9).as(what + " seconds").isLessThan(10.0);
     }
 
     @Test
