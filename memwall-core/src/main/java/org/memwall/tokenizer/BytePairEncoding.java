@@ -12,13 +12,18 @@ import org.memwall.MemwallException;
  * Byte-level BPE ({@code tokenizer.ggml.model = gpt2}): text is split into words by the vocabulary's
  * {@link PreTokenizer}, each word's UTF-8 bytes are written as GPT-2's printable stand-in characters,
  * and adjacent symbols are merged lowest merge rank first ({@code tokenizer.ggml.merges}, "left right"
- * in rank order) until no ranked pair remains.
+ * in rank order) until no ranked pair remains. Some pre-tokenizers (Gemma 4's, also
+ * {@code tokenizer.ggml.model = gemma4}) merge raw code points instead, with spaces written {@code ▁},
+ * and spell a symbol that is not a token with {@code <0xAB>} byte tokens.
  */
 public final class BytePairEncoding extends Tokenizer {
     /** GPT-2's byte → character table: printable Latin-1 bytes stand for themselves, the rest map to 256+. */
     private static final char[] BYTE_TO_CHAR = new char[256];
     private static final int[] CHAR_TO_BYTE = new int[512];
     private static final int WORD_CACHE = 1 << 14;
+    /** The tokenizer model name of Gemma 4's vocabularies (raw UTF-8 BPE). */
+    static final String GEMMA4_MODEL = "gemma4";
+    private static final char SPACE_MARK = '\u2581';
 
     static {
         java.util.Arrays.fill(CHAR_TO_BYTE, -1);
@@ -43,7 +48,8 @@ public final class BytePairEncoding extends Tokenizer {
 
     public BytePairEncoding(Vocabulary vocab) {
         super(vocab);
-        this.pre = PreTokenizer.named(vocab.pre());
+        // llama.cpp uses Gemma 4's pre-tokenizer for a gemma4 vocabulary whatever tokenizer.ggml.pre says.
+        this.pre = PreTokenizer.named(GEMMA4_MODEL.equals(vocab.model()) ? GEMMA4_MODEL : vocab.pre());
         String[] merges = vocab.merges();
         if (merges == null) {
             throw new MemwallException("byte-level BPE vocabulary has no merges (tokenizer.ggml.merges)");
@@ -65,13 +71,14 @@ public final class BytePairEncoding extends Tokenizer {
 
     @Override
     protected void encodeFragment(String fragment, boolean afterSpecial, IntConsumer out) {
-        for (String word : pre.split(fragment)) {
+        String text = pre.escapesSpaces() ? fragment.replace(' ', SPACE_MARK) : fragment;
+        for (String word : pre.split(text)) {
             int[] ids;
             synchronized (cache) {
                 ids = cache.get(word);
             }
             if (ids == null) {
-                ids = encodeWord(byteLevel(word));
+                ids = encodeWord(pre.byteLevel() ? byteLevel(word) : word);
                 synchronized (cache) {
                     cache.put(word, ids);
                 }
@@ -93,27 +100,36 @@ public final class BytePairEncoding extends Tokenizer {
 
     /** Merges the byte-level characters of one word and maps the symbols to ids. */
     private int[] encodeWord(String word) {
-        if (pre.ignoresMerges()) {
+        if (pre.ignoresMerges() || (pre.keepsNewlineRunsWhole() && word.chars().allMatch(c -> c == '\n'))) {
             int whole = vocab.id(word);
             if (whole >= 0) {
                 return new int[] {whole};
             }
         }
+        // One symbol per code point (byte-level words are all single chars).
         int n = word.length();
+        if (n == 0) {
+            return new int[0];
+        }
         int[] start = new int[n];
         int[] len = new int[n];
         int[] prev = new int[n];
         int[] next = new int[n];
-        for (int i = 0; i < n; i++) {
+        int last = -1;
+        for (int i = 0; i < n; i += len[i]) {
             start[i] = i;
-            len[i] = 1;
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
+            len[i] = Character.charCount(word.codePointAt(i));
+            prev[i] = last;
+            if (last >= 0) {
+                next[last] = i;
+            }
+            next[i] = -1;
+            last = i;
         }
         // Candidate merges: (rank, left index); stale entries are skipped when popped.
         PriorityQueue<long[]> queue = new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
-        for (int i = 0; i + 1 < n; i++) {
-            offer(queue, word, start, len, i, i + 1);
+        for (int i = 0; i >= 0 && next[i] >= 0; i = next[i]) {
+            offer(queue, word, start, len, i, next[i]);
         }
         while (!queue.isEmpty()) {
             long[] top = queue.poll();
@@ -141,12 +157,20 @@ public final class BytePairEncoding extends Tokenizer {
             int id = vocab.id(symbol);
             if (id >= 0) {
                 ids.add(id);
-            } else {
+            } else if (pre.byteLevel()) {
                 // Not in the vocabulary: each byte-level character on its own, skipping unknown ones.
                 for (int k = 0; k < symbol.length(); k++) {
                     int b = vocab.id(symbol.substring(k, k + 1));
                     if (b >= 0) {
                         ids.add(b);
+                    }
+                }
+            } else {
+                // Raw UTF-8 vocabulary: each byte as its <0xAB> token, skipping missing ones.
+                for (byte b : symbol.getBytes(StandardCharsets.UTF_8)) {
+                    int byteId = vocab.id(String.format("<0x%02X>", b & 0xFF));
+                    if (byteId >= 0) {
+                        ids.add(byteId);
                     }
                 }
             }
@@ -164,6 +188,10 @@ public final class BytePairEncoding extends Tokenizer {
 
     @Override
     protected byte[] normalPieceBytes(String piece) {
+        if (!pre.byteLevel()) {
+            String text = pre.escapesSpaces() ? piece.replace(SPACE_MARK, ' ') : piece;
+            return text.getBytes(StandardCharsets.UTF_8);
+        }
         byte[] out = new byte[piece.length() * 3];
         int n = 0;
         for (int i = 0; i < piece.length(); i++) {

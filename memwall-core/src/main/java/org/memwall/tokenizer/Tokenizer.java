@@ -99,9 +99,9 @@ public abstract class Tokenizer {
     public static Tokenizer from(Vocabulary vocabulary) {
         return switch (vocabulary.model()) {
             case "llama" -> new SentencePiece(vocabulary);
-            case "gpt2" -> new BytePairEncoding(vocabulary);
+            case "gpt2", BytePairEncoding.GEMMA4_MODEL -> new BytePairEncoding(vocabulary);
             default -> throw new MemwallException("unsupported tokenizer model '" + vocabulary.model()
-                    + "' (metadata key '" + Vocabulary.MODEL + "'); supported: llama (SentencePiece), gpt2 (byte-level BPE)");
+                    + "' (metadata key '" + Vocabulary.MODEL + "'); supported: llama (SentencePiece), gpt2 (byte-level BPE), gemma4 (BPE on UTF-8)");
         };
     }
 

@@ -16,7 +16,7 @@ import org.memwall.gguf.GgufFile;
 class BpeConformanceTest {
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt-2", "deepseek-llm", "falcon", "starcoder"})
+    @ValueSource(strings = {"gpt-2", "deepseek-llm", "falcon", "starcoder", "llama-3", "qwen3", "gpt-oss"})
     void everyVectorEncodesExactlyAndDecodesBack(String name) throws IOException {
         String inp = Files.readString(Conformance.file("tokenizer/ggml-vocab-" + name + ".gguf.inp"));
         String[] tests = inp.split("\n__ggml_vocab_test__\n", -1);
