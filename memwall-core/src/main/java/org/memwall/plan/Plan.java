@@ -48,13 +48,14 @@ public record Plan(String model, String hardware, String weights, String kv, int
                 Json.number(powerW), Json.number(joulesPerToken), Json.number(usdPerMillionTokens));
     }
 
-    /** The arithmetic of one workload on one replica shape. */
-    private static final class Sizing {
+    /** The arithmetic of one workload on one replica shape (the plots read its roofline and latency curve). */
+    static final class Sizing {
         private final Workload w;
         private final Deployment d;
-        private final Roofline r;
-        private final double context;
-        private final double prefill;
+        final Roofline r;
+        /** Mean context of a decode step, and the seconds of one prompt's prefill. */
+        final double context;
+        final double prefill;
         private final long weightsPerDevice;
         private final long activations;
         private final double kvPerSequence;

@@ -28,6 +28,11 @@ public final class Roofline {
     /** Matrix seconds per token at the matrix rates: dense matrices, and experts at their used share. */
     private final double denseMatrixSeconds;
     private final double expertMatrixSeconds;
+    /** Bytes of the weights read each step and of every expert; FLOPs per token of the dense matrices and of the experts a token uses. */
+    private final double denseBytes;
+    private final double expertBytes;
+    private final double denseFlops;
+    private final double expertFlops;
     private final double kvBytesPerPosition;
     private final double attentionRate;
     private final int[] windows;
@@ -47,6 +52,10 @@ public final class Roofline {
         double experts = 0;
         double denseMatrix = 0;
         double expertMatrix = 0;
+        double denseRead = 0;
+        double expertRead = 0;
+        double denseF = 0;
+        double expertF = 0;
         for (ModelSpec.Matrix m : model.tensors()) {
             long b = type.bytes(m, model);
             bytes += b;
@@ -57,9 +66,13 @@ public final class Roofline {
             boolean expert = m.role() == ModelSpec.Role.EXPERTS;
             double f = 2.0 * m.elements() * (expert ? used : 1);
             if (expert) {
+                expertRead += b;
+                expertF += f;
                 experts += b / hw.streamRate(format);
                 expertMatrix += f / hw.matrixRate(type.compute(), format);
             } else {
+                denseRead += b;
+                denseF += f;
                 dense += b / hw.streamRate(format);
                 denseMatrix += f / hw.matrixRate(type.compute(), format);
             }
@@ -69,6 +82,10 @@ public final class Roofline {
         this.expertSeconds = experts;
         this.denseMatrixSeconds = denseMatrix;
         this.expertMatrixSeconds = expertMatrix;
+        this.denseBytes = denseRead;
+        this.expertBytes = expertRead;
+        this.denseFlops = denseF;
+        this.expertFlops = expertF;
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
         // memwall attends over F32 keys and values; an accelerator's attention runs at its BF16 matrix rate.
         this.attentionRate = hw.matrixRate(Precision.BF16, hw.measured() ? GgmlType.F32 : GgmlType.F16);
@@ -103,6 +120,26 @@ public final class Roofline {
             positions += w > 0 ? Math.min(context, w) : context;
         }
         return 4.0 * c.headCount() * c.headDim() * positions;
+    }
+
+    /** FLOPs of one decode step of {@code batch} sequences at {@code context}, the whole replica. */
+    public double decodeFlops(int batch, double context) {
+        return batch * (denseFlops + expertFlops + attentionFlops(context));
+    }
+
+    /** Bytes one decode step reads from memory, the whole replica: weights it uses and every sequence's KV cache. */
+    public double decodeBytes(int batch, double context) {
+        return denseBytes + expertBytes * expertShare(batch) + batch * kvBytes(context);
+    }
+
+    /** FLOPs of a prompt of {@code tokens} tokens in one pass. */
+    public double prefillFlops(int tokens) {
+        return tokens * (denseFlops + expertFlops + attentionFlops(meanContext(tokens)));
+    }
+
+    /** Bytes a prompt's pass reads: the weights its tokens use (the KV it writes is left out, as in the step time). */
+    public double prefillBytes(int tokens) {
+        return denseBytes + expertBytes * expertShare(tokens);
     }
 
     /** Expected share of a MoE layer's experts that {@code tokens} tokens use. */
