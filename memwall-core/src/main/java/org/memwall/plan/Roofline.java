@@ -4,10 +4,11 @@ import org.memwall.gguf.GgmlType;
 import org.memwall.model.ModelConfig;
 
 /**
- * Time of one forward step of a replica ({@code tp} devices) from bytes and FLOPs:
+ * Time of one forward step of a replica ({@code tp} devices) from bytes and FLOPs, its kernel classes
+ * (dense products, expert products, attention) one after another, each at its own roofline:
  * <pre>
- *   t = max(bytes / (η_bw · bandwidth), flops / (η_c · matrix rate) + expert flops / (η_e · matrix rate)) / tp
- *       + layers · t_layer + all-reduce
+ *   t = [max(dense bytes / (η_bw · BW), dense flops / (η_c · R)) + max(expert bytes / (η_bw · BW), expert flops / (η_e · R))
+ *        + max(KV bytes / (η_bw · BW), attention flops / (η_c · R_bf16))] / tp + layers · t_layer + all-reduce
  * </pre>
  * Bytes are the weights a step touches (every dense matrix; of a MoE layer's experts the expected
  * share used by B tokens, 1 − (1 − k/E)^B) plus the KV cache each sequence attends to (sliding-window
@@ -153,32 +154,47 @@ public final class Roofline {
 
     /** One decode step of {@code batch} sequences each attending to {@code context} positions. */
     public double decodeStep(int batch, double context) {
-        double memory = denseSeconds + expertSeconds * expertShare(batch) + batch * kvBytes(context) / hw.bandwidth();
         if (hw.measured() && batch == 1) {
             // One token runs the fused decode kernels, whose measured stream rates include their arithmetic; attention follows them.
+            double memory = denseSeconds + expertSeconds * expertShare(1) + kvBytes(context) / hw.bandwidth();
             return (memory / eff.bandwidth() + attentionFlops(context) / attentionRate / eff.compute()) / tp + overhead(batch);
         }
-        return Math.max(memory / eff.bandwidth(), computeSeconds(batch, context)) / tp + overhead(batch);
+        return step(batch, context, 0, 0);
     }
 
     /** Prefill of {@code tokens} prompt tokens of one sequence in one pass (attention over a growing context). */
     public double prefill(int tokens) {
-        double memory = denseSeconds + expertSeconds * expertShare(tokens);
-        return Math.max(memory / eff.bandwidth(), computeSeconds(tokens, meanContext(tokens))) / tp + overhead(tokens);
+        return step(0, 0, tokens, meanContext(tokens));
     }
 
-    /** Arithmetic time of {@code tokens} tokens at {@code context}, expert products at their own efficiency. */
-    private double computeSeconds(int tokens, double context) {
-        double dense = denseMatrixSeconds + attentionFlops(context) / attentionRate;
-        return tokens * (dense / eff.compute() + expertMatrixSeconds / eff.expertCompute());
+    /**
+     * One step of continuous batching: {@code batch} sequences decode one token each at {@code context}
+     * while {@code prefillTokens} prompt tokens (attending over {@code prefillContext} positions on average)
+     * ride in the same step. Its kernels run one after another, each bound by its own resource:
+     * <pre>
+     *   dense     = max(dense weights / (η_bw · BW), T · dense FLOPs / (η_c · R))             T = batch + prefill tokens
+     *   experts   = max(experts · share(T) / (η_bw · BW), T · used expert FLOPs / (η_e · R))
+     *   attention = max(batch · KV(context) / (η_bw · BW), attention FLOPs / (η_c · R_bf16))
+     *   step      = (dense + experts + attention) / tp + overhead(T)
+     * </pre>
+     * Summing per kernel class matters where the classes are bound by different resources: at a large
+     * batch the weight products are compute-bound while decode attention streams every sequence's KV.
+     */
+    public double step(int batch, double context, double prefillTokens, double prefillContext) {
+        double tokens = batch + prefillTokens;
+        double dense = Math.max(denseSeconds / eff.bandwidth(), tokens * denseMatrixSeconds / eff.compute());
+        double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), tokens * expertMatrixSeconds / eff.expertCompute());
+        double attentionFlops = batch * attentionFlops(context) + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) : 0);
+        double attention = Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), attentionFlops / attentionRate / eff.compute());
+        return (dense + experts + attention) / tp + overhead(tokens);
     }
 
     /** Mean attended positions over a prompt (each position sees those before it); windows are applied in attentionFlops. */
-    private static double meanContext(int tokens) {
+    static double meanContext(int tokens) {
         return (tokens + 1) / 2.0;
     }
 
-    private double overhead(int tokens) {
+    private double overhead(double tokens) {
         double layers = model.config().blockCount();
         double t = layers * eff.layerSeconds();
         if (hw.measured()) {

@@ -18,6 +18,7 @@ class CalibrationTest {
             Efficiency refit = calibration.fit(engine);
             assertThat(stored.bandwidth()).as(engine).isCloseTo(refit.bandwidth(), within(0.001));
             assertThat(stored.compute()).as(engine).isCloseTo(refit.compute(), within(0.001));
+            assertThat(stored.expertCompute()).as(engine).isCloseTo(refit.expertCompute(), within(0.001));
             assertThat(stored.layerSeconds()).as(engine).isCloseTo(refit.layerSeconds(), within(1e-6));
         }
     }
