@@ -198,7 +198,7 @@ public final class Roofline {
         double layers = model.config().blockCount();
         double t = layers * eff.layerSeconds();
         if (hw.measured()) {
-            t += layers * operationsPerLayer * hw.dispatchSeconds();
+            t += (layers * operationsPerLayer + 1) * hw.dispatchSeconds(); // and the logits' product
         }
         if (tp > 1) {
             double bytes = 2.0 * (tp - 1) / tp * tokens * model.config().embeddingLength() * 2; // BF16 activations
