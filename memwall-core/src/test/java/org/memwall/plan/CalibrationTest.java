@@ -36,6 +36,15 @@ class CalibrationTest {
     }
 
     @Test
+    void everyFitCaseIsWithinTwentyPercent() {
+        for (Calibration.Error e : calibration.errors()) {
+            if (e.c().fit()) {
+                assertThat(Math.abs(e.relative())).as(e.c().id()).isLessThan(0.20);
+            }
+        }
+    }
+
+    @Test
     void llamaCppDecodeOnOneH100PcieIsReproduced() {
         for (Calibration.Error e : calibration.errors()) {
             if (e.c().engine().equals("llama.cpp")) {
