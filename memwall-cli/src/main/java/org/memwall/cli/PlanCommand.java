@@ -1,5 +1,6 @@
 package org.memwall.cli;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.Set;
@@ -16,6 +17,7 @@ import org.memwall.plan.KvType;
 import org.memwall.plan.MachineProfile;
 import org.memwall.plan.ModelSpec;
 import org.memwall.plan.Plan;
+import org.memwall.plan.PlanPlot;
 import org.memwall.plan.Sweep;
 import org.memwall.plan.WeightType;
 import org.memwall.plan.Workload;
@@ -78,6 +80,9 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--sweep", paramLabel = "KIND[=V,...]", description = "what-if table, one plan per value: hbm (generations, e.g. hbm=hbm3,hbm3e,hbm4), type (weight types), batch (sequences per replica), context (prompt tokens)")
     String sweep;
 
+    @Option(names = "--plot", paramLabel = "FILE", description = "also draw the roofline with the workload's points and throughput and latency against concurrency: FILE.svg or FILE.png")
+    Path plot;
+
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
@@ -95,6 +100,12 @@ final class PlanCommand implements Callable<Integer> {
         List<Workload> workloads = new ArrayList<>();
         if (types != null && types.size() != 1 && types.size() != models.size()) {
             throw new MemwallException("--type gives " + types.size() + " types for " + models.size() + " models (give one, or one per model)");
+        }
+        if (plot != null) {
+            PlanPlot.checkName(plot);
+            if (models.size() > 1 || powerBudget != null || sweep != null) {
+                throw new MemwallException("--plot draws one plan; not with a model mix, --power-budget or --sweep");
+            }
         }
         Set<GgmlType> formats = EnumSet.noneOf(GgmlType.class);
         for (int i = 0; i < models.size(); i++) {
@@ -124,11 +135,17 @@ final class PlanCommand implements Callable<Integer> {
             return sweep(workloads.getFirst(), d);
         }
         Plan p = Plan.of(workloads.getFirst(), d);
+        if (plot != null) {
+            PlanPlot.write(plot, workloads.getFirst(), d);
+        }
         if (json) {
             System.out.println(p.toJson());
             return 0;
         }
         printTable(p);
+        if (plot != null) {
+            System.out.println("plot:               " + plot);
+        }
         return 0;
     }
 

@@ -2,9 +2,38 @@ package org.memwall.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PlanCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void plotWritesTheSvgOrPngItsNameAsksFor() throws Exception {
+        Path svg = dir.resolve("plan.svg");
+        Cli r = Cli.run("plan", "--model", "llama-3.1-8b", "--type", "fp8", "--hardware", "h200", "--count", "1", "--ttft", "0.45", "--tpot", "0.04",
+                "--plot", svg.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("plot:               " + svg);
+        var doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(svg.toFile());
+        assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
+        assertThat(Files.readString(svg)).contains("id=\"roofline\"", "id=\"decode-1\"", "id=\"tpot-target\"", "id=\"throughput-curve\"");
+        Path png = dir.resolve("plan.png");
+        Cli json = Cli.run("plan", "--model", "llama-3.1-8b", "--hardware", "h200", "--plot", png.toString(), "--json");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(json.out().strip()).startsWith("{").endsWith("}");
+        assertThat(ImageIO.read(png.toFile()).getWidth()).isEqualTo(1500);
+        Cli pdf = Cli.run("plan", "--model", "llama-3.1-8b", "--hardware", "h200", "--plot", dir.resolve("plan.pdf").toString());
+        assertThat(pdf.exitCode()).isEqualTo(1);
+        assertThat(pdf.err().strip()).startsWith("memwall: --plot ").endsWith("the file must end in .svg or .png").doesNotContain("\n");
+        Cli sweep = Cli.run("plan", "--model", "llama-3.1-8b", "--hardware", "h200", "--sweep", "batch", "--plot", svg.toString());
+        assertThat(sweep.err().strip()).isEqualTo("memwall: --plot draws one plan; not with a model mix, --power-budget or --sweep");
+    }
+
     @Test
     void jsonCarriesEveryDocumentedField() {
         Cli r = Cli.run("plan", "--model", "gpt-oss-120b", "--type", "mxfp4", "--hardware", "h200", "--count", "8", "--ttft", "0.45",

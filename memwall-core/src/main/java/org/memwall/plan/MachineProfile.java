@@ -33,11 +33,12 @@ import org.memwall.tensor.Tensor;
  * <ul>
  *   <li>stream rate: bytes/s of a one-token product over a matrix far larger than the caches (decode);</li>
  *   <li>tile rate: FLOP/s of a {@value #TILE_TOKENS}-token product (prefill's register tiles);</li>
- *   <li>dispatch: the fixed seconds of one parallel operation (a tiny product), which every
- *       matrix product and the attention of every layer pay once per step.</li>
+ *   <li>dispatch: the mean seconds of one parallel operation (every thread wakes, does a little
+ *       work and meets the others), which every matrix product, the attention of every layer and
+ *       the logits' product pay once per step.</li>
  * </ul>
  * Matrices are random rows quantized by memwall's quantizers and repeated to the size measured (memory
- * reads cost the same whatever the bytes hold). The best of a few passes is kept, as in STREAM.
+ * reads cost the same whatever the bytes hold). The median of a few passes is kept, as bench keeps its repeats' median.
  */
 public final class MachineProfile {
     /** The hardware id that asks for a measurement. */
@@ -102,7 +103,7 @@ public final class MachineProfile {
             Tensor w = matrix(arena, type, rows);
             float[] x = activations(1);
             float[] out = new float[rows];
-            return w.byteSize() / bestSeconds(() -> MatMul.matmul(pool, w, x, 1, out));
+            return w.byteSize() / medianSeconds(() -> MatMul.matmul(pool, w, x, 1, out));
         }
     }
 
@@ -113,46 +114,64 @@ public final class MachineProfile {
             Tensor w = matrix(arena, type, rows);
             float[] x = activations(TILE_TOKENS);
             float[] out = new float[rows * TILE_TOKENS];
-            return 2.0 * rows * ROW * TILE_TOKENS / bestSeconds(() -> MatMul.matmul(pool, w, x, TILE_TOKENS, out));
+            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(() -> MatMul.matmul(pool, w, x, TILE_TOKENS, out));
         }
     }
 
-    /** Fastest of up to {@value #PASSES} timed runs after an untimed one, fewer when they take over {@value #SECONDS_PER_FORMAT} s. */
-    private static double bestSeconds(Runnable run) {
+    /**
+     * Median of up to {@value #PASSES} timed runs (the faster of two when only two fit in
+     * {@value #SECONDS_PER_FORMAT} s) after two untimed ones that let the JIT compile the kernel. The
+     * median, as {@code memwall bench} reports the median of its repeats: on a machine shared with other
+     * work the fastest pass is one the others left alone, which a sustained run does not see.
+     */
+    private static double medianSeconds(Runnable run) {
         run.run();
-        double best = Double.MAX_VALUE;
+        run.run();
+        double[] times = new double[PASSES];
+        int done = 0;
         double spent = 0;
-        for (int p = 0; p < PASSES && spent < SECONDS_PER_FORMAT; p++) {
+        while (done < PASSES && spent < SECONDS_PER_FORMAT) {
             long t0 = System.nanoTime();
             run.run();
-            double s = (System.nanoTime() - t0) / 1e9;
-            best = Math.min(best, s);
-            spent += s;
+            times[done] = (System.nanoTime() - t0) / 1e9;
+            spent += times[done++];
         }
-        return best;
+        double[] kept = Arrays.copyOf(times, done);
+        Arrays.sort(kept);
+        return kept[(done - 1) / 2];
     }
 
-    /** Median seconds of one parallel one-token product of 16 short rows: the pool's fixed cost per operation. */
+    /**
+     * Mean seconds of one parallel operation: every thread of the pool wakes, does a few hundred
+     * floats of work and meets the others at the barrier, as each of a decode step's products and its
+     * attention do. (A 16-row product, measured before, fits in one piece that the caller runs alone,
+     * so it timed no dispatch at all.) The mean, not the median: a step pays the sum of its
+     * operations, stalls included (a worker descheduled by other processes holds up the barrier).
+     */
     static double dispatchSeconds(Parallel pool) {
-        int rows = 16;
+        return dispatchSeconds(pool, new boolean[pool.threads()]);
+    }
+
+    /** As {@link #dispatchSeconds(Parallel)}, marking in {@code ran} each thread index that took part. */
+    static double dispatchSeconds(Parallel pool, boolean[] ran) {
         int n = 256;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment data = arena.allocate((long) rows * n * Float.BYTES, 64);
-            Tensor w = new Tensor("profile.dispatch", GgmlType.F32, new long[] {n, rows}, data);
-            float[] x = new float[n];
-            float[] out = new float[rows];
-            double[] s = new double[400];
-            for (int warm = 0; warm < 2000; warm++) {
-                MatMul.matmul(pool, w, x, 1, out);
+        float[][] work = new float[pool.threads()][n];
+        Parallel.RangeTask body = (from, to, thread) -> {
+            ran[thread] = true;
+            float[] w = work[thread];
+            for (int i = 0; i < n; i++) {
+                w[i] = w[i] * 0.5f + i;
             }
-            for (int i = 0; i < s.length; i++) {
-                long t0 = System.nanoTime();
-                MatMul.matmul(pool, w, x, 1, out);
-                s[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            Arrays.sort(s);
-            return s[s.length / 2];
+        };
+        for (int warm = 0; warm < 2000; warm++) {
+            pool.forRange(pool.threads(), body);
         }
+        int runs = 400;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < runs; i++) {
+            pool.forRange(pool.threads(), body);
+        }
+        return (System.nanoTime() - t0) / 1e9 / runs;
     }
 
     /**

@@ -5,10 +5,12 @@ import java.util.Locale;
 /**
  * A deployment sized for a workload: memory fit per device, single-sequence speeds, the largest
  * concurrency that meets the latency targets, and what the whole deployment serves at its operating
- * load, with power, energy and cost. Latency at B concurrent sequences of a replica, with prompts
- * interleaved into the decode steps (each sequence brings one prefill per {@code output} steps):
+ * load, with power, energy and cost. Latency at B concurrent sequences of a replica under continuous
+ * batching: each sequence brings one prompt per {@code output} steps, so a step carries on average
+ * B · input / output prompt tokens beside its B decode tokens, sharing its weight reads
+ * ({@link Roofline#step}):
  * <pre>
- *   tpot(B) = step(B, c̄) + B / output · prefill(input)     c̄ = input + output / 2
+ *   tpot(B) = step(B decode tokens at c̄, B · input / output prompt tokens)     c̄ = input + output / 2
  *   ttft(B) = prefill(input) + step(B, c̄)
  * </pre>
  *
@@ -48,13 +50,14 @@ public record Plan(String model, String hardware, String weights, String kv, int
                 Json.number(powerW), Json.number(joulesPerToken), Json.number(usdPerMillionTokens));
     }
 
-    /** The arithmetic of one workload on one replica shape. */
-    private static final class Sizing {
+    /** The arithmetic of one workload on one replica shape (the plots read its roofline and latency curve). */
+    static final class Sizing {
         private final Workload w;
         private final Deployment d;
-        private final Roofline r;
-        private final double context;
-        private final double prefill;
+        final Roofline r;
+        /** Mean context of a decode step, and the seconds of one prompt's prefill. */
+        final double context;
+        final double prefill;
         private final long weightsPerDevice;
         private final long activations;
         private final double kvPerSequence;
@@ -78,8 +81,9 @@ public record Plan(String model, String hardware, String weights, String kv, int
             return r.decodeStep(batch, context);
         }
 
+        /** A step of b decoding sequences with the prompts continuous batching interleaves: b / output of a prompt per step. */
         Point point(int b) {
-            double tpot = step(b) + (double) b / w.outputTokens() * prefill;
+            double tpot = r.step(b, context, (double) b * w.inputTokens() / w.outputTokens(), Roofline.meanContext(w.inputTokens()));
             return new Point(b, prefill + step(b), tpot, b / tpot);
         }
 

@@ -4,10 +4,11 @@ import org.memwall.gguf.GgmlType;
 import org.memwall.model.ModelConfig;
 
 /**
- * Time of one forward step of a replica ({@code tp} devices) from bytes and FLOPs:
+ * Time of one forward step of a replica ({@code tp} devices) from bytes and FLOPs, its kernel classes
+ * (dense products, expert products, attention) one after another, each at its own roofline:
  * <pre>
- *   t = max(bytes / (η_bw · bandwidth), flops / (η_c · matrix rate) + expert flops / (η_e · matrix rate)) / tp
- *       + layers · t_layer + all-reduce
+ *   t = [max(dense bytes / (η_bw · BW), dense flops / (η_c · R)) + max(expert bytes / (η_bw · BW), expert flops / (η_e · R))
+ *        + max(KV bytes / (η_bw · BW), attention flops / (η_c · R_bf16))] / tp + layers · t_layer + all-reduce
  * </pre>
  * Bytes are the weights a step touches (every dense matrix; of a MoE layer's experts the expected
  * share used by B tokens, 1 − (1 − k/E)^B) plus the KV cache each sequence attends to (sliding-window
@@ -28,6 +29,11 @@ public final class Roofline {
     /** Matrix seconds per token at the matrix rates: dense matrices, and experts at their used share. */
     private final double denseMatrixSeconds;
     private final double expertMatrixSeconds;
+    /** Bytes of the weights read each step and of every expert; FLOPs per token of the dense matrices and of the experts a token uses. */
+    private final double denseBytes;
+    private final double expertBytes;
+    private final double denseFlops;
+    private final double expertFlops;
     private final double kvBytesPerPosition;
     private final double attentionRate;
     private final int[] windows;
@@ -47,6 +53,10 @@ public final class Roofline {
         double experts = 0;
         double denseMatrix = 0;
         double expertMatrix = 0;
+        double denseRead = 0;
+        double expertRead = 0;
+        double denseF = 0;
+        double expertF = 0;
         for (ModelSpec.Matrix m : model.tensors()) {
             long b = type.bytes(m, model);
             bytes += b;
@@ -57,9 +67,13 @@ public final class Roofline {
             boolean expert = m.role() == ModelSpec.Role.EXPERTS;
             double f = 2.0 * m.elements() * (expert ? used : 1);
             if (expert) {
+                expertRead += b;
+                expertF += f;
                 experts += b / hw.streamRate(format);
                 expertMatrix += f / hw.matrixRate(type.compute(), format);
             } else {
+                denseRead += b;
+                denseF += f;
                 dense += b / hw.streamRate(format);
                 denseMatrix += f / hw.matrixRate(type.compute(), format);
             }
@@ -69,6 +83,10 @@ public final class Roofline {
         this.expertSeconds = experts;
         this.denseMatrixSeconds = denseMatrix;
         this.expertMatrixSeconds = expertMatrix;
+        this.denseBytes = denseRead;
+        this.expertBytes = expertRead;
+        this.denseFlops = denseF;
+        this.expertFlops = expertF;
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
         // memwall attends over F32 keys and values; an accelerator's attention runs at its BF16 matrix rate.
         this.attentionRate = hw.matrixRate(Precision.BF16, hw.measured() ? GgmlType.F32 : GgmlType.F16);
@@ -105,6 +123,26 @@ public final class Roofline {
         return 4.0 * c.headCount() * c.headDim() * positions;
     }
 
+    /** FLOPs of one decode step of {@code batch} sequences at {@code context}, the whole replica. */
+    public double decodeFlops(int batch, double context) {
+        return batch * (denseFlops + expertFlops + attentionFlops(context));
+    }
+
+    /** Bytes one decode step reads from memory, the whole replica: weights it uses and every sequence's KV cache. */
+    public double decodeBytes(int batch, double context) {
+        return denseBytes + expertBytes * expertShare(batch) + batch * kvBytes(context);
+    }
+
+    /** FLOPs of a prompt of {@code tokens} tokens in one pass. */
+    public double prefillFlops(int tokens) {
+        return tokens * (denseFlops + expertFlops + attentionFlops(meanContext(tokens)));
+    }
+
+    /** Bytes a prompt's pass reads: the weights its tokens use (the KV it writes is left out, as in the step time). */
+    public double prefillBytes(int tokens) {
+        return denseBytes + expertBytes * expertShare(tokens);
+    }
+
     /** Expected share of a MoE layer's experts that {@code tokens} tokens use. */
     double expertShare(double tokens) {
         ModelConfig c = model.config();
@@ -116,36 +154,51 @@ public final class Roofline {
 
     /** One decode step of {@code batch} sequences each attending to {@code context} positions. */
     public double decodeStep(int batch, double context) {
-        double memory = denseSeconds + expertSeconds * expertShare(batch) + batch * kvBytes(context) / hw.bandwidth();
         if (hw.measured() && batch == 1) {
             // One token runs the fused decode kernels, whose measured stream rates include their arithmetic; attention follows them.
+            double memory = denseSeconds + expertSeconds * expertShare(1) + kvBytes(context) / hw.bandwidth();
             return (memory / eff.bandwidth() + attentionFlops(context) / attentionRate / eff.compute()) / tp + overhead(batch);
         }
-        return Math.max(memory / eff.bandwidth(), computeSeconds(batch, context)) / tp + overhead(batch);
+        return step(batch, context, 0, 0);
     }
 
     /** Prefill of {@code tokens} prompt tokens of one sequence in one pass (attention over a growing context). */
     public double prefill(int tokens) {
-        double memory = denseSeconds + expertSeconds * expertShare(tokens);
-        return Math.max(memory / eff.bandwidth(), computeSeconds(tokens, meanContext(tokens))) / tp + overhead(tokens);
+        return step(0, 0, tokens, meanContext(tokens));
     }
 
-    /** Arithmetic time of {@code tokens} tokens at {@code context}, expert products at their own efficiency. */
-    private double computeSeconds(int tokens, double context) {
-        double dense = denseMatrixSeconds + attentionFlops(context) / attentionRate;
-        return tokens * (dense / eff.compute() + expertMatrixSeconds / eff.expertCompute());
+    /**
+     * One step of continuous batching: {@code batch} sequences decode one token each at {@code context}
+     * while {@code prefillTokens} prompt tokens (attending over {@code prefillContext} positions on average)
+     * ride in the same step. Its kernels run one after another, each bound by its own resource:
+     * <pre>
+     *   dense     = max(dense weights / (η_bw · BW), T · dense FLOPs / (η_c · R))             T = batch + prefill tokens
+     *   experts   = max(experts · share(T) / (η_bw · BW), T · used expert FLOPs / (η_e · R))
+     *   attention = max(batch · KV(context) / (η_bw · BW), attention FLOPs / (η_c · R_bf16))
+     *   step      = (dense + experts + attention) / tp + overhead(T)
+     * </pre>
+     * Summing per kernel class matters where the classes are bound by different resources: at a large
+     * batch the weight products are compute-bound while decode attention streams every sequence's KV.
+     */
+    public double step(int batch, double context, double prefillTokens, double prefillContext) {
+        double tokens = batch + prefillTokens;
+        double dense = Math.max(denseSeconds / eff.bandwidth(), tokens * denseMatrixSeconds / eff.compute());
+        double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), tokens * expertMatrixSeconds / eff.expertCompute());
+        double attentionFlops = batch * attentionFlops(context) + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) : 0);
+        double attention = Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), attentionFlops / attentionRate / eff.compute());
+        return (dense + experts + attention) / tp + overhead(tokens);
     }
 
     /** Mean attended positions over a prompt (each position sees those before it); windows are applied in attentionFlops. */
-    private static double meanContext(int tokens) {
+    static double meanContext(int tokens) {
         return (tokens + 1) / 2.0;
     }
 
-    private double overhead(int tokens) {
+    private double overhead(double tokens) {
         double layers = model.config().blockCount();
         double t = layers * eff.layerSeconds();
         if (hw.measured()) {
-            t += layers * operationsPerLayer * hw.dispatchSeconds();
+            t += (layers * operationsPerLayer + 1) * hw.dispatchSeconds(); // and the logits' product
         }
         if (tp > 1) {
             double bytes = 2.0 * (tp - 1) / tp * tokens * model.config().embeddingLength() * 2; // BF16 activations

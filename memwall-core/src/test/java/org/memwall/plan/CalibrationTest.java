@@ -18,6 +18,7 @@ class CalibrationTest {
             Efficiency refit = calibration.fit(engine);
             assertThat(stored.bandwidth()).as(engine).isCloseTo(refit.bandwidth(), within(0.001));
             assertThat(stored.compute()).as(engine).isCloseTo(refit.compute(), within(0.001));
+            assertThat(stored.expertCompute()).as(engine).isCloseTo(refit.expertCompute(), within(0.001));
             assertThat(stored.layerSeconds()).as(engine).isCloseTo(refit.layerSeconds(), within(1e-6));
         }
     }
@@ -32,6 +33,15 @@ class CalibrationTest {
         double[] held = errors.stream().filter(e -> !e.c().fit()).mapToDouble(e -> Math.abs(e.relative())).sorted().toArray();
         assertThat(held).hasSizeGreaterThanOrEqualTo(8);
         assertThat(held[held.length / 2]).as("median held-out error, all: " + Arrays.toString(held)).isLessThan(0.25);
+    }
+
+    @Test
+    void everyFitCaseIsWithinTwentyPercent() {
+        for (Calibration.Error e : calibration.errors()) {
+            if (e.c().fit()) {
+                assertThat(Math.abs(e.relative())).as(e.c().id()).isLessThan(0.20);
+            }
+        }
     }
 
     @Test

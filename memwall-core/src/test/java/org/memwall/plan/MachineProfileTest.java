@@ -37,9 +37,19 @@ class MachineProfileTest {
                 stream += q8.bytes(t, m) / MACHINE.streamRate(q8.format(t, m));
             }
         }
-        // 16 layers of 7 products and one attention, at no context: nothing else.
-        double expected = stream + 16 * 8 * MACHINE.dispatchSeconds();
+        // 16 layers of 7 products and one attention, and the logits' product, at no context: nothing else.
+        double expected = stream + (16 * 8 + 1) * MACHINE.dispatchSeconds();
         assertThat(r.decodeStep(1, 0)).isCloseTo(expected, org.assertj.core.api.Assertions.within(expected * 1e-9));
+    }
+
+    @Test
+    void theDispatchMeasuredWakesEveryThreadOfThePool() {
+        // A dispatch that the caller runs alone costs nothing a decode step pays: every thread must take part.
+        try (org.memwall.tensor.Parallel pool = new org.memwall.tensor.Parallel(3)) {
+            boolean[] ran = new boolean[3];
+            assertThat(MachineProfile.dispatchSeconds(pool, ran)).isPositive();
+            assertThat(ran).containsOnly(true);
+        }
     }
 
     @Test

@@ -36,9 +36,14 @@ class RooflineTest {
         double kv = 32 * (8 * 128 * 2) * 2.0 * 1000; // layers · (K + V) · BF16 · positions
         assertThat(r.kvBytes(1000)).isEqualTo(kv);
         assertThat(r.decodeStep(1, 1000)).isCloseTo((matrices * 2 + kv) / 4.8e12, within(1e-9));
-        // Compute-bound at a large batch: 2 FLOPs per weight per token, plus attention, at 989 TFLOP/s.
-        double flops = 2.0 * matrices + 4.0 * 32 * 128 * 1000 * 32;
-        assertThat(r.decodeStep(4096, 1000)).isCloseTo(Math.max((matrices * 2 + 4096 * kv) / 4.8e12, 4096 * flops / 989e12), within(1e-9));
+        // At a large batch the products are compute-bound (2 FLOPs per weight per token at 989 TFLOP/s) while attention streams
+        // every sequence's KV; the two run one after the other.
+        double attention = 4.0 * 32 * 128 * 1000 * 32;
+        assertThat(4096 * attention / 989e12).isLessThan(4096 * kv / 4.8e12); // attention is bound by its KV reads
+        assertThat(r.decodeStep(4096, 1000)).isCloseTo(4096 * 2.0 * matrices / 989e12 + 4096 * kv / 4.8e12, within(1e-9));
+        // Continuous batching: 512 prompt tokens (attending over 250 positions each) ride in the step and share its weight reads.
+        assertThat(r.step(64, 1000, 512, 250)).isCloseTo(Math.max(matrices * 2 / 4.8e12, 576 * 2.0 * matrices / 989e12)
+                + Math.max(64 * kv / 4.8e12, (64 * attention + 512 * 4.0 * 32 * 128 * 250 * 32) / 989e12), within(1e-9));
     }
 
     @Test
