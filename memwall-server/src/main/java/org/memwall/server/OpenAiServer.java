@@ -236,6 +236,10 @@ public final class OpenAiServer implements AutoCloseable {
             return JSON.readTree(body);
         } catch (JsonProcessingException e) {
             throw ApiError.invalid(null, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            // Not I/O (the body is in memory): bytes that Jackson's encoding detection takes for
+            // UTF-16/32 and cannot decode. Left alone it passed for a vanished client: no answer at all.
+            throw ApiError.invalid(null, "malformed JSON: " + e.getMessage());
         }
     }
 

@@ -211,4 +211,20 @@ class HostileBodiesTest {
             assertThat(f.server.engine().kvBytes()).isZero();
         }
     }
+
+    @Test
+    void aBodyJacksonTakesForUtf32IsA400NotASilentClose() throws Exception {
+        // Found by RequestFuzzTest: '"' then NULs reads as UTF-32 that cannot be decoded; the server
+        // took the CharConversionException (an IOException) for a client that went away and answered nothing.
+        byte[] body = new byte[160];
+        body[0] = '"';
+        System.arraycopy("\", \"max_tokens\": 3}".getBytes(StandardCharsets.US_ASCII), 0, body, 118, 18);
+        try (ServerFixture f = new ServerFixture(1, 1, null, 0)) {
+            HttpResponse<String> r = f.client.send(HttpRequest.newBuilder(f.uri("/v1/completions")).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(problem(r)).isNull();
+            assertThat(ServerFixture.json(r).at("/error/message").asText()).startsWith("malformed JSON");
+        }
+    }
 }
