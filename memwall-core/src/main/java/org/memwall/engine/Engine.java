@@ -26,17 +26,25 @@ import org.memwall.sample.Sampler;
  * that would take the running ones past {@code kvBudgetBytes} waits (first come, first served), and
  * one that could never fit is refused at {@link #submit}. A cache that still cannot be allocated
  * fails its own sequence, never the batch.
+ *
+ * <p>With {@link Settings#prefixCaching} a finished sequence's cache stays in a {@link PrefixCache}
+ * (charged to the KV budget, evicted least recently used when admission needs the room), and a new
+ * sequence starts from the longest cached prefix of its prompt.
  */
 public final class Engine implements AutoCloseable {
     /**
      * Limits: running sequences, waiting sequences, prompt positions evaluated per step, and bytes of
      * KV cache the running sequences may reserve together ({@code Long.MAX_VALUE}: no limit).
      */
-    public record Settings(int parallel, int maxQueue, int prefillBudget, long kvBudgetBytes) {
+    public record Settings(int parallel, int maxQueue, int prefillBudget, long kvBudgetBytes, boolean prefixCaching) {
         public Settings {
             if (parallel < 1 || maxQueue < 0 || prefillBudget < 1 || kvBudgetBytes < 1) {
                 throw new IllegalArgumentException("bad engine settings " + parallel + "/" + maxQueue + "/" + prefillBudget + "/" + kvBudgetBytes);
             }
+        }
+
+        public Settings(int parallel, int maxQueue, int prefillBudget, long kvBudgetBytes) {
+            this(parallel, maxQueue, prefillBudget, kvBudgetBytes, true);
         }
 
         public Settings(int parallel, int maxQueue, int prefillBudget) {
@@ -63,6 +71,8 @@ public final class Engine implements AutoCloseable {
     private final long kvBytesPerPosition;
     /** KV bytes reserved by running sequences (under {@link #lock}). */
     private long kvReserved;
+    /** Caches of finished sequences, under {@link #lock}. */
+    private final PrefixCache prefixes = new PrefixCache();
 
     public Engine(Model model, Settings settings) {
         this.model = model;
@@ -163,6 +173,26 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Bytes of KV cache the prefix cache holds (finished sequences' caches kept for reuse). */
+    public long prefixCacheBytes() {
+        lock.lock();
+        try {
+            return prefixes.bytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Prefixes (finished sequences' caches) the prefix cache holds. */
+    public int prefixCacheEntries() {
+        lock.lock();
+        try {
+            return prefixes.entries();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Bytes of KV cache held by running sequences. */
     public long kvBytes() {
         lock.lock();
@@ -216,12 +246,25 @@ public final class Engine implements AutoCloseable {
             if (kvReserved + need > settings.kvBudgetBytes()) {
                 return; // the head waits for running sequences to free their reservations
             }
+            // Look the prefix up first, so that making room evicts it last.
+            PrefixCache.Match match = settings.prefixCaching() ? prefixes.find(s.prompt) : null;
+            while (kvReserved + prefixes.bytes() + need > settings.kvBudgetBytes() && prefixes.evictOne()) {
+                metrics.prefixEvictions.incrementAndGet();
+            }
             waiting.poll();
             s.kvReserved = need;
             kvReserved += need;
             try {
                 s.cache = model.newCache(s.prompt.length + s.maxTokens);
+                if (settings.prefixCaching()) {
+                    s.evaluated = s.written = prefixes.restore(match, s.cache);
+                    metrics.recordPrefixLookup(s.evaluated);
+                }
             } catch (OutOfMemoryError | RuntimeException e) {
+                if (s.cache != null) {
+                    s.cache.close();
+                    s.cache = null;
+                }
                 kvReserved -= need;
                 s.events.add(new Sequence.Event(-1, null, "could not allocate the KV cache: " + e.getMessage()));
                 continue;
@@ -323,6 +366,7 @@ public final class Engine implements AutoCloseable {
         int r = 0;
         for (int i = 0; i < active.size(); i++) {
             Sequence s = active.get(i);
+            s.written += take[i];
             boolean sample;
             if (s.prefilling()) {
                 s.evaluated += take[i];
@@ -349,7 +393,10 @@ public final class Engine implements AutoCloseable {
             if (s.generated == 0) {
                 s.firstTokenNanos = System.nanoTime();
             }
-            s.generated++;
+            if (s.generated == s.output.length) {
+                s.output = java.util.Arrays.copyOf(s.output, s.generated * 2);
+            }
+            s.output[s.generated++] = token;
             metrics.generatedTokens.incrementAndGet();
             s.events.add(new Sequence.Event(token, null, null));
             if (s.generated >= s.maxTokens) {
@@ -367,7 +414,11 @@ public final class Engine implements AutoCloseable {
                 return;
             }
             if (s.cache != null) {
-                s.cache.close();
+                if (settings.prefixCaching() && !closed) {
+                    prefixes.offer(s.evaluatedTokens(), s.cache);
+                } else {
+                    s.cache.close();
+                }
                 s.cache = null;
             }
             kvReserved -= s.kvReserved;
@@ -389,6 +440,7 @@ public final class Engine implements AutoCloseable {
                 s.events.add(new Sequence.Event(-1, Generator.Stop.CALLER, SHUTTING_DOWN));
             }
             waiting.clear();
+            prefixes.clear();
             work.signalAll();
         } finally {
             lock.unlock();

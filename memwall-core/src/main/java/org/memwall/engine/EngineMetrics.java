@@ -8,7 +8,21 @@ public final class EngineMetrics {
     public final AtomicLong generatedTokens = new AtomicLong();
     public final AtomicLong steps = new AtomicLong();
     public final AtomicLong rejected = new AtomicLong();
+    /** Sequences that looked up the prefix cache, those that found a prefix, and the prompt tokens it saved. */
+    public final AtomicLong prefixLookups = new AtomicLong();
+    public final AtomicLong prefixHits = new AtomicLong();
+    public final AtomicLong prefixHitTokens = new AtomicLong();
+    /** Prefix cache entries freed to make room for new sequences. */
+    public final AtomicLong prefixEvictions = new AtomicLong();
     private volatile double decodeTokensPerSecond;
+
+    void recordPrefixLookup(int hitTokens) {
+        prefixLookups.incrementAndGet();
+        if (hitTokens > 0) {
+            prefixHits.incrementAndGet();
+            prefixHitTokens.addAndGet(hitTokens);
+        }
+    }
 
     void recordStep(int tokens, int decodeTokens, long nanos) {
         steps.incrementAndGet();

@@ -32,6 +32,10 @@ public final class Sequence {
     /** Token to evaluate next while decoding. */
     int pending = -1;
     int generated;
+    /** The generated tokens ({@link #generated} of them). */
+    int[] output = new int[16];
+    /** Positions whose keys and values are in its cache (steps that completed). */
+    int written;
     volatile boolean cancelled;
     /** Why the engine cancelled it (null: the caller did). */
     volatile String cancelReason;
@@ -60,6 +64,15 @@ public final class Sequence {
     /** Generated tokens so far. */
     public int generated() {
         return generated;
+    }
+
+    /** The tokens whose keys and values its cache holds: the evaluated prompt, then the generated tokens fed back. */
+    int[] evaluatedTokens() {
+        int[] t = java.util.Arrays.copyOf(prompt, written);
+        if (written > prompt.length) {
+            System.arraycopy(output, 0, t, prompt.length, written - prompt.length);
+        }
+        return t;
     }
 
     /** Blocks until the next event. */

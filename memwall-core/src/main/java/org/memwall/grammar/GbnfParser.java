@@ -194,7 +194,7 @@ final class GbnfParser {
                 min = number();
                 skipSpace();
                 max = min;
-                if (src.charAt(pos) == ',') {
+                if (peek() == ',') {
                     pos++;
                     skipSpace();
                     max = Character.isDigit(peek()) ? number() : -1;

@@ -58,6 +58,27 @@ public final class HostKvCache implements KvCache {
         }
     }
 
+    @Override
+    public void copyPrefix(KvCache from, int positions) {
+        if (!(from instanceof HostKvCache src) || src.keyDim != keyDim || src.valueDim != valueDim || src.keys.length != keys.length) {
+            throw new IllegalArgumentException("a KV cache of another shape or device");
+        }
+        if (positions <= 0) {
+            return;
+        }
+        if (((positions - 1) >> SHIFT) >= src.blocks) {
+            throw new IllegalArgumentException("the source holds fewer than " + positions + " positions");
+        }
+        reserve(positions - 1);
+        for (int b = 0; b * BLOCK < positions; b++) {
+            int rows = Math.min(BLOCK, positions - b * BLOCK);
+            for (int l = 0; l < keys.length; l++) {
+                System.arraycopy(src.keys[l][b], 0, keys[l][b], 0, rows * keyDim);
+                System.arraycopy(src.values[l][b], 0, values[l][b], 0, rows * valueDim);
+            }
+        }
+    }
+
     /** Positions block {@code b} holds: BLOCK, or what is left of the capacity for the last one (so a cache never exceeds its capacity). */
     private int blockRows(int b) {
         return Math.min(BLOCK, capacity - b * BLOCK);

@@ -13,6 +13,14 @@ public interface KvCache extends AutoCloseable {
     /** Makes room for positions up to and including {@code position}, or fails naming the limit. */
     void reserve(int position);
 
+    /**
+     * Copies the keys and values of positions {@code 0..positions-1} from {@code from} (a cache of the
+     * same forward pass) into this one, allocating what they need: a new sequence that starts with a
+     * cached prefix then evaluates only the rest. The copy is exact, so what follows is bit-for-bit
+     * what evaluating the prefix would have given.
+     */
+    void copyPrefix(KvCache from, int positions);
+
     /** Bytes currently allocated. */
     long allocatedBytes();
 

@@ -105,4 +105,109 @@ class EngineTest {
                     .hasMessageContaining("2048");
         }
     }
+
+    /** {@code length} tokens (ids 2..501, valid in every model here) from a seed, BOS first. */
+    static int[] tokens(int seed, int length) {
+        java.util.Random r = new java.util.Random(seed);
+        int[] t = new int[length];
+        for (int i = 0; i < length; i++) {
+            t[i] = i == 0 ? 1 : 2 + r.nextInt(500);
+        }
+        return t;
+    }
+
+    /** {@code length} tokens (ids 2..501) from a seed: a continuation, no BOS. */
+    static int[] words(int seed, int length) {
+        return Arrays.copyOfRange(tokens(seed, length + 1), 1, length + 1);
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /** Greedy, recording each logits row's bits: equal records mean bit-for-bit equal logits. */
+    static final class Recording implements ToIntFunction<float[]> {
+        final List<Integer> rows = new ArrayList<>();
+
+        @Override
+        public int applyAsInt(float[] logits) {
+            int[] bits = new int[logits.length];
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] = Float.floatToRawIntBits(logits[i]);
+            }
+            rows.add(Arrays.hashCode(bits));
+            return GREEDY.applyAsInt(logits);
+        }
+    }
+
+    /** Runs the prompts one after another (each ends before the next starts); returns tokens and logits records. */
+    private static List<Object> oneAfterAnother(Engine engine, int[][] prompts, int maxTokens) throws InterruptedException {
+        List<Object> out = new ArrayList<>();
+        for (int[] p : prompts) {
+            Recording rec = new Recording();
+            out.add(Arrays.toString(drain(engine.submit(p, maxTokens, rec, t -> false, 0))));
+            out.add(rec.rows);
+        }
+        return out;
+    }
+
+    @Test
+    void promptsServedFromThePrefixCacheGetBitForBitTheLogitsTheyGetWithout() throws Exception {
+        try (Model model = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.F32), 2)) {
+            // A 300-token "system prompt" spans two host blocks of 256 (and the device's first growth).
+            int[] system = tokens(7, 300);
+            int[] a = concat(system, words(8, 12));
+            int[] b = concat(system, words(9, 5));
+            List<Object> plain;
+            try (Engine engine = new Engine(model, new Engine.Settings(4, 8, 16, Long.MAX_VALUE, false))) {
+                int[] firstReply = drain(engine.submit(a, 10, GREEDY, t -> false, 0));
+                int[] followUp = concat(concat(a, firstReply), words(10, 6));
+                plain = oneAfterAnother(engine, new int[][] {a, b, a, followUp, tokens(11, 40)}, 10);
+                assertThat(engine.metrics().prefixLookups.get()).isZero();
+            }
+            try (Engine engine = new Engine(model, new Engine.Settings(4, 8, 16))) {
+                int[] firstReply = drain(engine.submit(a, 10, GREEDY, t -> false, 0));
+                int[] followUp = concat(concat(a, firstReply), words(10, 6));
+                List<Object> cached = oneAfterAnother(engine, new int[][] {a, b, a, followUp, tokens(11, 40)}, 10);
+                assertThat(cached).isEqualTo(plain);
+                EngineMetrics m = engine.metrics();
+                assertThat(m.prefixLookups.get()).isEqualTo(6);
+                // a: all but its last token; b: the system prompt (whose next token differs); a again;
+                // the follow-up: a and the reply fed back (all but the last generated token); the last: none.
+                assertThat(m.prefixHits.get()).isEqualTo(4);
+                int aCached = a.length - 1;
+                assertThat(m.prefixHitTokens.get()).isEqualTo(aCached + system.length + aCached + (a.length + 10 - 1));
+                assertThat(engine.prefixCacheBytes()).isPositive();
+                assertThat(engine.kvBytes()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void prefixCacheEntriesAreChargedToTheKvBudgetAndEvictedLeastRecentlyUsed() throws Exception {
+        try (Model model = Model.open(TestModels.stories(), 1)) {
+            long perPosition = model.forwardPass().kvBytesPerPosition();
+            long budget = perPosition * 200;
+            try (Engine engine = new Engine(model, new Engine.Settings(2, 8, 64, budget))) {
+                int[][] prompts = {tokens(1, 90), tokens(2, 90), tokens(1, 90), tokens(3, 90)};
+                for (int[] p : prompts) {
+                    drain(engine.submit(p, 10, GREEDY, t -> false, 0));
+                    assertThat(engine.prefixCacheBytes() + engine.kvReservedBytes()).isLessThanOrEqualTo(budget);
+                }
+                // 1 and 2 fit together (100 positions each); 1 again hits (and becomes the most recent),
+                // so 3 needs room and 2, the least recently used, goes.
+                assertThat(engine.metrics().prefixHits.get()).isEqualTo(1);
+                assertThat(engine.metrics().prefixEvictions.get()).isEqualTo(1);
+                drain(engine.submit(tokens(1, 90), 10, GREEDY, t -> false, 0));
+                assertThat(engine.metrics().prefixHits.get()).as("1 stayed").isEqualTo(2);
+                drain(engine.submit(tokens(2, 90), 10, GREEDY, t -> false, 0));
+                assertThat(engine.metrics().prefixHits.get()).as("2 was evicted").isEqualTo(2);
+                // A request that needs the whole budget empties the cache and runs.
+                int[] big = drain(engine.submit(tokens(4, 150), 50, GREEDY, t -> false, 0));
+                assertThat(big).hasSize(50);
+            }
+        }
+    }
 }

@@ -93,6 +93,13 @@ class GrammarTest {
         assertThat(again).as("the same state: masks are reused inside strings").isSameAs(s);
     }
 
+    @Test
+    void aRepetitionCutOffAtTheEndIsAGrammarError() {
+        // Found by RequestFuzzTest: "{1" at the end of the source read past it (StringIndexOutOfBoundsException, a 500).
+        assertThatThrownBy(() -> Grammar.parse("root ::= \"a\"{1")).isInstanceOf(GrammarException.class).hasMessageContaining("expected '}'");
+        assertThatThrownBy(() -> Grammar.parse("root ::= \"a\"{1,")).isInstanceOf(GrammarException.class).hasMessageContaining("expected '}'");
+    }
+
     private static Grammar schema(String json) {
         return Grammar.fromJsonSchema(Json.parse(json));
     }

@@ -255,6 +255,14 @@ public final class CudaForward implements ForwardPass {
         return new long[] {nk, nv};
     }
 
+    /** Copies the first bytes of one cache's keys and values into another's, device to device. */
+    synchronized void copyCache(long keys, long fromKeys, long keyBytes, long values, long fromValues, long valueBytes) {
+        cu.makeCurrent(ordinal);
+        cu.copyOnDevice(keys, fromKeys, keyBytes, stream);
+        cu.copyOnDevice(values, fromValues, valueBytes, stream);
+        cu.synchronize(stream);
+    }
+
     synchronized void releaseCache(long keys, long values) {
         if (closed) {
             return;

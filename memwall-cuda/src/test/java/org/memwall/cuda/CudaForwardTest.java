@@ -180,6 +180,38 @@ class CudaForwardTest {
         assertThat(fake.usedBytes()).isZero();
     }
 
+    @Test
+    void promptsServedFromTheDevicePrefixCacheGetWhatTheyGetWithout() throws Exception {
+        java.util.Random r = new java.util.Random(5);
+        int[] system = new int[300]; // past the device cache's first 256 positions
+        for (int i = 0; i < system.length; i++) {
+            system[i] = i == 0 ? 1 : 2 + r.nextInt(500);
+        }
+        int[][] prompts = {Arrays.copyOf(system, 310), Arrays.copyOf(system, 305), Arrays.copyOf(system, 310)};
+        prompts[1][304] = 7;
+        prompts[2][309] = 9;
+        FakeCuda fake = new FakeCuda(GIB);
+        try (Model gpu = Model.open(TestModels.small("llama", SyntheticModel.Mix.Q8_0), 2,
+                m -> CudaForward.load(fake, 0, m, CudaForward.Options.defaults(s -> { })))) {
+            int vocab = gpu.weights().vocabularySize();
+            SamplerSettings sampled = SamplerSettings.DEFAULTS.withSeed(3);
+            int[][] alone = new int[prompts.length][];
+            for (int i = 0; i < prompts.length; i++) {
+                alone[i] = new Generator(gpu).generate(prompts[i], 6, new Sampler(sampled, vocab), t -> false, t -> true).tokens();
+            }
+            try (Engine engine = new Engine(gpu, new Engine.Settings(2, 4, 64))) {
+                for (int i = 0; i < prompts.length; i++) {
+                    int[] got = drain(engine.submit(prompts[i], 6, new Sampler(sampled, vocab), t -> false, 0));
+                    assertThat(got).as("prompt " + i).containsExactly(alone[i]);
+                }
+                assertThat(engine.metrics().prefixHits.get()).isEqualTo(2);
+                assertThat(engine.metrics().prefixHitTokens.get()).isEqualTo(304 + 309);
+                assertThat(engine.prefixCacheBytes()).isPositive();
+            }
+        }
+        assertThat(fake.usedBytes()).as("the prefix cache's device memory is freed with the engine").isZero();
+    }
+
     private static int[] drain(Sequence s) throws InterruptedException {
         java.util.List<Integer> out = new java.util.ArrayList<>();
         while (true) {

@@ -58,6 +58,17 @@ public final class OpenAiServer implements AutoCloseable {
     private volatile boolean accepting = true;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
+    /** Seconds a client may take to send a request's headers and body (the JDK server's maxReqTime) unless set: then its connection is closed. */
+    static final String MAX_REQUEST_SECONDS = "30";
+
+    static {
+        // A half-sent body holds an admission permit while it is read: without a limit, a few slow or
+        // stalled clients would hold them all and everyone else would get 429. Read once per JVM.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", MAX_REQUEST_SECONDS);
+        }
+    }
+
     /** {@code formatter} may be null: chat completions then fail clearly; text completions still work. */
     public OpenAiServer(Model model, Tokenizer tokenizer, ChatFormatter formatter, ServerSettings settings) {
         this.model = model;
@@ -225,6 +236,10 @@ public final class OpenAiServer implements AutoCloseable {
             return JSON.readTree(body);
         } catch (JsonProcessingException e) {
             throw ApiError.invalid(null, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            // Not I/O (the body is in memory): bytes that Jackson's encoding detection takes for
+            // UTF-16/32 and cannot decode. Left alone it passed for a vanished client: no answer at all.
+            throw ApiError.invalid(null, "malformed JSON: " + e.getMessage());
         }
     }
 

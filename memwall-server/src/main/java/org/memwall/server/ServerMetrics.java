@@ -26,6 +26,12 @@ final class ServerMetrics {
         gauge(b, "memwall_kv_reserved_bytes", "gauge", "KV cache bytes reserved by running sequences (all their positions).", engine.kvReservedBytes());
         gauge(b, "memwall_kv_budget_bytes", "gauge", "KV cache bytes running sequences may reserve together (--kv-budget).",
                 engine.settings().kvBudgetBytes());
+        gauge(b, "memwall_prefix_cache_lookups_total", "counter", "Sequences that looked up the prefix cache.", engine.metrics().prefixLookups.get());
+        gauge(b, "memwall_prefix_cache_hits_total", "counter", "Sequences that started from a cached prefix.", engine.metrics().prefixHits.get());
+        gauge(b, "memwall_prefix_cache_hit_tokens_total", "counter", "Prompt tokens taken from the prefix cache instead of evaluated.",
+                engine.metrics().prefixHitTokens.get());
+        gauge(b, "memwall_prefix_cache_evictions_total", "counter", "Prefix cache entries freed for new sequences.", engine.metrics().prefixEvictions.get());
+        gauge(b, "memwall_prefix_cache_bytes", "gauge", "KV cache bytes the prefix cache holds (within the KV budget).", engine.prefixCacheBytes());
         b.append("# HELP memwall_decode_tokens_per_second Recent aggregate decode speed.\n# TYPE memwall_decode_tokens_per_second gauge\n")
                 .append("memwall_decode_tokens_per_second ").append(String.format(java.util.Locale.ROOT, "%.3f", engine.metrics().decodeTokensPerSecond())).append('\n');
         return b.toString();
