@@ -24,10 +24,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
+import org.memwall.chat.ToolCallFormat;
 import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
 import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
+import org.memwall.grammar.Grammar;
 import org.memwall.grammar.GrammarConstraint;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
@@ -241,7 +243,7 @@ public final class OpenAiServer implements AutoCloseable {
                 throw new ApiError(400, "invalid_request_error", "messages", "no_chat_template",
                         "this model has no chat template (tokenizer.chat_template); use /v1/completions");
             }
-            prompt = formatter.encodeText(formatter.render(req.messages(), req.tools(), true));
+            prompt = formatter.encodeText(formatter.render(req.messages(), req.toolChoice().active() ? req.tools() : null, true));
         } else {
             prompt = tokenizer.encode(req.prompt(), true, true);
         }
@@ -254,8 +256,17 @@ public final class OpenAiServer implements AutoCloseable {
                     + " tokens) plus max_tokens (" + maxTokens + ") exceeds the context length of " + context + " tokens");
         }
         tokens[0] = prompt.length;
+        Grammar grammar = req.grammar();
+        ToolCallFormat calls = req.toolChoice().active() ? formatter.toolCallFormat() : ToolCallFormat.NONE;
+        Grammar forced = req.toolChoice().grammar(calls);
+        if (forced != null) {
+            if (grammar != null) {
+                throw ApiError.invalid("tool_choice", "a required tool call cannot be combined with response_format or grammar");
+            }
+            grammar = forced;
+        }
         Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(),
-                req.grammar() == null ? null : new GrammarConstraint(req.grammar(), tokenizer, maxTokens));
+                grammar == null ? null : new GrammarConstraint(grammar, tokenizer, maxTokens));
         for (int t : prompt) {
             sampler.accept(t);
         }
@@ -267,7 +278,7 @@ public final class OpenAiServer implements AutoCloseable {
             throw new ApiError(400, "invalid_request_error", req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt",
                     "kv_budget_exceeded", e.getMessage());
         }
-        Reply reply = new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops());
+        Reply reply = new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops(), calls, req.toolChoice().parallel());
         String created = Long.toString(System.currentTimeMillis() / 1000);
         String objectId = (chat ? "chatcmpl-" : "cmpl-") + id.substring(4);
         try {
@@ -293,6 +304,13 @@ public final class OpenAiServer implements AutoCloseable {
                 ObjectNode msg = choice.putObject("message").put("role", "assistant").put("content", reply.content.toString());
                 if (!reply.reasoning.isEmpty()) {
                     msg.put("reasoning_content", reply.reasoning.toString());
+                }
+                if (!reply.calls().isEmpty()) {
+                    if (reply.content.isEmpty()) {
+                        msg.putNull("content");
+                    }
+                    ToolChoice.write(msg.putArray("tool_calls"), reply.calls(), false);
+                    finish = "tool_calls";
                 }
             } else {
                 choice.put("text", reply.content.toString());
@@ -445,6 +463,19 @@ public final class OpenAiServer implements AutoCloseable {
                 return e.status;
             }
             tokens[1] = seq.generated();
+            if (!reply.calls().isEmpty()) {
+                ObjectNode named = chunk(objectId, created, chat, modelName);
+                ArrayNode calls = ((ObjectNode) named.withArray("choices").get(0)).putObject("delta").putArray("tool_calls");
+                ToolChoice.write(calls, reply.calls(), true);
+                event(out, named);
+                for (int i = 0; i < reply.calls().size(); i++) { // then each call's arguments, as OpenAI streams them
+                    ObjectNode args = chunk(objectId, created, chat, modelName);
+                    ((ObjectNode) args.withArray("choices").get(0)).putObject("delta").putArray("tool_calls").addObject().put("index", i)
+                            .putObject("function").put("arguments", reply.calls().get(i).arguments());
+                    event(out, args);
+                }
+                finish = "tool_calls";
+            }
             ObjectNode last = chunk(objectId, created, chat, modelName);
             ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
             if (chat) {
