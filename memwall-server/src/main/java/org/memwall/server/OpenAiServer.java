@@ -49,6 +49,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ServerSettings settings;
     private final Engine engine;
     private final ServerMetrics metrics = new ServerMetrics();
+    private final Embeddings embeddings;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final byte[] apiKey;
     /**
@@ -70,6 +71,7 @@ public final class OpenAiServer implements AutoCloseable {
                 : Math.max(model.forwardPass().kvBytesPerPosition(), model.forwardPass().kvMemoryFree() / 4 * 3);
         this.engine = new Engine(model, new Engine.Settings(settings.parallel(), settings.maxQueue(), 512, kvBudget));
         this.admission = new Semaphore(settings.parallel() + settings.maxQueue());
+        this.embeddings = new Embeddings(model, tokenizer, Math.min(settings.context(), model.config().contextLength()));
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -173,20 +175,39 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/chat/completions", "/completions" -> {
                 requireMethod(method, "POST");
-                if (!accepting) {
-                    throw new ApiError(503, "server_error", null, "shutting_down", Engine.SHUTTING_DOWN);
-                }
-                if (!admission.tryAcquire()) {
-                    throw new EngineBusyException("busy: " + settings.parallel() + " requests running and " + settings.maxQueue()
-                            + " queued (--parallel, --max-queue)");
-                }
-                try {
-                    return complete(ex, id, path.equals("/chat/completions"), tokens);
-                } finally {
-                    admission.release();
-                }
+                boolean chat = path.equals("/chat/completions");
+                return admitted(() -> complete(ex, id, chat, tokens));
+            }
+            case "/embeddings" -> {
+                requireMethod(method, "POST");
+                return admitted(() -> {
+                    JsonNode body = readBody(ex);
+                    String name = servedName(body != null && body.path("model").isTextual() ? body.get("model").asText() : null);
+                    return sendJson(ex, 200, embeddings.openAi(body, name, tokens));
+                });
             }
             default -> throw new ApiError(404, "invalid_request_error", null, "not_found", "no route " + method + " " + ex.getRequestURI().getPath());
+        }
+    }
+
+    /** An exchange's work that holds a request permit: refused while shutting down or when the server is full. */
+    @FunctionalInterface
+    interface Work {
+        int run() throws IOException;
+    }
+
+    int admitted(Work work) throws IOException {
+        if (!accepting) {
+            throw new ApiError(503, "server_error", null, "shutting_down", Engine.SHUTTING_DOWN);
+        }
+        if (!admission.tryAcquire()) {
+            throw new EngineBusyException("busy: " + settings.parallel() + " requests running and " + settings.maxQueue()
+                    + " queued (--parallel, --max-queue)");
+        }
+        try {
+            return work.run();
+        } finally {
+            admission.release();
         }
     }
 
