@@ -116,6 +116,11 @@ final class Embeddings {
 
     /** A string, an array of strings, an array of token ids or an array of such arrays, tokenized and checked against the context. */
     List<int[]> inputs(JsonNode input, String param) {
+        return inputs(input, param, false);
+    }
+
+    /** As {@link #inputs(JsonNode, String)}; with {@code truncate}, an input beyond the context keeps its first tokens. */
+    List<int[]> inputs(JsonNode input, String param, boolean truncate) {
         if (input == null || input.isNull()) {
             throw ApiError.invalid(param, "'" + param + "' is missing");
         }
@@ -139,6 +144,9 @@ final class Embeddings {
             }
         } else {
             throw ApiError.invalid(param, "'" + param + "' must be a non-empty string or array");
+        }
+        if (truncate) {
+            out.replaceAll(ids -> ids.length > context ? java.util.Arrays.copyOf(ids, context) : ids);
         }
         for (int[] ids : out) {
             if (ids.length > context) {

@@ -50,6 +50,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Engine engine;
     private final ServerMetrics metrics = new ServerMetrics();
     private final Embeddings embeddings;
+    private final OllamaApi ollama;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final byte[] apiKey;
     /**
@@ -72,6 +73,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.engine = new Engine(model, new Engine.Settings(settings.parallel(), settings.maxQueue(), 512, kvBudget));
         this.admission = new Semaphore(settings.parallel() + settings.maxQueue());
         this.embeddings = new Embeddings(model, tokenizer, Math.min(settings.context(), model.config().contextLength()));
+        this.ollama = new OllamaApi(this, model, formatter, embeddings);
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -155,6 +157,9 @@ public final class OpenAiServer implements AutoCloseable {
             return sendJson(ex, accepting ? 200 : 503, JSON.createObjectNode().put("status", accepting ? "ok" : "shutting down"));
         }
         checkKey(ex);
+        if (path.startsWith("/api/")) {
+            return ollama.route(ex, path, method, tokens);
+        }
         switch (path) {
             case "/models" -> {
                 requireMethod(method, "GET");
@@ -228,7 +233,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private JsonNode readBody(HttpExchange ex) throws IOException {
+    JsonNode readBody(HttpExchange ex) throws IOException {
         String length = ex.getRequestHeaders().getFirst("Content-Length");
         if (length != null) {
             try {
@@ -258,6 +263,67 @@ public final class OpenAiServer implements AutoCloseable {
     private int complete(HttpExchange ex, String id, boolean chat, int[] tokens) throws IOException {
         GenerationRequest req = GenerationRequest.parse(readBody(ex), chat);
         String modelName = servedName(req.model());
+        Started started = start(req, chat, tokens);
+        Sequence seq = started.seq();
+        Reply reply = started.reply();
+        String created = Long.toString(System.currentTimeMillis() / 1000);
+        String objectId = (chat ? "chatcmpl-" : "cmpl-") + id.substring(4);
+        try {
+            if (req.stream()) {
+                return stream(ex, seq, reply, req, chat, objectId, created, modelName, tokens);
+            }
+            Heartbeat heartbeat = new Heartbeat(ex);
+            String finish;
+            try {
+                finish = drain(seq, reply, null, heartbeat);
+            } catch (ApiError e) {
+                if (!heartbeat.committed) {
+                    throw e;
+                }
+                heartbeat.finish(errorBody(e)); // the status went out with the first heartbeat: the body says what failed
+                return e.status;
+            }
+            tokens[1] = seq.generated();
+            ObjectNode body = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion" : "text_completion")
+                    .put("created", Long.parseLong(created)).put("model", modelName);
+            ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+            if (chat) {
+                ObjectNode msg = choice.putObject("message").put("role", "assistant").put("content", reply.content.toString());
+                if (!reply.reasoning.isEmpty()) {
+                    msg.put("reasoning_content", reply.reasoning.toString());
+                }
+                if (!reply.calls().isEmpty()) {
+                    if (reply.content.isEmpty()) {
+                        msg.putNull("content");
+                    }
+                    ToolChoice.write(msg.putArray("tool_calls"), reply.calls(), false);
+                    finish = "tool_calls";
+                }
+            } else {
+                choice.put("text", reply.content.toString());
+            }
+            choice.put("finish_reason", finish);
+            usage(body.putObject("usage"), tokens[0], seq.generated());
+            if (heartbeat.committed) {
+                heartbeat.finish(body);
+                return 200;
+            }
+            return sendJson(ex, 200, body);
+        } finally {
+            seq.cancel();
+        }
+    }
+
+    /** A queued generation and the reply its tokens decode into. */
+    record Started(Sequence seq, Reply reply) {
+    }
+
+    /**
+     * Renders and tokenizes a validated request, checks it against the context, builds its sampler
+     * (under the grammar a response format or a required tool call asks for) and queues it;
+     * {@code tokens[0]} gets the prompt length.
+     */
+    Started start(GenerationRequest req, boolean chat, int[] tokens) {
         int[] prompt;
         if (chat) {
             if (formatter == null) {
@@ -299,53 +365,8 @@ public final class OpenAiServer implements AutoCloseable {
             throw new ApiError(400, "invalid_request_error", req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt",
                     "kv_budget_exceeded", e.getMessage());
         }
-        Reply reply = new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops(), calls, req.toolChoice().parallel());
-        String created = Long.toString(System.currentTimeMillis() / 1000);
-        String objectId = (chat ? "chatcmpl-" : "cmpl-") + id.substring(4);
-        try {
-            if (req.stream()) {
-                return stream(ex, seq, reply, req, chat, objectId, created, modelName, tokens);
-            }
-            Heartbeat heartbeat = new Heartbeat(ex);
-            String finish;
-            try {
-                finish = drain(seq, reply, null, heartbeat);
-            } catch (ApiError e) {
-                if (!heartbeat.committed) {
-                    throw e;
-                }
-                heartbeat.finish(errorBody(e)); // the status went out with the first heartbeat: the body says what failed
-                return e.status;
-            }
-            tokens[1] = seq.generated();
-            ObjectNode body = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion" : "text_completion")
-                    .put("created", Long.parseLong(created)).put("model", modelName);
-            ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
-            if (chat) {
-                ObjectNode msg = choice.putObject("message").put("role", "assistant").put("content", reply.content.toString());
-                if (!reply.reasoning.isEmpty()) {
-                    msg.put("reasoning_content", reply.reasoning.toString());
-                }
-                if (!reply.calls().isEmpty()) {
-                    if (reply.content.isEmpty()) {
-                        msg.putNull("content");
-                    }
-                    ToolChoice.write(msg.putArray("tool_calls"), reply.calls(), false);
-                    finish = "tool_calls";
-                }
-            } else {
-                choice.put("text", reply.content.toString());
-            }
-            choice.put("finish_reason", finish);
-            usage(body.putObject("usage"), prompt.length, seq.generated());
-            if (heartbeat.committed) {
-                heartbeat.finish(body);
-                return 200;
-            }
-            return sendJson(ex, 200, body);
-        } finally {
-            seq.cancel();
-        }
+        return new Started(seq, new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops(), calls,
+                req.toolChoice().parallel()));
     }
 
     /**
@@ -353,7 +374,7 @@ public final class OpenAiServer implements AutoCloseable {
      * deltas as they come; {@code probe} runs whenever {@link ServerSettings#probeMillis} pass without
      * an event and fails when the client has gone (the sequence is then cancelled).
      */
-    private String drain(Sequence seq, Reply reply, Reply.DeltaSink sink, Probe probe) throws IOException {
+    String drain(Sequence seq, Reply reply, Reply.DeltaSink sink, Probe probe) throws IOException {
         long lastWrite = System.nanoTime();
         long interval = TimeUnit.MILLISECONDS.toNanos(settings.probeMillis());
         while (true) {
@@ -403,7 +424,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Writes something harmless to the client; fails when it has gone. */
     @FunctionalInterface
-    private interface Probe {
+    interface Probe {
         void probe() throws IOException;
     }
 
@@ -412,7 +433,7 @@ public final class OpenAiServer implements AutoCloseable {
      * and JSON headers, each beat a space (JSON allows leading whitespace), and a vanished client
      * fails the write within two beats. The reply body follows in the same chunked stream.
      */
-    private static final class Heartbeat implements Probe {
+    static final class Heartbeat implements Probe {
         private static final byte[] SPACE = {' '};
         private final HttpExchange ex;
         boolean committed;
@@ -438,7 +459,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** The model name a reply carries: the one asked for when this server answers to it (any, unless strict). */
-    private String servedName(String requested) {
+    String servedName(String requested) {
         if (requested == null || requested.isEmpty() || requested.equals(settings.modelName())) {
             return settings.modelName();
         }
@@ -449,7 +470,7 @@ public final class OpenAiServer implements AutoCloseable {
                 + "' does not exist; this server serves " + String.join(", ", modelIds()));
     }
 
-    private List<String> modelIds() {
+    List<String> modelIds() {
         List<String> ids = new ArrayList<>();
         ids.add(settings.modelName());
         ids.addAll(settings.aliases());
@@ -561,7 +582,7 @@ public final class OpenAiServer implements AutoCloseable {
         u.put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
     }
 
-    private int sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+    int sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(status, bytes.length);
@@ -583,7 +604,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void sendError(HttpExchange ex, ApiError e) {
         try {
-            sendJson(ex, e.status, errorBody(e));
+            sendJson(ex, e.status, ex.getRequestURI().getPath().startsWith("/api/") ? OllamaApi.errorBody(e.getMessage()) : errorBody(e));
         } catch (IOException | RuntimeException ignored) {
             // headers already sent (mid-stream) or client gone: nothing more to tell it
         }
