@@ -40,7 +40,8 @@ public final class ReplyDecoder {
             emit(detok.flush() + v.token(token));
         } else if (harmony == null) {
             emit(detok.push(token));
-        } else if (v.type(token) == Vocabulary.CONTROL && HarmonyParser.isStructural(v.token(token))) {
+        } else if ((v.type(token) == Vocabulary.CONTROL || v.type(token) == Vocabulary.USER_DEFINED) && HarmonyParser.isStructural(v.token(token))) {
+            // gpt-oss files mark <|channel|>, <|message|>, ... user-defined (always rendered), as llama.cpp does
             harmony.text(detok.flush());
             harmony.special(v.token(token));
         } else {

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.util.List;
 import org.memwall.chat.ReplyDecoder;
 import org.memwall.chat.ToolCallFormat;
+import org.memwall.tokenizer.StreamingDetokenizer;
 import org.memwall.tokenizer.Tokenizer;
+import org.memwall.tokenizer.Vocabulary;
 
 /**
  * A reply's text: decoded (and split into harmony channels), stop strings cut, deltas passed on.
@@ -24,6 +26,10 @@ final class Reply {
     private List<ToolCallFormat.Call> calls = List.of();
     private DeltaSink sink;
     private IOException failure;
+    private final Tokenizer tokenizer;
+    /** Harmony with tools: the reply with its special tokens' text, where calls are parsed from. */
+    private final StringBuilder raw;
+    private final StreamingDetokenizer rawText;
 
     Reply(Tokenizer tokenizer, boolean harmony, List<String> stopStrings) {
         this(tokenizer, harmony, stopStrings, ToolCallFormat.NONE, true);
@@ -34,9 +40,14 @@ final class Reply {
         this.stops = new StopMatcher(stopStrings);
         this.tools = tools;
         this.parallel = parallel;
+        this.tokenizer = tokenizer;
+        this.raw = tools == ToolCallFormat.HARMONY ? new StringBuilder() : null;
+        this.rawText = raw == null ? null : new StreamingDetokenizer(tokenizer, false);
         this.decoder = new ReplyDecoder(tokenizer, harmony, tools.markers(), (channel, text) -> {
             if (channel.equals("final")) {
                 content(text);
+            } else if (raw != null && channel.equals("commentary")) {
+                // harmony tool calls (and preambles) are commentary: parsed from the raw reply at the end
             } else {
                 reasoning.append(text);
                 emit(null, text);
@@ -50,6 +61,10 @@ final class Reply {
 
     void token(int id, DeltaSink sink) throws IOException {
         this.sink = sink;
+        if (raw != null) {
+            Vocabulary v = tokenizer.vocabulary();
+            raw.append(v.type(id) == Vocabulary.CONTROL ? rawText.flush() + v.token(id) : rawText.push(id));
+        }
         decoder.accept(id);
         rethrow();
     }
@@ -58,7 +73,12 @@ final class Reply {
         this.sink = sink;
         decoder.finish();
         content.append(stops.flush());
-        if (tools != ToolCallFormat.NONE) {
+        if (raw != null) {
+            List<ToolCallFormat.Call> found = tools.parse(raw.append(rawText.flush()).toString()).calls();
+            if (!found.isEmpty()) {
+                calls = parallel ? found : found.subList(0, 1);
+            }
+        } else if (tools != ToolCallFormat.NONE) {
             ToolCallFormat.Parsed parsed = tools.parse(content.toString());
             if (!parsed.calls().isEmpty()) {
                 calls = parallel ? parsed.calls() : parsed.calls().subList(0, 1);
