@@ -20,11 +20,17 @@ public final class ChatFormatter {
     private final ChatTemplate template;
     private final Tokenizer tokenizer;
     private final boolean harmony;
+    private final ToolCallFormat toolCalls;
 
     public ChatFormatter(ChatTemplate template, Tokenizer tokenizer, boolean harmony) {
+        this(template, tokenizer, harmony, ToolCallFormat.NONE);
+    }
+
+    public ChatFormatter(ChatTemplate template, Tokenizer tokenizer, boolean harmony, ToolCallFormat toolCalls) {
         this.template = template;
         this.tokenizer = tokenizer;
         this.harmony = harmony;
+        this.toolCalls = toolCalls;
     }
 
     /** The formatter for a model file; fails clearly when the file has no chat template. */
@@ -37,7 +43,13 @@ public final class ChatFormatter {
 
     /** The formatter for template source; harmony output is recognised by the template's channel tags. */
     public static ChatFormatter of(String source, Tokenizer tokenizer) {
-        return new ChatFormatter(ChatTemplate.parse(source), tokenizer, source.contains("<|channel|>"));
+        return new ChatFormatter(ChatTemplate.parse(source), tokenizer, source.contains("<|channel|>"),
+                ToolCallFormat.detect(source, tokenizer.vocabulary()));
+    }
+
+    /** How this model writes tool calls, recognised from its template and vocabulary. */
+    public ToolCallFormat toolCallFormat() {
+        return toolCalls;
     }
 
     /** Whether replies come in gpt-oss harmony channels (see {@link HarmonyParser}). */

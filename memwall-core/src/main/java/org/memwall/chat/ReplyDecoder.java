@@ -1,5 +1,7 @@
 package org.memwall.chat;
 
+import java.util.List;
+import java.util.Set;
 import org.memwall.tokenizer.StreamingDetokenizer;
 import org.memwall.tokenizer.Tokenizer;
 import org.memwall.tokenizer.Vocabulary;
@@ -14,8 +16,18 @@ public final class ReplyDecoder {
     private final StreamingDetokenizer detok;
     private final HarmonyParser harmony;
     private final HarmonyParser.Listener listener;
+    private final Set<String> keep;
 
     public ReplyDecoder(Tokenizer tokenizer, boolean harmony, HarmonyParser.Listener listener) {
+        this(tokenizer, harmony, List.of(), listener);
+    }
+
+    /**
+     * @param keep special tokens whose text the reply keeps (a tool-call convention's markers, such as
+     *     Llama 3's {@code <|python_tag|>}); other control tokens print nothing
+     */
+    public ReplyDecoder(Tokenizer tokenizer, boolean harmony, List<String> keep, HarmonyParser.Listener listener) {
+        this.keep = Set.copyOf(keep);
         this.tokenizer = tokenizer;
         this.detok = new StreamingDetokenizer(tokenizer, false);
         this.listener = listener;
@@ -24,9 +36,12 @@ public final class ReplyDecoder {
 
     public void accept(int token) {
         Vocabulary v = tokenizer.vocabulary();
-        if (harmony == null) {
+        if (harmony == null && v.type(token) == Vocabulary.CONTROL && keep.contains(v.token(token))) {
+            emit(detok.flush() + v.token(token));
+        } else if (harmony == null) {
             emit(detok.push(token));
-        } else if (v.type(token) == Vocabulary.CONTROL && HarmonyParser.isStructural(v.token(token))) {
+        } else if ((v.type(token) == Vocabulary.CONTROL || v.type(token) == Vocabulary.USER_DEFINED) && HarmonyParser.isStructural(v.token(token))) {
+            // gpt-oss files mark <|channel|>, <|message|>, ... user-defined (always rendered), as llama.cpp does
             harmony.text(detok.flush());
             harmony.special(v.token(token));
         } else {

@@ -47,6 +47,8 @@ public final class ToolCallGrammar {
         if (!parallel) {
             root = root.substring(0, root.lastIndexOf('(')) + (format == ToolCallFormat.GRANITE ? "\"]\"" : "");
         }
-        return Grammar.parse(root + "\n" + call);
+        // The parser names the rules it makes for groups after their rule ("root-1", ...), as the schema's
+        // converter names its own: the groups live in a rule of another name.
+        return Grammar.parse("root ::= call-list\n" + root.replaceFirst("^root ::=", "call-list ::=") + "\n" + call);
     }
 }

@@ -40,6 +40,15 @@ public interface ForwardPass extends AutoCloseable {
         return ids;
     }
 
+    /**
+     * Like {@link #forward}, but returns the final hidden states (after the output norm, before the
+     * output projection) of the tokens whose {@code want[i]} is set, in order, as
+     * {@code [count][embeddingLength]}: what embeddings are pooled from.
+     */
+    default float[] hiddenStates(int[] tokens, int[] positions, KvCache[] caches, boolean[] want) {
+        throw new org.memwall.MemwallException("embeddings are not yet supported on " + device());
+    }
+
     /** A fresh cache for one sequence of up to {@code capacity} positions, allocated as it fills. */
     KvCache newCache(int capacity);
 

@@ -88,6 +88,16 @@ public final class Transformer implements ForwardPass {
 
     @Override
     public synchronized float[] forward(int[] tokens, int[] positions, KvCache[] kvCaches, boolean[] wantLogits) {
+        return logits(layers(tokens, positions, kvCaches), tokens.length, wantLogits);
+    }
+
+    @Override
+    public synchronized float[] hiddenStates(int[] tokens, int[] positions, KvCache[] kvCaches, boolean[] want) {
+        return finalNorm(layers(tokens, positions, kvCaches), tokens.length, want);
+    }
+
+    /** Runs every layer over the batch; returns the residual stream, {@code [n][d]}. */
+    private float[] layers(int[] tokens, int[] positions, KvCache[] kvCaches) {
         int n = tokens.length;
         HostKvCache[] caches = new HostKvCache[n];
         for (int t = 0; t < n; t++) {
@@ -134,7 +144,7 @@ public final class Transformer implements ForwardPass {
             }
             addScaled(s.x, s.o, n * d, c.residualScale());
         }
-        return logits(s.x, n, wantLogits);
+        return s.x;
     }
 
     private void embed(int token, float[] x, int offset) {
@@ -184,20 +194,8 @@ public final class Transformer implements ForwardPass {
     }
 
     private float[] logits(float[] x, int n, boolean[] wantLogits) {
-        int d = c.embeddingLength();
-        int count = 0;
-        for (int t = 0; t < n; t++) {
-            if (wantLogits[t]) {
-                count++;
-            }
-        }
-        float[] rows = new float[count * d];
-        int r = 0;
-        for (int t = 0; t < n; t++) {
-            if (wantLogits[t]) {
-                Norms.rmsNorm(x, t * d, w.outputNorm, rows, r++ * d, d, c.rmsEps());
-            }
-        }
+        float[] rows = finalNorm(x, n, wantLogits);
+        int count = rows.length / c.embeddingLength();
         int vocab = w.output.rowCount();
         float[] out = new float[count * vocab];
         MatMul.matmul(pool, w.output, rows, count, out);
@@ -208,5 +206,24 @@ public final class Transformer implements ForwardPass {
             }
         }
         return out;
+    }
+
+    /** The output-normed rows of the tokens {@code want}ed. */
+    private float[] finalNorm(float[] x, int n, boolean[] want) {
+        int d = c.embeddingLength();
+        int count = 0;
+        for (int t = 0; t < n; t++) {
+            if (want[t]) {
+                count++;
+            }
+        }
+        float[] rows = new float[count * d];
+        int r = 0;
+        for (int t = 0; t < n; t++) {
+            if (want[t]) {
+                Norms.rmsNorm(x, t * d, w.outputNorm, rows, r++ * d, d, c.rmsEps());
+            }
+        }
+        return rows;
     }
 }

@@ -63,6 +63,12 @@ class ToolCallFormatTest {
         assertThat(new GrammarMatcher(llama).matches("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"X\"}}; {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Y\"}}"
                 .getBytes(StandardCharsets.UTF_8))).isTrue();
         assertThat(ToolCallGrammar.of(ToolCallFormat.HARMONY, fns, false)).as("harmony calls need special tokens").isNull();
+        fns.put("get_time", Json.parse("{\"type\": \"object\", \"properties\": {\"zone\": {\"type\": \"string\"}}, \"required\": [\"zone\"]}"));
+        for (ToolCallFormat f : List.of(ToolCallFormat.HERMES, ToolCallFormat.LLAMA3, ToolCallFormat.GRANITE)) {
+            assertThat(ToolCallGrammar.of(f, fns, true)).as("two functions, parallel calls: %s", f).isNotNull();
+        }
+        assertThat(new GrammarMatcher(ToolCallGrammar.of(ToolCallFormat.GRANITE, fns, true)).matches(("<|tool_call|>[{\"name\": \"get_time\", "
+                + "\"arguments\": {\"zone\": \"UTC\"}}, {\"name\": \"get_weather\", \"arguments\": {\"city\": \"X\"}}]").getBytes(StandardCharsets.UTF_8))).isTrue();
     }
 
     /**

@@ -211,6 +211,11 @@ public final class CudaForward implements ForwardPass {
     }
 
     @Override
+    public float[] hiddenStates(int[] tokens, int[] positions, KvCache[] caches, boolean[] want) {
+        throw new org.memwall.MemwallException("embeddings are not yet supported on the GPU; serve embeddings with --device cpu");
+    }
+
+    @Override
     public String device() {
         return "cuda:" + ordinal + " (" + deviceName + ")";
     }

@@ -16,7 +16,8 @@ import org.memwall.sample.SamplerSettings;
  * here, before anything is queued; a bad field is an {@link ApiError} naming it.
  */
 record GenerationRequest(boolean chat, String model, List<Map<String, Object>> messages, List<Object> tools, String prompt, Integer maxTokens,
-                         SamplerSettings sampling, List<String> stops, boolean stream, boolean includeUsage, Grammar grammar) {
+                         SamplerSettings sampling, List<String> stops, boolean stream, boolean includeUsage, Grammar grammar,
+                         ToolChoice toolChoice) {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -80,6 +81,7 @@ record GenerationRequest(boolean chat, String model, List<Map<String, Object>> m
             throw ApiError.invalid("n", "only n = 1 is supported");
         }
         Grammar grammar = ResponseFormat.parse(body);
+        ToolChoice toolChoice = chat ? ToolChoice.parse(body, tools) : ToolChoice.NO_TOOLS;
         float temperature = number(body, "temperature", 1f, 0f, 2f);
         float topP = number(body, "top_p", 1f, 0f, 1f);
         float frequency = number(body, "frequency_penalty", 0f, -2f, 2f);
@@ -149,7 +151,7 @@ record GenerationRequest(boolean chat, String model, List<Map<String, Object>> m
             usage = bool(so, "include_usage");
         }
         SamplerSettings sampling = new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, 64, frequency, presence, seed, bias);
-        return new GenerationRequest(chat, model, messages, tools, prompt, maxTokens, sampling, stops, stream, usage, grammar);
+        return new GenerationRequest(chat, model, messages, tools, prompt, maxTokens, sampling, stops, stream, usage, grammar, toolChoice);
     }
 
     private static Map<String, Object> message(JsonNode m, int i) {

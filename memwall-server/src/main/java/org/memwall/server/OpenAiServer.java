@@ -24,10 +24,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
+import org.memwall.chat.ToolCallFormat;
 import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
 import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
+import org.memwall.grammar.Grammar;
 import org.memwall.grammar.GrammarConstraint;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
@@ -47,6 +49,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final ServerSettings settings;
     private final Engine engine;
     private final ServerMetrics metrics = new ServerMetrics();
+    private final Embeddings embeddings;
+    private final OllamaApi ollama;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final byte[] apiKey;
     /**
@@ -79,6 +83,8 @@ public final class OpenAiServer implements AutoCloseable {
                 : Math.max(model.forwardPass().kvBytesPerPosition(), model.forwardPass().kvMemoryFree() / 4 * 3);
         this.engine = new Engine(model, new Engine.Settings(settings.parallel(), settings.maxQueue(), 512, kvBudget));
         this.admission = new Semaphore(settings.parallel() + settings.maxQueue());
+        this.embeddings = new Embeddings(model, tokenizer, Math.min(settings.context(), model.config().contextLength()));
+        this.ollama = new OllamaApi(this, model, formatter, embeddings);
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -162,6 +168,9 @@ public final class OpenAiServer implements AutoCloseable {
             return sendJson(ex, accepting ? 200 : 503, JSON.createObjectNode().put("status", accepting ? "ok" : "shutting down"));
         }
         checkKey(ex);
+        if (path.startsWith("/api/")) {
+            return ollama.route(ex, path, method, tokens);
+        }
         switch (path) {
             case "/models" -> {
                 requireMethod(method, "GET");
@@ -182,20 +191,39 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/chat/completions", "/completions" -> {
                 requireMethod(method, "POST");
-                if (!accepting) {
-                    throw new ApiError(503, "server_error", null, "shutting_down", Engine.SHUTTING_DOWN);
-                }
-                if (!admission.tryAcquire()) {
-                    throw new EngineBusyException("busy: " + settings.parallel() + " requests running and " + settings.maxQueue()
-                            + " queued (--parallel, --max-queue)");
-                }
-                try {
-                    return complete(ex, id, path.equals("/chat/completions"), tokens);
-                } finally {
-                    admission.release();
-                }
+                boolean chat = path.equals("/chat/completions");
+                return admitted(() -> complete(ex, id, chat, tokens));
+            }
+            case "/embeddings" -> {
+                requireMethod(method, "POST");
+                return admitted(() -> {
+                    JsonNode body = readBody(ex);
+                    String name = servedName(body != null && body.path("model").isTextual() ? body.get("model").asText() : null);
+                    return sendJson(ex, 200, embeddings.openAi(body, name, tokens));
+                });
             }
             default -> throw new ApiError(404, "invalid_request_error", null, "not_found", "no route " + method + " " + ex.getRequestURI().getPath());
+        }
+    }
+
+    /** An exchange's work that holds a request permit: refused while shutting down or when the server is full. */
+    @FunctionalInterface
+    interface Work {
+        int run() throws IOException;
+    }
+
+    int admitted(Work work) throws IOException {
+        if (!accepting) {
+            throw new ApiError(503, "server_error", null, "shutting_down", Engine.SHUTTING_DOWN);
+        }
+        if (!admission.tryAcquire()) {
+            throw new EngineBusyException("busy: " + settings.parallel() + " requests running and " + settings.maxQueue()
+                    + " queued (--parallel, --max-queue)");
+        }
+        try {
+            return work.run();
+        } finally {
+            admission.release();
         }
     }
 
@@ -216,7 +244,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private JsonNode readBody(HttpExchange ex) throws IOException {
+    JsonNode readBody(HttpExchange ex) throws IOException {
         String length = ex.getRequestHeaders().getFirst("Content-Length");
         if (length != null) {
             try {
@@ -250,39 +278,9 @@ public final class OpenAiServer implements AutoCloseable {
     private int complete(HttpExchange ex, String id, boolean chat, int[] tokens) throws IOException {
         GenerationRequest req = GenerationRequest.parse(readBody(ex), chat);
         String modelName = servedName(req.model());
-        int[] prompt;
-        if (chat) {
-            if (formatter == null) {
-                throw new ApiError(400, "invalid_request_error", "messages", "no_chat_template",
-                        "this model has no chat template (tokenizer.chat_template); use /v1/completions");
-            }
-            prompt = formatter.encodeText(formatter.render(req.messages(), req.tools(), true));
-        } else {
-            prompt = tokenizer.encode(req.prompt(), true, true);
-        }
-        int context = Math.min(settings.context(), model.config().contextLength());
-        // Without max_tokens a reply may fill the context, or as much of it as the KV budget holds for one request.
-        int maxTokens = req.maxTokens() != null ? req.maxTokens() : Math.max(1, Math.min(context, engine.kvPositionLimit()) - prompt.length);
-        if ((long) prompt.length + maxTokens > context) {
-            String param = req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt";
-            throw new ApiError(400, "invalid_request_error", param, "context_length_exceeded", "the prompt (" + prompt.length
-                    + " tokens) plus max_tokens (" + maxTokens + ") exceeds the context length of " + context + " tokens");
-        }
-        tokens[0] = prompt.length;
-        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(),
-                req.grammar() == null ? null : new GrammarConstraint(req.grammar(), tokenizer, maxTokens));
-        for (int t : prompt) {
-            sampler.accept(t);
-        }
-        long timeout = settings.timeoutMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(settings.timeoutMillis()) : 0;
-        Sequence seq;
-        try {
-            seq = engine.submit(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, timeout);
-        } catch (KvBudgetException e) {
-            throw new ApiError(400, "invalid_request_error", req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt",
-                    "kv_budget_exceeded", e.getMessage());
-        }
-        Reply reply = new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops());
+        Started started = start(req, chat, tokens);
+        Sequence seq = started.seq();
+        Reply reply = started.reply();
         String created = Long.toString(System.currentTimeMillis() / 1000);
         String objectId = (chat ? "chatcmpl-" : "cmpl-") + id.substring(4);
         try {
@@ -309,11 +307,18 @@ public final class OpenAiServer implements AutoCloseable {
                 if (!reply.reasoning.isEmpty()) {
                     msg.put("reasoning_content", reply.reasoning.toString());
                 }
+                if (!reply.calls().isEmpty()) {
+                    if (reply.content.isEmpty()) {
+                        msg.putNull("content");
+                    }
+                    ToolChoice.write(msg.putArray("tool_calls"), reply.calls(), false);
+                    finish = "tool_calls";
+                }
             } else {
                 choice.put("text", reply.content.toString());
             }
             choice.put("finish_reason", finish);
-            usage(body.putObject("usage"), prompt.length, seq.generated());
+            usage(body.putObject("usage"), tokens[0], seq.generated());
             if (heartbeat.committed) {
                 heartbeat.finish(body);
                 return 200;
@@ -324,12 +329,67 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /** A queued generation and the reply its tokens decode into. */
+    record Started(Sequence seq, Reply reply) {
+    }
+
+    /**
+     * Renders and tokenizes a validated request, checks it against the context, builds its sampler
+     * (under the grammar a response format or a required tool call asks for) and queues it;
+     * {@code tokens[0]} gets the prompt length.
+     */
+    Started start(GenerationRequest req, boolean chat, int[] tokens) {
+        int[] prompt;
+        if (chat) {
+            if (formatter == null) {
+                throw new ApiError(400, "invalid_request_error", "messages", "no_chat_template",
+                        "this model has no chat template (tokenizer.chat_template); use /v1/completions");
+            }
+            prompt = formatter.encodeText(formatter.render(req.messages(), req.toolChoice().active() ? req.tools() : null, true));
+        } else {
+            prompt = tokenizer.encode(req.prompt(), true, true);
+        }
+        int context = Math.min(settings.context(), model.config().contextLength());
+        // Without max_tokens a reply may fill the context, or as much of it as the KV budget holds for one request.
+        int maxTokens = req.maxTokens() != null ? req.maxTokens() : Math.max(1, Math.min(context, engine.kvPositionLimit()) - prompt.length);
+        if ((long) prompt.length + maxTokens > context) {
+            String param = req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt";
+            throw new ApiError(400, "invalid_request_error", param, "context_length_exceeded", "the prompt (" + prompt.length
+                    + " tokens) plus max_tokens (" + maxTokens + ") exceeds the context length of " + context + " tokens");
+        }
+        tokens[0] = prompt.length;
+        Grammar grammar = req.grammar();
+        ToolCallFormat calls = req.toolChoice().active() ? formatter.toolCallFormat() : ToolCallFormat.NONE;
+        Grammar forced = req.toolChoice().grammar(calls);
+        if (forced != null) {
+            if (grammar != null) {
+                throw ApiError.invalid("tool_choice", "a required tool call cannot be combined with response_format or grammar");
+            }
+            grammar = forced;
+        }
+        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(),
+                grammar == null ? null : new GrammarConstraint(grammar, tokenizer, maxTokens));
+        for (int t : prompt) {
+            sampler.accept(t);
+        }
+        long timeout = settings.timeoutMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(settings.timeoutMillis()) : 0;
+        Sequence seq;
+        try {
+            seq = engine.submit(prompt, maxTokens, sampler, tokenizer::isEndOfGeneration, timeout);
+        } catch (KvBudgetException e) {
+            throw new ApiError(400, "invalid_request_error", req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt",
+                    "kv_budget_exceeded", e.getMessage());
+        }
+        return new Started(seq, new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops(), calls,
+                req.toolChoice().parallel()));
+    }
+
     /**
      * Collects or streams a sequence's events; returns the finish reason. {@code sink} gets content
      * deltas as they come; {@code probe} runs whenever {@link ServerSettings#probeMillis} pass without
      * an event and fails when the client has gone (the sequence is then cancelled).
      */
-    private String drain(Sequence seq, Reply reply, Reply.DeltaSink sink, Probe probe) throws IOException {
+    String drain(Sequence seq, Reply reply, Reply.DeltaSink sink, Probe probe) throws IOException {
         long lastWrite = System.nanoTime();
         long interval = TimeUnit.MILLISECONDS.toNanos(settings.probeMillis());
         while (true) {
@@ -379,7 +439,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Writes something harmless to the client; fails when it has gone. */
     @FunctionalInterface
-    private interface Probe {
+    interface Probe {
         void probe() throws IOException;
     }
 
@@ -388,7 +448,7 @@ public final class OpenAiServer implements AutoCloseable {
      * and JSON headers, each beat a space (JSON allows leading whitespace), and a vanished client
      * fails the write within two beats. The reply body follows in the same chunked stream.
      */
-    private static final class Heartbeat implements Probe {
+    static final class Heartbeat implements Probe {
         private static final byte[] SPACE = {' '};
         private final HttpExchange ex;
         boolean committed;
@@ -414,7 +474,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** The model name a reply carries: the one asked for when this server answers to it (any, unless strict). */
-    private String servedName(String requested) {
+    String servedName(String requested) {
         if (requested == null || requested.isEmpty() || requested.equals(settings.modelName())) {
             return settings.modelName();
         }
@@ -425,7 +485,7 @@ public final class OpenAiServer implements AutoCloseable {
                 + "' does not exist; this server serves " + String.join(", ", modelIds()));
     }
 
-    private List<String> modelIds() {
+    List<String> modelIds() {
         List<String> ids = new ArrayList<>();
         ids.add(settings.modelName());
         ids.addAll(settings.aliases());
@@ -460,6 +520,19 @@ public final class OpenAiServer implements AutoCloseable {
                 return e.status;
             }
             tokens[1] = seq.generated();
+            if (!reply.calls().isEmpty()) {
+                ObjectNode named = chunk(objectId, created, chat, modelName);
+                ArrayNode calls = ((ObjectNode) named.withArray("choices").get(0)).putObject("delta").putArray("tool_calls");
+                ToolChoice.write(calls, reply.calls(), true);
+                event(out, named);
+                for (int i = 0; i < reply.calls().size(); i++) { // then each call's arguments, as OpenAI streams them
+                    ObjectNode args = chunk(objectId, created, chat, modelName);
+                    ((ObjectNode) args.withArray("choices").get(0)).putObject("delta").putArray("tool_calls").addObject().put("index", i)
+                            .putObject("function").put("arguments", reply.calls().get(i).arguments());
+                    event(out, args);
+                }
+                finish = "tool_calls";
+            }
             ObjectNode last = chunk(objectId, created, chat, modelName);
             ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
             if (chat) {
@@ -524,7 +597,7 @@ public final class OpenAiServer implements AutoCloseable {
         u.put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
     }
 
-    private int sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+    int sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(status, bytes.length);
@@ -546,7 +619,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void sendError(HttpExchange ex, ApiError e) {
         try {
-            sendJson(ex, e.status, errorBody(e));
+            sendJson(ex, e.status, ex.getRequestURI().getPath().startsWith("/api/") ? OllamaApi.errorBody(e.getMessage()) : errorBody(e));
         } catch (IOException | RuntimeException ignored) {
             // headers already sent (mid-stream) or client gone: nothing more to tell it
         }
