@@ -45,6 +45,8 @@ public final class Model implements AutoCloseable {
             model = new Model(file, config, weights, threads > 0 ? new Parallel(threads) : Parallel.perCore());
             if (backend != null) {
                 model.forward = backend.apply(model);
+            } else {
+                weights.interleave(model.pool);
             }
             return model;
         } catch (RuntimeException e) {

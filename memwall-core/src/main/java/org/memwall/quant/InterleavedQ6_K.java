@@ -1,0 +1,76 @@
+package org.memwall.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+
+/**
+ * Q6_K interleaved: per row group, per super-block of 256 weights, 2208 bytes; the 6-bit values are
+ * widened to bytes (8.6 bits per weight instead of 6.6: one shift pair per weight vector instead of
+ * reassembling two bit fields).
+ * <pre>
+ * bytes 0..31       d of rows 0..7, f32
+ * bytes 32..159     sc[s] of row i at 32 + 8s + i (int8 scales of the 16 sub-blocks of 16)
+ * bytes 160..2207   64 vectors of 32 bytes: vector w holds, in lane i, q − 32 of weights 4w..4w+3 of row i, int8
+ * weight k = (q − 32) · (d · sc[k / 16]), as {@link Q6_K} computes it
+ * </pre>
+ */
+final class InterleavedQ6_K extends Interleaved {
+    private static final int FILE_BYTES = 210;
+    private static final int BYTES = 2208;
+
+    InterleavedQ6_K(int rows, int n) {
+        super(rows, n, (long) n / 256 * BYTES);
+    }
+
+    @Override
+    int piece() {
+        return 256;
+    }
+
+    @Override
+    public void pack(MemorySegment file, int from, int to) {
+        int nb = n / 256;
+        for (int g = from; g < to; g++) {
+            for (int i = 0; i < ROWS && ROWS * g + i < rows; i++) {
+                long src = (long) (ROWS * g + i) * nb * FILE_BYTES;
+                long dst = g * groupBytes + i;
+                for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
+                    data.set(FLOAT, dst + 3L * i, Blocks.f16(file, src + 208));
+                    for (int sub = 0; sub < 16; sub++) {
+                        data.set(ValueLayout.JAVA_BYTE, dst + 32 + 8 * sub, file.get(ValueLayout.JAVA_BYTE, src + 192 + sub));
+                    }
+                    for (int k = 0; k < 256; k++) {
+                        // the file's order (see Q6_K): half h, quarter t, position l
+                        int h = k >> 7;
+                        int t = (k >> 5) & 3;
+                        int l = k & 31;
+                        int low = (Blocks.u8(file, src + 64 * h + l + 32 * (t & 1)) >> (4 * (t >> 1))) & 0x0F;
+                        int high = (Blocks.u8(file, src + 128 + 32 * h + l) >> (2 * t)) & 3;
+                        data.set(ValueLayout.JAVA_BYTE, dst + 3L * i + 160 + 32 * (k >> 2) + (k & 3), (byte) ((low | high << 4) - 32));
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    void decode(int g, int k0, int len, MemorySegment s, long offset) {
+        long blk = g * groupBytes + (long) k0 / 256 * BYTES;
+        for (int e = 0; e < len; e += 256, blk += BYTES) {
+            FloatVector d = floats(data, blk);
+            for (int sub = 0; sub < 16; sub++) {
+                FloatVector scale = d.mul(signedBytes(data, blk + 32 + 8 * sub));
+                long o = offset + 4L * ROWS * (e + 16 * sub);
+                for (int w = 0; w < 4; w++) {
+                    IntVector v = ints(data, blk + 160 + 32 * (4 * sub + w));
+                    for (int i = 0; i < 4; i++) {
+                        field(v, 24 - 8 * i, 8, true).mul(scale).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                    }
+                }
+            }
+        }
+    }
+}
