@@ -26,14 +26,18 @@ import org.memwall.gguf.GgmlType;
  * <p>Row group g (rows 8g .. 8g + 7) is stored contiguously, {@link #groupBytes} long, aligned to 64
  * bytes; rows past the matrix are zero. Each format's class documents its group layout and holds its
  * kernels: {@link #multiply} computes a range of row groups for a range of tokens, in register tiles of
- * one token by four row groups (decode: four independent accumulator chains) and of {@link #TILE_TOKENS}
- * tokens by one row group (prefill, batched decode).
+ * one token by four row groups (decode: four independent accumulator chains) and of four tokens by two
+ * row groups (prefill, batched decode: each decoded weight vector serves four tokens, each broadcast
+ * activation two groups).
  */
 public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_0, InterleavedQ4_K, InterleavedQ6_K {
     /** Rows per group: the lanes of a 256-bit float vector. */
     public static final int ROWS = 8;
-    /** Tokens per prefill tile: eight accumulators (32 registers with AVX-512 would allow more; measured first here). */
-    static final int TILE_TOKENS = 8;
+    /**
+     * Elements of a row group decoded at a time for several tokens: two groups' pieces (16 KiB of floats)
+     * stay in L1 while every token of the block is multiplied with them.
+     */
+    static final int TILE_PIECE = 256;
 
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -86,75 +90,115 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
     /**
      * Writes weights [k0, k0 + len) of row group g as floats, exactly as {@link QuantFormat#dequantize}
      * computes them, interleaved: weight k of the group's row i at float {@code 8(k − k0) + i} of
-     * {@code s[offset ..]}. k0 and len are multiples of {@link #piece}.
+     * {@code s[offset ..]}. k0 and len are whole blocks of the format.
      */
     abstract void decode(int g, int k0, int len, MemorySegment s, long offset);
 
-    /** Elements decoded at a time by the one-token tiles: a whole number of the format's blocks. */
+    /**
+     * The one-token tile of four row groups g .. g + 3 over the whole row: their eight-lane sums stored as four
+     * vectors at {@code s[acc ..]}. By default decoded a piece at a time and multiplied by {@link Tiles8#tile4x1};
+     * a format may fuse the two (the same operations per lane, in the same order).
+     */
+    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+        int p = piece();
+        long groupBytes = 4L * ROWS * p;
+        s.asSlice(acc, 4L * ROWS * 4).fill((byte) 0);
+        for (int k0 = 0; k0 < n; k0 += p) {
+            int len = Math.min(p, n - k0);
+            for (int j = 0; j < 4; j++) {
+                decode(g + j, k0, len, s, j * groupBytes);
+            }
+            Tiles8.tile4x1(s, groupBytes, len, x, xo + k0, acc);
+        }
+    }
+
+    static void storeAll(MemorySegment s, long acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + 32, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 64, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 96, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Elements decoded at a time by the unfused one-token tiles: a whole number of the format's blocks. */
     abstract int piece();
 
     /**
      * {@code out[t·stride + r − first] = row r · x[t·n ..]} for the rows r in [first, first + count) of row
      * groups [from, to) and tokens t in [t0, t1) (the groups' other rows belong to no output).
-     * One token: four row groups decoded a piece at a time and multiplied together (four independent
-     * accumulator chains); several: each row group decoded once, then tiles of {@link #TILE_TOKENS} tokens.
+     * One token: four row groups at a time ({@link #dot4}); several: pairs of row groups decoded
+     * {@link #TILE_PIECE} elements at a time, each piece multiplied with every token before the next is
+     * decoded, the accumulators kept in memory between pieces.
      */
     public final void multiply(int from, int to, int first, int count, float[] x, int t0, int t1, float[] out, int stride) {
         if (t1 - t0 == 1) {
             oneToken(from, to, first, count, x, t0, out, stride);
             return;
         }
-        MemorySegment s = DECODED.get((long) ROWS * n);
-        for (int g = from; g < to; g++) {
-            decode(g, 0, n, s, 0);
-            int row = ROWS * g - first;
-            int t = t0;
-            for (; t + TILE_TOKENS <= t1; t += TILE_TOKENS) {
-                Tiles8.tile1x8(s, n, x, t * n, out, t * stride + row, stride, -row, count - row);
+        int tokens = t1 - t0;
+        long decoded = 2L * 4 * ROWS * TILE_PIECE;
+        MemorySegment s = DECODED.get(2L * ROWS * TILE_PIECE + 2L * ROWS * tokens);
+        for (int g = from; g < to; g += 2) {
+            int pair = Math.min(2, to - g);
+            s.asSlice(decoded, 4L * 2 * ROWS * tokens).fill((byte) 0);
+            for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
+                int len = Math.min(TILE_PIECE, n - k0);
+                long second = 4L * ROWS * len;
+                for (int j = 0; j < pair; j++) {
+                    decode(g + j, k0, len, s, j * second);
+                }
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    long acc = decoded + 64L * (t - t0);
+                    if (pair == 2) {
+                        Tiles8.tile2x4(s, second, len, x, t * n + k0, n, acc);
+                    } else {
+                        Tiles8.tile1x4(s, len, x, t * n + k0, n, acc);
+                    }
+                }
+                for (; t < t1; t++) {
+                    for (int j = 0; j < pair; j++) {
+                        Tiles8.tile1x1(s, j * second, len, x, t * n + k0, decoded + 64L * (t - t0) + 32L * j);
+                    }
+                }
             }
-            for (; t < t1; t++) {
-                store(Tiles8.row(s, 0, n, x, t * n, FloatVector.zero(F8)), out, t * stride + row, -row, count - row);
+            for (int t = t0; t < t1; t++) {
+                for (int j = 0; j < pair; j++) {
+                    int row = ROWS * (g + j) - first;
+                    store(floats(s, decoded + 64L * (t - t0) + 32L * j), out, t * stride + row, -row, count - row);
+                }
             }
         }
     }
 
+    /*
+     * No vector is live across the decode calls (a vector live across a call that is not inlined was
+     * boxed on the heap: 300 MB per 4096² product): the accumulators wait in memory between pieces.
+     */
     private void oneToken(int from, int to, int first, int count, float[] x, int t, float[] out, int stride) {
         int p = piece();
-        long groupFloats = (long) ROWS * p;
-        MemorySegment s = DECODED.get(4 * groupFloats);
+        long groupBytes = 4L * ROWS * p;
+        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS);
+        long acc = 4 * groupBytes;
         int xo = t * n;
         int o = t * stride;
-        int g = from;
-        for (; g + 4 <= to; g += 4) {
-            FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
-            for (int k0 = 0; k0 < n; k0 += p) {
-                for (int j = 0; j < 4; j++) {
-                    decode(g + j, k0, p, s, 4 * j * groupFloats);
-                }
-                long q = 4 * groupFloats;
-                for (int k = 0; k < p; k++) {
-                    FloatVector xb = x(x, xo + k0 + k);
-                    long at = 32L * k;
-                    a0 = floats(s, at).fma(xb, a0);
-                    a1 = floats(s, at + q).fma(xb, a1);
-                    a2 = floats(s, at + 2 * q).fma(xb, a2);
-                    a3 = floats(s, at + 3 * q).fma(xb, a3);
+        for (int g = from; g < to; g += 4) {
+            int quad = Math.min(4, to - g);
+            if (quad == 4) {
+                dot4(g, x, xo, s, acc);
+            } else {
+                s.asSlice(acc, 4L * ROWS * 4).fill((byte) 0);
+                for (int k0 = 0; k0 < n; k0 += p) {
+                    int len = Math.min(p, n - k0);
+                    for (int j = 0; j < quad; j++) {
+                        decode(g + j, k0, len, s, j * groupBytes);
+                        Tiles8.tile1x1(s, j * groupBytes, len, x, xo + k0, acc + 32L * j);
+                    }
                 }
             }
-            int row = ROWS * g - first;
-            store(a0, out, o + row, -row, count - row);
-            store(a1, out, o + row + 8, -row - 8, count - row - 8);
-            store(a2, out, o + row + 16, -row - 16, count - row - 16);
-            store(a3, out, o + row + 24, -row - 24, count - row - 24);
-        }
-        for (; g < to; g++) {
-            FloatVector a = FloatVector.zero(F8);
-            for (int k0 = 0; k0 < n; k0 += p) {
-                decode(g, k0, p, s, 0);
-                a = Tiles8.row(s, 0, p, x, xo + k0, a);
+            for (int j = 0; j < quad; j++) {
+                int row = ROWS * (g + j) - first;
+                store(floats(s, acc + 32L * j), out, o + row, -row, count - row);
             }
-            int row = ROWS * g - first;
-            store(a, out, o + row, -row, count - row);
         }
     }
 
@@ -184,10 +228,19 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         return (FloatVector) ByteVector.fromMemorySegment(B8, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F8, 0);
     }
 
-    /** Bits [32 − bits − shl .. 32 − shl) of each lane, sign-extended (signed) or not, as floats. */
-    static FloatVector field(IntVector v, int shl, int bits, boolean signed) {
-        IntVector up = shl == 0 ? v : v.lanewise(VectorOperators.LSHL, shl);
-        return (FloatVector) up.lanewise(signed ? VectorOperators.ASHR : VectorOperators.LSHR, 32 - bits).convert(VectorOperators.I2F, 0);
+    /** Bits [28 − shl, 32 − shl) of each lane, sign-extended, as floats. */
+    static FloatVector nibble(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bits [28 − shl, 32 − shl) of each lane, unsigned, as floats. */
+    static FloatVector unsignedNibble(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bits [24 − shl, 32 − shl) of each lane, sign-extended, as floats. */
+    static FloatVector int8(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
     }
 
     static FloatVector x(float[] x, int index) {

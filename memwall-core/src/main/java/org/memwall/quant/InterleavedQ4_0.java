@@ -1,6 +1,7 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -8,9 +9,9 @@ import jdk.incubator.vector.IntVector;
  * Q4_0 interleaved: per row group, per block of 32 weights, 160 bytes.
  * <pre>
  * bytes 0..31     d of rows 0..7, f32 (the file's f16 widened)
- * bytes 32..159   four 32-byte vectors v; v[w] holds, in lane i, bytes 4w..4w+3 of row i's qs XOR 0x88
- * weight j &lt; 16 of row i: low nibble of qs[j], j ≥ 16: high nibble of qs[j − 16] — as in the file —
- * read as a signed 4-bit value: (nibble ^ 8) sign-extended = nibble − 8
+ * bytes 32..159   four 32-byte vectors v; v[w] holds, in lane i, weights 8w..8w+7 of row i as nibbles
+ *                 (weight 8w + j in bits 4j..4j+3), each nibble XOR 8: sign-extended, that is nibble − 8
+ * weight j of row i is, as in the file, the low nibble of qs[j] (j &lt; 16) or the high nibble of qs[j − 16]
  * weight = d · (nibble − 8)
  * </pre>
  */
@@ -37,7 +38,13 @@ final class InterleavedQ4_0 extends Interleaved {
                 for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
                     data.set(FLOAT, dst, Blocks.f16(file, src));
                     for (int w = 0; w < 4; w++) {
-                        data.set(INT, dst + 32 + 32 * w, file.get(Blocks.INT_LE, src + 2 + 4 * w) ^ 0x88888888);
+                        int word = 0;
+                        for (int j = 0; j < 8; j++) {
+                            int k = 8 * w + j;
+                            int nibble = (Blocks.u8(file, src + 2 + (k & 15)) >> (k < 16 ? 0 : 4)) & 0x0F;
+                            word |= (nibble ^ 8) << (4 * j);
+                        }
+                        data.set(INT, dst + 32 + 32 * w, word);
                     }
                 }
             }
@@ -52,12 +59,34 @@ final class InterleavedQ4_0 extends Interleaved {
             long o = offset + 4L * ROWS * e;
             for (int w = 0; w < 4; w++) {
                 IntVector v = ints(data, blk + 32 + 32 * w);
-                for (int i = 0; i < 4; i++) {
-                    // byte 4w + i: its low nibble is weight 4w + i, its high nibble weight 16 + 4w + i
-                    field(v, 28 - 8 * i, 4, true).mul(d).intoMemorySegment(s, o + 32L * (4 * w + i), java.nio.ByteOrder.LITTLE_ENDIAN);
-                    field(v, 24 - 8 * i, 4, true).mul(d).intoMemorySegment(s, o + 32L * (16 + 4 * w + i), java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int j = 0; j < 8; j++) {
+                    nibble(v, 28 - 4 * j).mul(d).intoMemorySegment(s, o + 32L * (8 * w + j), ByteOrder.LITTLE_ENDIAN);
                 }
             }
         }
+    }
+
+    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    @Override
+    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+        long gb = groupBytes;
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+        long p = g * gb;
+        for (int e = 0; e < n; e += 32, p += BYTES) {
+            FloatVector d0 = floats(data, p), d1 = floats(data, p + gb), d2 = floats(data, p + 2 * gb), d3 = floats(data, p + 3 * gb);
+            for (int w = 0; w < 4; w++) {
+                long q = p + 32 + 32 * w;
+                IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
+                for (int j = 0; j < 8; j++) {
+                    FloatVector xv = x(x, xo + e + 8 * w + j);
+                    int shl = 28 - 4 * j;
+                    a0 = nibble(v0, shl).mul(d0).fma(xv, a0);
+                    a1 = nibble(v1, shl).mul(d1).fma(xv, a1);
+                    a2 = nibble(v2, shl).mul(d2).fma(xv, a2);
+                    a3 = nibble(v3, shl).mul(d3).fma(xv, a3);
+                }
+            }
+        }
+        storeAll(s, acc, a0, a1, a2, a3);
     }
 }

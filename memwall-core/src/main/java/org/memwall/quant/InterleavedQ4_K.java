@@ -13,8 +13,9 @@ import jdk.incubator.vector.IntVector;
  * bytes 32..63     −dmin of rows 0..7, f32
  * bytes 64..127    sc[s] of row i at 64 + 8s + i (6-bit sub-block scales, one byte each)
  * bytes 128..191   mn[s] of row i at 128 + 8s + i (6-bit sub-block mins)
- * bytes 192..1215  32 vectors of 32 bytes: vector 8c + w holds, in lane i, bytes 4w..4w+3 of row i's
- *                  qs chunk c (file bytes 16 + 32c + 4w ..): low nibbles are sub-block 2c, high 2c + 1
+ * bytes 192..1215  32 vectors of 32 bytes: vector 4s + w holds, in lane i, weights 32s + 8w .. + 7 of row i
+ *                  as nibbles (weight 32s + 8w + j in bits 4j..4j+3); in the file, weight 32s + l is
+ *                  nibble s % 2 (low, high) of qs[32·(s / 2) + l]
  * weight 32s + j = fma(nibble, d·sc[s], −dmin·mn[s]), as {@link Q4_K} computes it
  * </pre>
  */
@@ -53,7 +54,13 @@ final class InterleavedQ4_K extends Interleaved {
                         }
                     }
                     for (int v = 0; v < 32; v++) {
-                        data.set(INT, dst + 3L * i + 192 + 32 * v, file.get(Blocks.INT_LE, src + 16 + 4 * v));
+                        int sub = v >> 2;
+                        int word = 0;
+                        for (int j = 0; j < 8; j++) {
+                            int l = 8 * (v & 3) + j;
+                            word |= ((Blocks.u8(file, src + 16 + 32 * (sub >> 1) + l) >> (4 * (sub & 1))) & 0x0F) << (4 * j);
+                        }
+                        data.set(INT, dst + 3L * i + 192 + 32 * v, word);
                     }
                 }
             }
@@ -70,14 +77,44 @@ final class InterleavedQ4_K extends Interleaved {
                 FloatVector scale = d.mul(signedBytes(data, blk + 64 + 8 * sub));
                 FloatVector negMin = negDmin.mul(signedBytes(data, blk + 128 + 8 * sub));
                 long o = offset + 4L * ROWS * (e + 32 * sub);
-                int shift = 4 * (sub & 1);
-                for (int w = 0; w < 8; w++) {
-                    IntVector v = ints(data, blk + 192 + 256 * (sub >> 1) + 32 * w);
-                    for (int i = 0; i < 4; i++) {
-                        field(v, 28 - 8 * i - shift, 4, false).fma(scale, negMin).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                for (int w = 0; w < 4; w++) {
+                    IntVector v = ints(data, blk + 192 + 128 * sub + 32 * w);
+                    for (int j = 0; j < 8; j++) {
+                        unsignedNibble(v, 28 - 4 * j).fma(scale, negMin).intoMemorySegment(s, o + 32L * (8 * w + j), ByteOrder.LITTLE_ENDIAN);
                     }
                 }
             }
         }
+    }
+
+    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    @Override
+    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+        long gb = groupBytes;
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+        long p = g * gb;
+        for (int e = 0; e < n; e += 256, p += BYTES) {
+            for (int sub = 0; sub < 8; sub++) {
+                long sc = p + 64 + 8 * sub;
+                long mn = p + 128 + 8 * sub;
+                FloatVector s0 = floats(data, p).mul(signedBytes(data, sc)), m0 = floats(data, p + 32).mul(signedBytes(data, mn));
+                FloatVector s1 = floats(data, p + gb).mul(signedBytes(data, sc + gb)), m1 = floats(data, p + gb + 32).mul(signedBytes(data, mn + gb));
+                FloatVector s2 = floats(data, p + 2 * gb).mul(signedBytes(data, sc + 2 * gb)), m2 = floats(data, p + 2 * gb + 32).mul(signedBytes(data, mn + 2 * gb));
+                FloatVector s3 = floats(data, p + 3 * gb).mul(signedBytes(data, sc + 3 * gb)), m3 = floats(data, p + 3 * gb + 32).mul(signedBytes(data, mn + 3 * gb));
+                for (int w = 0; w < 4; w++) {
+                    long q = p + 192 + 128 * sub + 32 * w;
+                    IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
+                    for (int j = 0; j < 8; j++) {
+                        FloatVector xv = x(x, xo + e + 32 * sub + 8 * w + j);
+                        int shl = 28 - 4 * j;
+                        a0 = unsignedNibble(v0, shl).fma(s0, m0).fma(xv, a0);
+                        a1 = unsignedNibble(v1, shl).fma(s1, m1).fma(xv, a1);
+                        a2 = unsignedNibble(v2, shl).fma(s2, m2).fma(xv, a2);
+                        a3 = unsignedNibble(v3, shl).fma(s3, m3).fma(xv, a3);
+                    }
+                }
+            }
+        }
+        storeAll(s, acc, a0, a1, a2, a3);
     }
 }

@@ -67,10 +67,40 @@ final class InterleavedQ6_K extends Interleaved {
                 for (int w = 0; w < 4; w++) {
                     IntVector v = ints(data, blk + 160 + 32 * (4 * sub + w));
                     for (int i = 0; i < 4; i++) {
-                        field(v, 24 - 8 * i, 8, true).mul(scale).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                        int8(v, 24 - 8 * i).mul(scale).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
                     }
                 }
             }
         }
+    }
+
+    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    @Override
+    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+        long gb = groupBytes;
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+        long p = g * gb;
+        for (int e = 0; e < n; e += 256, p += BYTES) {
+            for (int sub = 0; sub < 16; sub++) {
+                long sc = p + 32 + 8 * sub;
+                FloatVector s0 = floats(data, p).mul(signedBytes(data, sc));
+                FloatVector s1 = floats(data, p + gb).mul(signedBytes(data, sc + gb));
+                FloatVector s2 = floats(data, p + 2 * gb).mul(signedBytes(data, sc + 2 * gb));
+                FloatVector s3 = floats(data, p + 3 * gb).mul(signedBytes(data, sc + 3 * gb));
+                for (int w = 0; w < 4; w++) {
+                    long q = p + 160 + 32 * (4 * sub + w);
+                    IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
+                    for (int i = 0; i < 4; i++) {
+                        FloatVector xv = x(x, xo + e + 16 * sub + 4 * w + i);
+                        int shl = 24 - 8 * i;
+                        a0 = int8(v0, shl).mul(s0).fma(xv, a0);
+                        a1 = int8(v1, shl).mul(s1).fma(xv, a1);
+                        a2 = int8(v2, shl).mul(s2).fma(xv, a2);
+                        a3 = int8(v3, shl).mul(s3).fma(xv, a3);
+                    }
+                }
+            }
+        }
+        storeAll(s, acc, a0, a1, a2, a3);
     }
 }

@@ -52,9 +52,33 @@ final class InterleavedQ8_0 extends Interleaved {
             for (int w = 0; w < 8; w++) {
                 IntVector v = ints(data, blk + 32 + 32 * w);
                 for (int i = 0; i < 4; i++) {
-                    field(v, 24 - 8 * i, 8, true).mul(d).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                    int8(v, 24 - 8 * i).mul(d).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
                 }
             }
         }
+    }
+
+    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    @Override
+    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+        long gb = groupBytes;
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+        long p = g * gb;
+        for (int e = 0; e < n; e += 32, p += BYTES) {
+            FloatVector d0 = floats(data, p), d1 = floats(data, p + gb), d2 = floats(data, p + 2 * gb), d3 = floats(data, p + 3 * gb);
+            for (int w = 0; w < 8; w++) {
+                long q = p + 32 + 32 * w;
+                IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
+                for (int i = 0; i < 4; i++) {
+                    FloatVector xv = x(x, xo + e + 4 * w + i);
+                    int shl = 24 - 8 * i;
+                    a0 = int8(v0, shl).mul(d0).fma(xv, a0);
+                    a1 = int8(v1, shl).mul(d1).fma(xv, a1);
+                    a2 = int8(v2, shl).mul(d2).fma(xv, a2);
+                    a3 = int8(v3, shl).mul(d3).fma(xv, a3);
+                }
+            }
+        }
+        storeAll(s, acc, a0, a1, a2, a3);
     }
 }

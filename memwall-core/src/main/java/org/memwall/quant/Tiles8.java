@@ -2,10 +2,10 @@ package org.memwall.quant;
 
 import static org.memwall.quant.Interleaved.F8;
 import static org.memwall.quant.Interleaved.floats;
-import static org.memwall.quant.Interleaved.store;
 import static org.memwall.quant.Interleaved.x;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -25,28 +25,80 @@ final class Tiles8 {
         return acc;
     }
 
-    /** Eight tokens (activations at x[xo + t·n]) by one decoded row group of n weights, lanes [from, to) stored at out[o + t·stride + lane]. */
-    static void tile1x8(MemorySegment s, int n, float[] x, int xo, float[] out, int o, int stride, int from, int to) {
-        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int k = 0; k < n; k++) {
+    /** One token by four decoded row groups ({@code q} bytes apart) over k in [0, len); accumulators at {@code s[acc ..]}, four vectors. */
+    static void tile4x1(MemorySegment s, long q, int len, float[] x, int xo, long acc) {
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 32), a2 = floats(s, acc + 64), a3 = floats(s, acc + 96);
+        for (int k = 0; k < len; k++) {
+            FloatVector xb = x(x, xo + k);
+            long at = 32L * k;
+            a0 = floats(s, at).fma(xb, a0);
+            a1 = floats(s, at + q).fma(xb, a1);
+            a2 = floats(s, at + 2 * q).fma(xb, a2);
+            a3 = floats(s, at + 3 * q).fma(xb, a3);
+        }
+        intoSegment(a0, s, acc);
+        intoSegment(a1, s, acc + 32);
+        intoSegment(a2, s, acc + 64);
+        intoSegment(a3, s, acc + 96);
+    }
+
+    /** {@link #tile4x1} for one row group at {@code s[at ..]}. */
+    static void tile1x1(MemorySegment s, long at, int len, float[] x, int xo, long acc) {
+        intoSegment(row(s, at, len, x, xo, floats(s, acc)), s, acc);
+    }
+
+    private static void intoSegment(FloatVector v, MemorySegment s, long offset) {
+        v.intoMemorySegment(s, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Four tokens (activations at x[xo + t·n]) by two decoded row groups ({@code s[0 ..]} and {@code s[second ..]}),
+     * over k in [0, len); accumulators at {@code s[acc ..]}, token t and group j at acc + 64t + 32j.
+     */
+    static void tile2x4(MemorySegment s, long second, int len, float[] x, int xo, int n, long acc) {
+        FloatVector a00 = floats(s, acc), a01 = floats(s, acc + 32), a10 = floats(s, acc + 64), a11 = floats(s, acc + 96);
+        FloatVector a20 = floats(s, acc + 128), a21 = floats(s, acc + 160), a30 = floats(s, acc + 192), a31 = floats(s, acc + 224);
+        for (int k = 0; k < len; k++) {
+            FloatVector w0 = floats(s, 32L * k);
+            FloatVector w1 = floats(s, second + 32L * k);
+            int i = xo + k;
+            FloatVector x0 = x(x, i);
+            a00 = w0.fma(x0, a00);
+            a01 = w1.fma(x0, a01);
+            FloatVector x1 = x(x, i + n);
+            a10 = w0.fma(x1, a10);
+            a11 = w1.fma(x1, a11);
+            FloatVector x2 = x(x, i + 2 * n);
+            a20 = w0.fma(x2, a20);
+            a21 = w1.fma(x2, a21);
+            FloatVector x3 = x(x, i + 3 * n);
+            a30 = w0.fma(x3, a30);
+            a31 = w1.fma(x3, a31);
+        }
+        intoSegment(a00, s, acc);
+        intoSegment(a01, s, acc + 32);
+        intoSegment(a10, s, acc + 64);
+        intoSegment(a11, s, acc + 96);
+        intoSegment(a20, s, acc + 128);
+        intoSegment(a21, s, acc + 160);
+        intoSegment(a30, s, acc + 192);
+        intoSegment(a31, s, acc + 224);
+    }
+
+    /** {@link #tile2x4} for one row group: the accumulators of token t at acc + 64t. */
+    static void tile1x4(MemorySegment s, int len, float[] x, int xo, int n, long acc) {
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 64), a2 = floats(s, acc + 128), a3 = floats(s, acc + 192);
+        for (int k = 0; k < len; k++) {
             FloatVector w = floats(s, 32L * k);
             int i = xo + k;
             a0 = w.fma(x(x, i), a0);
             a1 = w.fma(x(x, i + n), a1);
             a2 = w.fma(x(x, i + 2 * n), a2);
             a3 = w.fma(x(x, i + 3 * n), a3);
-            a4 = w.fma(x(x, i + 4 * n), a4);
-            a5 = w.fma(x(x, i + 5 * n), a5);
-            a6 = w.fma(x(x, i + 6 * n), a6);
-            a7 = w.fma(x(x, i + 7 * n), a7);
         }
-        store(a0, out, o, from, to);
-        store(a1, out, o + stride, from, to);
-        store(a2, out, o + 2 * stride, from, to);
-        store(a3, out, o + 3 * stride, from, to);
-        store(a4, out, o + 4 * stride, from, to);
-        store(a5, out, o + 5 * stride, from, to);
-        store(a6, out, o + 6 * stride, from, to);
-        store(a7, out, o + 7 * stride, from, to);
+        intoSegment(a0, s, acc);
+        intoSegment(a1, s, acc + 64);
+        intoSegment(a2, s, acc + 128);
+        intoSegment(a3, s, acc + 192);
     }
 }
