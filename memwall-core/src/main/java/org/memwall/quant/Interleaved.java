@@ -164,7 +164,7 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
             for (int t = t0; t < t1; t++) {
                 for (int j = 0; j < pair; j++) {
                     int row = ROWS * (g + j) - first;
-                    store(floats(s, decoded + 64L * (t - t0) + 32L * j), out, t * stride + row, -row, count - row);
+                    store(s, decoded + 64L * (t - t0) + 32L * j, out, t * stride + row, -row, count - row);
                 }
             }
         }
@@ -177,7 +177,7 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
     private void oneToken(int from, int to, int first, int count, float[] x, int t, float[] out, int stride) {
         int p = piece();
         long groupBytes = 4L * ROWS * p;
-        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS);
+        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS + 8 * 4 * 2 * ROWS);
         long acc = 4 * groupBytes;
         int xo = t * n;
         int o = t * stride;
@@ -197,7 +197,7 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
             }
             for (int j = 0; j < quad; j++) {
                 int row = ROWS * (g + j) - first;
-                store(floats(s, acc + 32L * j), out, o + row, -row, count - row);
+                store(s, acc + 32L * j, out, o + row, -row, count - row);
             }
         }
     }
@@ -214,6 +214,17 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
     }
 
     // --- what the formats' kernels share ---
+
+    /**
+     * Nibble {@code shift / 4} (0: low, 1: high) of each of the eight bytes of {@code bytes} (little-endian),
+     * packed into one int, byte j's nibble in bits 4j..4j+3: three shift-or-mask steps halve the gaps.
+     */
+    static int nibbles(long bytes, int shift) {
+        long v = (bytes >>> shift) & 0x0F0F0F0F0F0F0F0FL;
+        v = (v | (v >>> 4)) & 0x00FF00FF00FF00FFL;
+        v = (v | (v >>> 8)) & 0x0000FFFF0000FFFFL;
+        return (int) (v | (v >>> 16));
+    }
 
     static FloatVector floats(MemorySegment p, long offset) {
         return FloatVector.fromMemorySegment(F8, p, offset, ByteOrder.LITTLE_ENDIAN);
@@ -238,6 +249,11 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
     }
 
+    /** Bits [26 − shl, 32 − shl) of each lane, sign-extended, as floats. */
+    static FloatVector int6(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0);
+    }
+
     /** Bits [24 − shl, 32 − shl) of each lane, sign-extended, as floats. */
     static FloatVector int8(IntVector v, int shl) {
         return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
@@ -247,12 +263,15 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         return FloatVector.broadcast(F8, x[index]);
     }
 
-    /** Stores lanes [from, to) of acc (clamped to the eight lanes) at out[offset + lane]. */
-    static void store(FloatVector acc, float[] out, int offset, int from, int to) {
-        if (from <= 0 && to >= ROWS) {
-            acc.intoArray(out, offset);
-        } else if (from < to && to > 0 && from < ROWS) {
-            acc.intoArray(out, offset, F8.indexInRange(-from, to - from));
+    /**
+     * Copies lanes [from, to) (clamped to the eight lanes) of the sums at {@code s[at ..]} to out[offset + lane].
+     * No vector crosses a call: one passed to a method the JIT did not inline was boxed on the heap.
+     */
+    static void store(MemorySegment s, long at, float[] out, int offset, int from, int to) {
+        int lo = Math.max(0, from);
+        int hi = Math.min(ROWS, to);
+        if (lo < hi) {
+            MemorySegment.copy(s, FLOAT, at + 4L * lo, out, offset + lo, hi - lo);
         }
     }
 

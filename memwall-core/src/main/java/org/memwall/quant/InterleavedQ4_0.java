@@ -38,13 +38,9 @@ final class InterleavedQ4_0 extends Interleaved {
                 for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
                     data.set(FLOAT, dst, Blocks.f16(file, src));
                     for (int w = 0; w < 4; w++) {
-                        int word = 0;
-                        for (int j = 0; j < 8; j++) {
-                            int k = 8 * w + j;
-                            int nibble = (Blocks.u8(file, src + 2 + (k & 15)) >> (k < 16 ? 0 : 4)) & 0x0F;
-                            word |= (nibble ^ 8) << (4 * j);
-                        }
-                        data.set(INT, dst + 32 + 32 * w, word);
+                        // weights 8w .. 8w + 7: low nibbles of qs[0..7], qs[8..15], then high nibbles of the same
+                        long bytes = file.get(Blocks.LONG_LE, src + 2 + 8 * (w & 1));
+                        data.set(INT, dst + 32 + 32 * w, nibbles(bytes, 4 * (w >> 1)) ^ 0x88888888);
                     }
                 }
             }

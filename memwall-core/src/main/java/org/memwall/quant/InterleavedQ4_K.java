@@ -55,12 +55,8 @@ final class InterleavedQ4_K extends Interleaved {
                     }
                     for (int v = 0; v < 32; v++) {
                         int sub = v >> 2;
-                        int word = 0;
-                        for (int j = 0; j < 8; j++) {
-                            int l = 8 * (v & 3) + j;
-                            word |= ((Blocks.u8(file, src + 16 + 32 * (sub >> 1) + l) >> (4 * (sub & 1))) & 0x0F) << (4 * j);
-                        }
-                        data.set(INT, dst + 3L * i + 192 + 32 * v, word);
+                        long bytes = file.get(Blocks.LONG_LE, src + 16 + 32 * (sub >> 1) + 8 * (v & 3));
+                        data.set(INT, dst + 3L * i + 192 + 32 * v, nibbles(bytes, 4 * (sub & 1)));
                     }
                 }
             }
@@ -87,34 +83,50 @@ final class InterleavedQ4_K extends Interleaved {
         }
     }
 
-    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    /**
+     * The one-token tile fused: four row groups from g, weights decoded in registers, k in order. Each
+     * super-block's scales and mins (d·sc, −dmin·mn) for the four groups are computed first into
+     * {@code s[acc + 128 ..]} and read back per sub-block: with them in the loop the method outgrew what
+     * the JIT compiles, and its vectors were boxed (344 MB per 4096² product).
+     */
     @Override
     void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
         long gb = groupBytes;
+        long sm = acc + 128;
         FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
         long p = g * gb;
         for (int e = 0; e < n; e += 256, p += BYTES) {
+            scalesAndMins(p, s, sm);
             for (int sub = 0; sub < 8; sub++) {
-                long sc = p + 64 + 8 * sub;
-                long mn = p + 128 + 8 * sub;
-                FloatVector s0 = floats(data, p).mul(signedBytes(data, sc)), m0 = floats(data, p + 32).mul(signedBytes(data, mn));
-                FloatVector s1 = floats(data, p + gb).mul(signedBytes(data, sc + gb)), m1 = floats(data, p + gb + 32).mul(signedBytes(data, mn + gb));
-                FloatVector s2 = floats(data, p + 2 * gb).mul(signedBytes(data, sc + 2 * gb)), m2 = floats(data, p + 2 * gb + 32).mul(signedBytes(data, mn + 2 * gb));
-                FloatVector s3 = floats(data, p + 3 * gb).mul(signedBytes(data, sc + 3 * gb)), m3 = floats(data, p + 3 * gb + 32).mul(signedBytes(data, mn + 3 * gb));
+                long at = sm + 256L * sub;
                 for (int w = 0; w < 4; w++) {
                     long q = p + 192 + 128 * sub + 32 * w;
                     IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
                     for (int j = 0; j < 8; j++) {
                         FloatVector xv = x(x, xo + e + 32 * sub + 8 * w + j);
                         int shl = 28 - 4 * j;
-                        a0 = unsignedNibble(v0, shl).fma(s0, m0).fma(xv, a0);
-                        a1 = unsignedNibble(v1, shl).fma(s1, m1).fma(xv, a1);
-                        a2 = unsignedNibble(v2, shl).fma(s2, m2).fma(xv, a2);
-                        a3 = unsignedNibble(v3, shl).fma(s3, m3).fma(xv, a3);
+                        a0 = unsignedNibble(v0, shl).fma(floats(s, at), floats(s, at + 32)).fma(xv, a0);
+                        a1 = unsignedNibble(v1, shl).fma(floats(s, at + 64), floats(s, at + 96)).fma(xv, a1);
+                        a2 = unsignedNibble(v2, shl).fma(floats(s, at + 128), floats(s, at + 160)).fma(xv, a2);
+                        a3 = unsignedNibble(v3, shl).fma(floats(s, at + 192), floats(s, at + 224)).fma(xv, a3);
                     }
                 }
             }
         }
         storeAll(s, acc, a0, a1, a2, a3);
+    }
+
+    /** d·sc[sub] and −dmin·mn[sub] of groups j = 0..3 of the super-block at p, at {@code s[at + 256·sub + 64j ..]}. */
+    private void scalesAndMins(long p, MemorySegment s, long at) {
+        for (int j = 0; j < 4; j++) {
+            long b = p + j * groupBytes;
+            FloatVector d = floats(data, b);
+            FloatVector negDmin = floats(data, b + 32);
+            for (int sub = 0; sub < 8; sub++) {
+                long o = at + 256L * sub + 64L * j;
+                d.mul(signedBytes(data, b + 64 + 8 * sub)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+                negDmin.mul(signedBytes(data, b + 128 + 8 * sub)).intoMemorySegment(s, o + 32, ByteOrder.LITTLE_ENDIAN);
+            }
+        }
     }
 }

@@ -13,7 +13,8 @@ import jdk.incubator.vector.IntVector;
  * <pre>
  * bytes 0..31       d of rows 0..7, f32
  * bytes 32..159     sc[s] of row i at 32 + 8s + i (int8 scales of the 16 sub-blocks of 16)
- * bytes 160..2207   64 vectors of 32 bytes: vector w holds, in lane i, q − 32 of weights 4w..4w+3 of row i, int8
+ * bytes 160..2207   64 vectors of 32 bytes: vector w holds, in lane i, weights 4w..4w+3 of row i, one per
+ *                   byte as (q ^ 32) &lt;&lt; 2: its top six bits, sign-extended, are q − 32
  * weight k = (q − 32) · (d · sc[k / 16]), as {@link Q6_K} computes it
  * </pre>
  */
@@ -42,14 +43,14 @@ final class InterleavedQ6_K extends Interleaved {
                     for (int sub = 0; sub < 16; sub++) {
                         data.set(ValueLayout.JAVA_BYTE, dst + 32 + 8 * sub, file.get(ValueLayout.JAVA_BYTE, src + 192 + sub));
                     }
-                    for (int k = 0; k < 256; k++) {
-                        // the file's order (see Q6_K): half h, quarter t, position l
-                        int h = k >> 7;
-                        int t = (k >> 5) & 3;
-                        int l = k & 31;
-                        int low = (Blocks.u8(file, src + 64 * h + l + 32 * (t & 1)) >> (4 * (t >> 1))) & 0x0F;
-                        int high = (Blocks.u8(file, src + 128 + 32 * h + l) >> (2 * t)) & 3;
-                        data.set(ValueLayout.JAVA_BYTE, dst + 3L * i + 160 + 32 * (k >> 2) + (k & 3), (byte) ((low | high << 4) - 32));
+                    for (int w = 0; w < 64; w++) {
+                        // weights 4w .. 4w + 3 = 128h + 32t + l .. + 3 in the file's order (see Q6_K)
+                        int h = w >> 5;
+                        int t = (w >> 3) & 3;
+                        int l = 4 * (w & 7);
+                        int low = (file.get(Blocks.INT_LE, src + 64 * h + l + 32 * (t & 1)) >>> (4 * (t >> 1))) & 0x0F0F0F0F;
+                        int high = (file.get(Blocks.INT_LE, src + 128 + 32 * h + l) >>> (2 * t)) & 0x03030303;
+                        data.set(INT, dst + 3L * i + 160 + 32 * w, ((low | high << 4) ^ 0x20202020) << 2);
                     }
                 }
             }
@@ -67,7 +68,7 @@ final class InterleavedQ6_K extends Interleaved {
                 for (int w = 0; w < 4; w++) {
                     IntVector v = ints(data, blk + 160 + 32 * (4 * sub + w));
                     for (int i = 0; i < 4; i++) {
-                        int8(v, 24 - 8 * i).mul(scale).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                        int6(v, 24 - 8 * i).mul(scale).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
                     }
                 }
             }
@@ -93,10 +94,10 @@ final class InterleavedQ6_K extends Interleaved {
                     for (int i = 0; i < 4; i++) {
                         FloatVector xv = x(x, xo + e + 16 * sub + 4 * w + i);
                         int shl = 24 - 8 * i;
-                        a0 = int8(v0, shl).mul(s0).fma(xv, a0);
-                        a1 = int8(v1, shl).mul(s1).fma(xv, a1);
-                        a2 = int8(v2, shl).mul(s2).fma(xv, a2);
-                        a3 = int8(v3, shl).mul(s3).fma(xv, a3);
+                        a0 = int6(v0, shl).mul(s0).fma(xv, a0);
+                        a1 = int6(v1, shl).mul(s1).fma(xv, a1);
+                        a2 = int6(v2, shl).mul(s2).fma(xv, a2);
+                        a3 = int6(v3, shl).mul(s3).fma(xv, a3);
                     }
                 }
             }

@@ -17,14 +17,6 @@ final class Tiles8 {
     private Tiles8() {
     }
 
-    /** acc + Σ_k w[k]·x[xo + k] for k in [0, len), weights from float 8k of {@code s[at ..]} (byte offset). */
-    static FloatVector row(MemorySegment s, long at, int len, float[] x, int xo, FloatVector acc) {
-        for (int k = 0; k < len; k++) {
-            acc = floats(s, at + 32L * k).fma(x(x, xo + k), acc);
-        }
-        return acc;
-    }
-
     /** One token by four decoded row groups ({@code q} bytes apart) over k in [0, len); accumulators at {@code s[acc ..]}, four vectors. */
     static void tile4x1(MemorySegment s, long q, int len, float[] x, int xo, long acc) {
         FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 32), a2 = floats(s, acc + 64), a3 = floats(s, acc + 96);
@@ -44,7 +36,11 @@ final class Tiles8 {
 
     /** {@link #tile4x1} for one row group at {@code s[at ..]}. */
     static void tile1x1(MemorySegment s, long at, int len, float[] x, int xo, long acc) {
-        intoSegment(row(s, at, len, x, xo, floats(s, acc)), s, acc);
+        FloatVector a = floats(s, acc);
+        for (int k = 0; k < len; k++) {
+            a = floats(s, at + 32L * k).fma(x(x, xo + k), a);
+        }
+        intoSegment(a, s, acc);
     }
 
     private static void intoSegment(FloatVector v, MemorySegment s, long offset) {
