@@ -75,33 +75,46 @@ final class InterleavedQ6_K extends Interleaved {
         }
     }
 
-    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    /**
+     * The one-token tile fused: four row groups from g, weights decoded in registers, k in order. Each
+     * super-block's scales d·sc for the four groups are computed first into {@code s[acc + 128 ..]} (with
+     * them in the loop its vectors were boxed, as in {@link InterleavedQ4_K#dot4}).
+     */
     @Override
     void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
         long gb = groupBytes;
+        long sm = acc + 128;
         FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
         long p = g * gb;
         for (int e = 0; e < n; e += 256, p += BYTES) {
+            scales(p, s, sm);
             for (int sub = 0; sub < 16; sub++) {
-                long sc = p + 32 + 8 * sub;
-                FloatVector s0 = floats(data, p).mul(signedBytes(data, sc));
-                FloatVector s1 = floats(data, p + gb).mul(signedBytes(data, sc + gb));
-                FloatVector s2 = floats(data, p + 2 * gb).mul(signedBytes(data, sc + 2 * gb));
-                FloatVector s3 = floats(data, p + 3 * gb).mul(signedBytes(data, sc + 3 * gb));
+                long at = sm + 128L * sub;
                 for (int w = 0; w < 4; w++) {
                     long q = p + 160 + 32 * (4 * sub + w);
                     IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
                     for (int i = 0; i < 4; i++) {
                         FloatVector xv = x(x, xo + e + 16 * sub + 4 * w + i);
                         int shl = 24 - 8 * i;
-                        a0 = int6(v0, shl).mul(s0).fma(xv, a0);
-                        a1 = int6(v1, shl).mul(s1).fma(xv, a1);
-                        a2 = int6(v2, shl).mul(s2).fma(xv, a2);
-                        a3 = int6(v3, shl).mul(s3).fma(xv, a3);
+                        a0 = int6(v0, shl).mul(floats(s, at)).fma(xv, a0);
+                        a1 = int6(v1, shl).mul(floats(s, at + 32)).fma(xv, a1);
+                        a2 = int6(v2, shl).mul(floats(s, at + 64)).fma(xv, a2);
+                        a3 = int6(v3, shl).mul(floats(s, at + 96)).fma(xv, a3);
                     }
                 }
             }
         }
         storeAll(s, acc, a0, a1, a2, a3);
+    }
+
+    /** d·sc[sub] of groups j = 0..3 of the super-block at p, at {@code s[at + 128·sub + 32j ..]}. */
+    private void scales(long p, MemorySegment s, long at) {
+        for (int j = 0; j < 4; j++) {
+            long b = p + j * groupBytes;
+            FloatVector d = floats(data, b);
+            for (int sub = 0; sub < 16; sub++) {
+                d.mul(signedBytes(data, b + 32 + 8 * sub)).intoMemorySegment(s, at + 128L * sub + 32L * j, ByteOrder.LITTLE_ENDIAN);
+            }
+        }
     }
 }
