@@ -8,12 +8,13 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.memwall.gguf.GgmlType;
 
 /**
- * A weight matrix repacked once at load for the CPU: {@link #ROWS} rows interleaved, so that one
- * 256-bit register holds the same weight of eight rows, one lane per row. A product broadcasts an
+ * A weight matrix repacked once at load for the CPU: {@link #ROWS} rows interleaved (8 or 16), so that
+ * one register holds the same weight of every row of a group, one lane per row. A product broadcasts an
  * activation and takes one fused multiply-add for eight rows: no horizontal sum, and each register of
  * decoded weights serves every token of a tile.
  *
@@ -31,17 +32,23 @@ import org.memwall.gguf.GgmlType;
  * activation two groups).
  */
 public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_0, InterleavedQ4_K, InterleavedQ6_K {
-    /** Rows per group: the lanes of a 256-bit float vector. */
-    public static final int ROWS = 8;
     /**
-     * Elements of a row group decoded at a time for several tokens: two groups' pieces (16 KiB of floats)
-     * stay in L1 while every token of the block is multiplied with them.
+     * Rows per group: the float lanes of this machine's vectors, 8 (256-bit, AVX2) or 16 (512-bit, AVX-512);
+     * the copy is made for the machine it runs on.
+     */
+    public static final int ROWS = Math.clamp(FloatVector.SPECIES_PREFERRED.length(), 8, 16);
+    /** Bytes of one vector: a row group's floats, or one 32-bit word per row. */
+    static final int V = 4 * ROWS;
+    /**
+     * Elements of a row group decoded at a time for several tokens: two groups' pieces (16 or 32 KiB of
+     * floats) stay in L1 while every token of the block is multiplied with them.
      */
     static final int TILE_PIECE = 256;
 
-    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-    static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    static final VectorSpecies<Float> FR = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * ROWS));
+    static final VectorSpecies<Integer> IR = FR.withLanes(int.class);
+    /** One byte per row. */
+    static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * ROWS));
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Decoded weights of the groups being multiplied, per thread. */
@@ -89,14 +96,14 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
 
     /**
      * Writes weights [k0, k0 + len) of row group g as floats, exactly as {@link QuantFormat#dequantize}
-     * computes them, interleaved: weight k of the group's row i at float {@code 8(k − k0) + i} of
+     * computes them, interleaved: weight k of the group's row i at float {@code ROWS·(k − k0) + i} of
      * {@code s[offset ..]}. k0 and len are whole blocks of the format.
      */
     abstract void decode(int g, int k0, int len, MemorySegment s, long offset);
 
     /**
-     * The one-token tile of four row groups g .. g + 3 over the whole row: their eight-lane sums stored as four
-     * vectors at {@code s[acc ..]}. By default decoded a piece at a time and multiplied by {@link Tiles8#tile4x1};
+     * The one-token tile of four row groups g .. g + 3 over the whole row: their sums stored as four
+     * vectors at {@code s[acc ..]}. By default decoded a piece at a time and multiplied by {@link InterleavedTiles#tile4x1};
      * a format may fuse the two (the same operations per lane, in the same order).
      */
     void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
@@ -108,15 +115,15 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
             for (int j = 0; j < 4; j++) {
                 decode(g + j, k0, len, s, j * groupBytes);
             }
-            Tiles8.tile4x1(s, groupBytes, len, x, xo + k0, acc);
+            InterleavedTiles.tile4x1(s, groupBytes, len, x, xo + k0, acc);
         }
     }
 
     static void storeAll(MemorySegment s, long acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
         a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
-        a1.intoMemorySegment(s, acc + 32, ByteOrder.LITTLE_ENDIAN);
-        a2.intoMemorySegment(s, acc + 64, ByteOrder.LITTLE_ENDIAN);
-        a3.intoMemorySegment(s, acc + 96, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Elements decoded at a time by the unfused one-token tiles: a whole number of the format's blocks. */
@@ -148,23 +155,23 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
                 }
                 int t = t0;
                 for (; t + 4 <= t1; t += 4) {
-                    long acc = decoded + 64L * (t - t0);
+                    long acc = decoded + 2L * V * (t - t0);
                     if (pair == 2) {
-                        Tiles8.tile2x4(s, second, len, x, t * n + k0, n, acc);
+                        InterleavedTiles.tile2x4(s, second, len, x, t * n + k0, n, acc);
                     } else {
-                        Tiles8.tile1x4(s, len, x, t * n + k0, n, acc);
+                        InterleavedTiles.tile1x4(s, len, x, t * n + k0, n, acc);
                     }
                 }
                 for (; t < t1; t++) {
                     for (int j = 0; j < pair; j++) {
-                        Tiles8.tile1x1(s, j * second, len, x, t * n + k0, decoded + 64L * (t - t0) + 32L * j);
+                        InterleavedTiles.tile1x1(s, j * second, len, x, t * n + k0, decoded + 2L * V * (t - t0) + (long) V * j);
                     }
                 }
             }
             for (int t = t0; t < t1; t++) {
                 for (int j = 0; j < pair; j++) {
                     int row = ROWS * (g + j) - first;
-                    store(s, decoded + 64L * (t - t0) + 32L * j, out, t * stride + row, -row, count - row);
+                    store(s, decoded + 2L * V * (t - t0) + (long) V * j, out, t * stride + row, -row, count - row);
                 }
             }
         }
@@ -177,7 +184,7 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
     private void oneToken(int from, int to, int first, int count, float[] x, int t, float[] out, int stride) {
         int p = piece();
         long groupBytes = 4L * ROWS * p;
-        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS + 8 * 4 * 2 * ROWS);
+        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS + 16 * 4 * ROWS);
         long acc = 4 * groupBytes;
         int xo = t * n;
         int o = t * stride;
@@ -191,13 +198,13 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
                     int len = Math.min(p, n - k0);
                     for (int j = 0; j < quad; j++) {
                         decode(g + j, k0, len, s, j * groupBytes);
-                        Tiles8.tile1x1(s, j * groupBytes, len, x, xo + k0, acc + 32L * j);
+                        InterleavedTiles.tile1x1(s, j * groupBytes, len, x, xo + k0, acc + (long) V * j);
                     }
                 }
             }
             for (int j = 0; j < quad; j++) {
                 int row = ROWS * (g + j) - first;
-                store(s, acc + 32L * j, out, o + row, -row, count - row);
+                store(s, acc + (long) V * j, out, o + row, -row, count - row);
             }
         }
     }
@@ -227,16 +234,16 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
     }
 
     static FloatVector floats(MemorySegment p, long offset) {
-        return FloatVector.fromMemorySegment(F8, p, offset, ByteOrder.LITTLE_ENDIAN);
+        return FloatVector.fromMemorySegment(FR, p, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
     static IntVector ints(MemorySegment p, long offset) {
-        return IntVector.fromMemorySegment(I8, p, offset, ByteOrder.LITTLE_ENDIAN);
+        return IntVector.fromMemorySegment(IR, p, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Eight signed bytes (one per row) widened to floats. */
     static FloatVector signedBytes(MemorySegment p, long offset) {
-        return (FloatVector) ByteVector.fromMemorySegment(B8, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F8, 0);
+        return (FloatVector) ByteVector.fromMemorySegment(BR, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, FR, 0);
     }
 
     /** Bits [28 − shl, 32 − shl) of each lane, sign-extended, as floats. */
@@ -260,7 +267,7 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
     }
 
     static FloatVector x(float[] x, int index) {
-        return FloatVector.broadcast(F8, x[index]);
+        return FloatVector.broadcast(FR, x[index]);
     }
 
     /**

@@ -7,21 +7,23 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * Q4_K interleaved: per row group, per super-block of 256 weights, 1216 bytes.
+ * Q4_K interleaved: per row group (R = ROWS rows), per super-block of 256 weights, vectors of V = 4R bytes.
  * <pre>
- * bytes 0..31      d of rows 0..7, f32
- * bytes 32..63     −dmin of rows 0..7, f32
- * bytes 64..127    sc[s] of row i at 64 + 8s + i (6-bit sub-block scales, one byte each)
- * bytes 128..191   mn[s] of row i at 128 + 8s + i (6-bit sub-block mins)
- * bytes 192..1215  32 vectors of 32 bytes: vector 4s + w holds, in lane i, weights 32s + 8w .. + 7 of row i
- *                  as nibbles (weight 32s + 8w + j in bits 4j..4j+3); in the file, weight 32s + l is
- *                  nibble s % 2 (low, high) of qs[32·(s / 2) + l]
+ * bytes 0 .. V              d of each row, f32, row i in lane i
+ * bytes V .. 2V             −dmin of each row, f32
+ * bytes 2V .. 2V + 8R       sc[s] of row i at 2V + R·s + i (6-bit sub-block scales, one byte each)
+ * bytes 2V + 8R .. + 8R     mn[s] of row i at 2V + 8R + R·s + i (6-bit sub-block mins)
+ * then 32 vectors           vector 4s + w holds, in lane i, weights 32s + 8w .. + 7 of row i as nibbles
+ *                           (weight 32s + 8w + j in bits 4j..4j+3); in the file, weight 32s + l is
+ *                           nibble s % 2 (low, high) of qs[32·(s / 2) + l]
  * weight 32s + j = fma(nibble, d·sc[s], −dmin·mn[s]), as {@link Q4_K} computes it
  * </pre>
  */
 final class InterleavedQ4_K extends Interleaved {
     private static final int FILE_BYTES = 144;
-    private static final int BYTES = 1216;
+    private static final int MINS = 2 * V + 8 * ROWS;
+    private static final int QS = 2 * V + 16 * ROWS;
+    private static final int BYTES = QS + 32 * V;
 
     InterleavedQ4_K(int rows, int n) {
         super(rows, n, (long) n / 256 * BYTES);
@@ -41,7 +43,7 @@ final class InterleavedQ4_K extends Interleaved {
                 long dst = g * groupBytes + i;
                 for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
                     data.set(FLOAT, dst + 3L * i, Blocks.f16(file, src));
-                    data.set(FLOAT, dst + 3L * i + 32, -Blocks.f16(file, src + 2));
+                    data.set(FLOAT, dst + 3L * i + V, -Blocks.f16(file, src + 2));
                     int a0 = file.get(Blocks.INT_LE, src + 4);
                     int a1 = file.get(Blocks.INT_LE, src + 8);
                     int a2 = file.get(Blocks.INT_LE, src + 12);
@@ -49,14 +51,14 @@ final class InterleavedQ4_K extends Interleaved {
                         int sc = Blocks.scalesK4(a0, a2, half == 1);
                         int mn = Blocks.minsK4(a1, a2, half == 1);
                         for (int k = 0; k < 4; k++) {
-                            data.set(ValueLayout.JAVA_BYTE, dst + 64 + 8 * (4 * half + k), (byte) Blocks.byteOf(sc, k));
-                            data.set(ValueLayout.JAVA_BYTE, dst + 128 + 8 * (4 * half + k), (byte) Blocks.byteOf(mn, k));
+                            data.set(ValueLayout.JAVA_BYTE, dst + 2 * V + ROWS * (4 * half + k), (byte) Blocks.byteOf(sc, k));
+                            data.set(ValueLayout.JAVA_BYTE, dst + MINS + ROWS * (4 * half + k), (byte) Blocks.byteOf(mn, k));
                         }
                     }
                     for (int v = 0; v < 32; v++) {
                         int sub = v >> 2;
                         long bytes = file.get(Blocks.LONG_LE, src + 16 + 32 * (sub >> 1) + 8 * (v & 3));
-                        data.set(INT, dst + 3L * i + 192 + 32 * v, nibbles(bytes, 4 * (sub & 1)));
+                        data.set(INT, dst + 3L * i + QS + V * v, nibbles(bytes, 4 * (sub & 1)));
                     }
                 }
             }
@@ -68,15 +70,15 @@ final class InterleavedQ4_K extends Interleaved {
         long blk = g * groupBytes + (long) k0 / 256 * BYTES;
         for (int e = 0; e < len; e += 256, blk += BYTES) {
             FloatVector d = floats(data, blk);
-            FloatVector negDmin = floats(data, blk + 32);
+            FloatVector negDmin = floats(data, blk + V);
             for (int sub = 0; sub < 8; sub++) {
-                FloatVector scale = d.mul(signedBytes(data, blk + 64 + 8 * sub));
-                FloatVector negMin = negDmin.mul(signedBytes(data, blk + 128 + 8 * sub));
-                long o = offset + 4L * ROWS * (e + 32 * sub);
+                FloatVector scale = d.mul(signedBytes(data, blk + 2 * V + ROWS * sub));
+                FloatVector negMin = negDmin.mul(signedBytes(data, blk + MINS + ROWS * sub));
+                long o = offset + (long) V * (e + 32 * sub);
                 for (int w = 0; w < 4; w++) {
-                    IntVector v = ints(data, blk + 192 + 128 * sub + 32 * w);
+                    IntVector v = ints(data, blk + QS + V * (4 * sub + w));
                     for (int j = 0; j < 8; j++) {
-                        unsignedNibble(v, 28 - 4 * j).fma(scale, negMin).intoMemorySegment(s, o + 32L * (8 * w + j), ByteOrder.LITTLE_ENDIAN);
+                        unsignedNibble(v, 28 - 4 * j).fma(scale, negMin).intoMemorySegment(s, o + (long) V * (8 * w + j), ByteOrder.LITTLE_ENDIAN);
                     }
                 }
             }
@@ -86,29 +88,29 @@ final class InterleavedQ4_K extends Interleaved {
     /**
      * The one-token tile fused: four row groups from g, weights decoded in registers, k in order. Each
      * super-block's scales and mins (d·sc, −dmin·mn) for the four groups are computed first into
-     * {@code s[acc + 128 ..]} and read back per sub-block: with them in the loop the method outgrew what
+     * {@code s[acc + 4V ..]} and read back per sub-block: with them in the loop the method outgrew what
      * the JIT compiles, and its vectors were boxed (344 MB per 4096² product).
      */
     @Override
     void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
         long gb = groupBytes;
-        long sm = acc + 128;
-        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+        long sm = acc + 4 * V;
+        FloatVector a0 = FloatVector.zero(FR), a1 = a0, a2 = a0, a3 = a0;
         long p = g * gb;
         for (int e = 0; e < n; e += 256, p += BYTES) {
             scalesAndMins(p, s, sm);
             for (int sub = 0; sub < 8; sub++) {
-                long at = sm + 256L * sub;
+                long at = sm + 8L * V * sub;
                 for (int w = 0; w < 4; w++) {
-                    long q = p + 192 + 128 * sub + 32 * w;
+                    long q = p + QS + V * (4 * sub + w);
                     IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
                     for (int j = 0; j < 8; j++) {
                         FloatVector xv = x(x, xo + e + 32 * sub + 8 * w + j);
                         int shl = 28 - 4 * j;
-                        a0 = unsignedNibble(v0, shl).fma(floats(s, at), floats(s, at + 32)).fma(xv, a0);
-                        a1 = unsignedNibble(v1, shl).fma(floats(s, at + 64), floats(s, at + 96)).fma(xv, a1);
-                        a2 = unsignedNibble(v2, shl).fma(floats(s, at + 128), floats(s, at + 160)).fma(xv, a2);
-                        a3 = unsignedNibble(v3, shl).fma(floats(s, at + 192), floats(s, at + 224)).fma(xv, a3);
+                        a0 = unsignedNibble(v0, shl).fma(floats(s, at), floats(s, at + V)).fma(xv, a0);
+                        a1 = unsignedNibble(v1, shl).fma(floats(s, at + 2 * V), floats(s, at + 3 * V)).fma(xv, a1);
+                        a2 = unsignedNibble(v2, shl).fma(floats(s, at + 4 * V), floats(s, at + 5 * V)).fma(xv, a2);
+                        a3 = unsignedNibble(v3, shl).fma(floats(s, at + 6 * V), floats(s, at + 7 * V)).fma(xv, a3);
                     }
                 }
             }
@@ -116,16 +118,16 @@ final class InterleavedQ4_K extends Interleaved {
         storeAll(s, acc, a0, a1, a2, a3);
     }
 
-    /** d·sc[sub] and −dmin·mn[sub] of groups j = 0..3 of the super-block at p, at {@code s[at + 256·sub + 64j ..]}. */
+    /** d·sc[sub] and −dmin·mn[sub] of groups j = 0..3 of the super-block at p, at {@code s[at + V·(8·sub + 2j) ..]}. */
     private void scalesAndMins(long p, MemorySegment s, long at) {
         for (int j = 0; j < 4; j++) {
             long b = p + j * groupBytes;
             FloatVector d = floats(data, b);
-            FloatVector negDmin = floats(data, b + 32);
+            FloatVector negDmin = floats(data, b + V);
             for (int sub = 0; sub < 8; sub++) {
-                long o = at + 256L * sub + 64L * j;
-                d.mul(signedBytes(data, b + 64 + 8 * sub)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
-                negDmin.mul(signedBytes(data, b + 128 + 8 * sub)).intoMemorySegment(s, o + 32, ByteOrder.LITTLE_ENDIAN);
+                long o = at + (long) V * (8 * sub + 2 * j);
+                d.mul(signedBytes(data, b + 2 * V + ROWS * sub)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+                negDmin.mul(signedBytes(data, b + MINS + ROWS * sub)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
             }
         }
     }

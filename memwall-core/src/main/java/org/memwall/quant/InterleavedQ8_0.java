@@ -6,16 +6,16 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * Q8_0 interleaved: per row group, per block of 32 weights, 288 bytes.
+ * Q8_0 interleaved: per row group, per block of 32 weights, nine vectors of V = 4·ROWS bytes.
  * <pre>
- * bytes 0..31     d of rows 0..7, f32 (the file's f16 widened)
- * bytes 32..287   eight 32-byte vectors v; v[w] holds, in lane i, int8 weights 4w..4w+3 of row i
+ * vector 0        d of each row, f32 (the file's f16 widened), row i in lane i
+ * vectors 1..8    v[w] holds, in lane i, int8 weights 4w..4w+3 of row i
  * weight = d · q
  * </pre>
  */
 final class InterleavedQ8_0 extends Interleaved {
     private static final int FILE_BYTES = 34;
-    private static final int BYTES = 288;
+    private static final int BYTES = 9 * V;
 
     InterleavedQ8_0(int rows, int n) {
         super(rows, n, (long) n / 32 * BYTES);
@@ -36,7 +36,7 @@ final class InterleavedQ8_0 extends Interleaved {
                 for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
                     data.set(FLOAT, dst, Blocks.f16(file, src));
                     for (int w = 0; w < 8; w++) {
-                        data.set(INT, dst + 32 + 32 * w, file.get(Blocks.INT_LE, src + 2 + 4 * w));
+                        data.set(INT, dst + V + V * w, file.get(Blocks.INT_LE, src + 2 + 4 * w));
                     }
                 }
             }
@@ -48,11 +48,11 @@ final class InterleavedQ8_0 extends Interleaved {
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
         for (int e = 0; e < len; e += 32, blk += BYTES) {
             FloatVector d = floats(data, blk);
-            long o = offset + 4L * ROWS * e;
+            long o = offset + (long) V * e;
             for (int w = 0; w < 8; w++) {
-                IntVector v = ints(data, blk + 32 + 32 * w);
+                IntVector v = ints(data, blk + V + V * w);
                 for (int i = 0; i < 4; i++) {
-                    int8(v, 24 - 8 * i).mul(d).intoMemorySegment(s, o + 32L * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                    int8(v, 24 - 8 * i).mul(d).intoMemorySegment(s, o + (long) V * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
                 }
             }
         }
@@ -62,12 +62,12 @@ final class InterleavedQ8_0 extends Interleaved {
     @Override
     void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
         long gb = groupBytes;
-        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(FR), a1 = a0, a2 = a0, a3 = a0;
         long p = g * gb;
         for (int e = 0; e < n; e += 32, p += BYTES) {
             FloatVector d0 = floats(data, p), d1 = floats(data, p + gb), d2 = floats(data, p + 2 * gb), d3 = floats(data, p + 3 * gb);
             for (int w = 0; w < 8; w++) {
-                long q = p + 32 + 32 * w;
+                long q = p + V + V * w;
                 IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
                 for (int i = 0; i < 4; i++) {
                     FloatVector xv = x(x, xo + e + 4 * w + i);
