@@ -88,31 +88,39 @@ final class InterleavedQ4_K extends Interleaved {
     /**
      * The one-token tile fused: four row groups from g, weights decoded in registers, k in order. Each
      * super-block's scales and mins (d·sc, −dmin·mn) for the four groups are computed first into
-     * {@code s[acc + 4V ..]} and read back per sub-block: with them in the loop the method outgrew what
-     * the JIT compiles, and its vectors were boxed (344 MB per 4096² product).
+     * {@code s[acc + 4V ..]}, and each sub-block is its own call with the accumulators in memory between
+     * calls: as one method (scales in the loop, or read back, over all sub-blocks) it outgrew what the JIT
+     * compiles and its vectors were boxed (113–344 MB per 4096² product).
      */
     @Override
     void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
-        long gb = groupBytes;
         long sm = acc + 4 * V;
-        FloatVector a0 = FloatVector.zero(FR), a1 = a0, a2 = a0, a3 = a0;
-        long p = g * gb;
+        s.asSlice(acc, 4L * V).fill((byte) 0);
+        long p = g * groupBytes;
         for (int e = 0; e < n; e += 256, p += BYTES) {
             scalesAndMins(p, s, sm);
             for (int sub = 0; sub < 8; sub++) {
-                long at = sm + 8L * V * sub;
-                for (int w = 0; w < 4; w++) {
-                    long q = p + QS + V * (4 * sub + w);
-                    IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
-                    for (int j = 0; j < 8; j++) {
-                        FloatVector xv = x(x, xo + e + 32 * sub + 8 * w + j);
-                        int shl = 28 - 4 * j;
-                        a0 = unsignedNibble(v0, shl).fma(floats(s, at), floats(s, at + V)).fma(xv, a0);
-                        a1 = unsignedNibble(v1, shl).fma(floats(s, at + 2 * V), floats(s, at + 3 * V)).fma(xv, a1);
-                        a2 = unsignedNibble(v2, shl).fma(floats(s, at + 4 * V), floats(s, at + 5 * V)).fma(xv, a2);
-                        a3 = unsignedNibble(v3, shl).fma(floats(s, at + 6 * V), floats(s, at + 7 * V)).fma(xv, a3);
-                    }
-                }
+                subBlock(p + QS + 4L * V * sub, x, xo + e + 32 * sub, s, acc, sm + 8L * V * sub);
+            }
+        }
+    }
+
+    /** 32 weights of four row groups (their nibble vectors from q, groupBytes apart), scales and mins at {@code s[at ..]}. */
+    private void subBlock(long q, float[] x, int xo, MemorySegment s, long acc, long at) {
+        long gb = groupBytes;
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + V), a2 = floats(s, acc + 2 * V), a3 = floats(s, acc + 3 * V);
+        FloatVector s0 = floats(s, at), m0 = floats(s, at + V), s1 = floats(s, at + 2 * V), m1 = floats(s, at + 3 * V);
+        FloatVector s2 = floats(s, at + 4 * V), m2 = floats(s, at + 5 * V), s3 = floats(s, at + 6 * V), m3 = floats(s, at + 7 * V);
+        for (int w = 0; w < 4; w++) {
+            long o = q + (long) V * w;
+            IntVector v0 = ints(data, o), v1 = ints(data, o + gb), v2 = ints(data, o + 2 * gb), v3 = ints(data, o + 3 * gb);
+            for (int j = 0; j < 8; j++) {
+                FloatVector xv = x(x, xo + 8 * w + j);
+                int shl = 28 - 4 * j;
+                a0 = unsignedNibble(v0, shl).fma(s0, m0).fma(xv, a0);
+                a1 = unsignedNibble(v1, shl).fma(s1, m1).fma(xv, a1);
+                a2 = unsignedNibble(v2, shl).fma(s2, m2).fma(xv, a2);
+                a3 = unsignedNibble(v3, shl).fma(s3, m3).fma(xv, a3);
             }
         }
         storeAll(s, acc, a0, a1, a2, a3);
