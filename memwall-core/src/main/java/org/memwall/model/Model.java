@@ -45,8 +45,9 @@ public final class Model implements AutoCloseable {
             model = new Model(file, config, weights, threads > 0 ? new Parallel(threads) : Parallel.perCore());
             if (backend != null) {
                 model.forward = backend.apply(model);
-            } else {
-                weights.interleave(model.pool);
+            }
+            if (model.forward == model.transformer) {
+                weights.interleave(model.pool); // the CPU's kernels read the row-interleaved copies
             }
             return model;
         } catch (RuntimeException e) {

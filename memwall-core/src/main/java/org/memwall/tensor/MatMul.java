@@ -18,6 +18,10 @@ import org.memwall.quant.Tiles;
  * compute pool. Every output is the canonical dot of {@link Kernels} (or of {@link BlockScaled}), so
  * a token's result does not depend on the batch it arrives in.
  *
+ * <p>A tensor with a row-interleaved copy ({@link Interleaved}: Q4_0, Q8_0, Q4_K, Q6_K once the CPU model is
+ * loaded) is multiplied from that copy by its format's tiled kernel, for any number of tokens, and nothing
+ * below applies to it. The rest of this class serves the formats kept in their file layout.
+ *
  * <p>One token (decode) streams each row once through its format's fused kernel. Several
  * tokens (prefill, batched decode) decode a group of rows once per block of {@link #TOKEN_BLOCK} tokens
  * into a float tile and reuse it from cache in register tiles sized to the registers: with 16 lanes
