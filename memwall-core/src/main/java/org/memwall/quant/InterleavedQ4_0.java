@@ -29,20 +29,17 @@ final class InterleavedQ4_0 extends Interleaved {
     }
 
     @Override
-    public void pack(MemorySegment file, int from, int to) {
-        int nb = n / 32;
-        for (int g = from; g < to; g++) {
-            for (int i = 0; i < ROWS && ROWS * g + i < rows; i++) {
-                long src = (long) (ROWS * g + i) * nb * FILE_BYTES;
-                long dst = g * groupBytes + 4L * i;
-                for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
-                    data.set(FLOAT, dst, Blocks.f16(file, src));
-                    for (int w = 0; w < 4; w++) {
-                        // weights 8w .. 8w + 7: low nibbles of qs[0..7], qs[8..15], then high nibbles of the same
-                        long bytes = file.get(Blocks.LONG_LE, src + 2 + 8 * (w & 1));
-                        data.set(INT, dst + V + V * w, nibbles(bytes, 4 * (w >> 1)) ^ 0x88888888);
-                    }
-                }
+    long fileRowBytes() {
+        return (long) n / 32 * FILE_BYTES;
+    }
+
+    @Override
+    void packRow(byte[] row, byte[] group, int i) {
+        for (int src = 0, dst = 4 * i; src < row.length; src += FILE_BYTES, dst += BYTES) {
+            putFloat(group, dst, getHalf(row, src));
+            for (int w = 0; w < 4; w++) {
+                // weights 8w .. 8w + 7: low nibbles of qs[0..7], qs[8..15], then high nibbles of the same
+                putInt(group, dst + V + V * w, nibbles(getLong(row, src + 2 + 8 * (w & 1)), 4 * (w >> 1)) ^ 0x88888888);
             }
         }
     }

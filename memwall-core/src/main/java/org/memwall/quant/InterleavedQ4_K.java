@@ -1,7 +1,6 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -35,32 +34,30 @@ final class InterleavedQ4_K extends Interleaved {
     }
 
     @Override
-    public void pack(MemorySegment file, int from, int to) {
-        int nb = n / 256;
-        for (int g = from; g < to; g++) {
-            for (int i = 0; i < ROWS && ROWS * g + i < rows; i++) {
-                long src = (long) (ROWS * g + i) * nb * FILE_BYTES;
-                long dst = g * groupBytes + i;
-                for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
-                    data.set(FLOAT, dst + 3L * i, Blocks.f16(file, src));
-                    data.set(FLOAT, dst + 3L * i + V, -Blocks.f16(file, src + 2));
-                    int a0 = file.get(Blocks.INT_LE, src + 4);
-                    int a1 = file.get(Blocks.INT_LE, src + 8);
-                    int a2 = file.get(Blocks.INT_LE, src + 12);
-                    for (int half = 0; half < 2; half++) {
-                        int sc = Blocks.scalesK4(a0, a2, half == 1);
-                        int mn = Blocks.minsK4(a1, a2, half == 1);
-                        for (int k = 0; k < 4; k++) {
-                            data.set(ValueLayout.JAVA_BYTE, dst + 2 * V + ROWS * (4 * half + k), (byte) Blocks.byteOf(sc, k));
-                            data.set(ValueLayout.JAVA_BYTE, dst + MINS + ROWS * (4 * half + k), (byte) Blocks.byteOf(mn, k));
-                        }
-                    }
-                    for (int v = 0; v < 32; v++) {
-                        int sub = v >> 2;
-                        long bytes = file.get(Blocks.LONG_LE, src + 16 + 32 * (sub >> 1) + 8 * (v & 3));
-                        data.set(INT, dst + 3L * i + QS + V * v, nibbles(bytes, 4 * (sub & 1)));
-                    }
+    long fileRowBytes() {
+        return (long) n / 256 * FILE_BYTES;
+    }
+
+    @Override
+    void packRow(byte[] row, byte[] group, int i) {
+        for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
+            putFloat(group, dst + 4 * i, getHalf(row, src));
+            putFloat(group, dst + 4 * i + V, -getHalf(row, src + 2));
+            int a0 = getInt(row, src + 4);
+            int a1 = getInt(row, src + 8);
+            int a2 = getInt(row, src + 12);
+            for (int half = 0; half < 2; half++) {
+                int sc = Blocks.scalesK4(a0, a2, half == 1);
+                int mn = Blocks.minsK4(a1, a2, half == 1);
+                for (int k = 0; k < 4; k++) {
+                    group[dst + 2 * V + ROWS * (4 * half + k) + i] = (byte) Blocks.byteOf(sc, k);
+                    group[dst + MINS + ROWS * (4 * half + k) + i] = (byte) Blocks.byteOf(mn, k);
                 }
+            }
+            for (int v = 0; v < 32; v++) {
+                int sub = v >> 2;
+                long bytes = getLong(row, src + 16 + 32 * (sub >> 1) + 8 * (v & 3));
+                putInt(group, dst + 4 * i + QS + V * v, nibbles(bytes, 4 * (sub & 1)));
             }
         }
     }

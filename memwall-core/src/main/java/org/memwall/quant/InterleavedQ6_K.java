@@ -1,7 +1,6 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -33,27 +32,25 @@ final class InterleavedQ6_K extends Interleaved {
     }
 
     @Override
-    public void pack(MemorySegment file, int from, int to) {
-        int nb = n / 256;
-        for (int g = from; g < to; g++) {
-            for (int i = 0; i < ROWS && ROWS * g + i < rows; i++) {
-                long src = (long) (ROWS * g + i) * nb * FILE_BYTES;
-                long dst = g * groupBytes + i;
-                for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
-                    data.set(FLOAT, dst + 3L * i, Blocks.f16(file, src + 208));
-                    for (int sub = 0; sub < 16; sub++) {
-                        data.set(ValueLayout.JAVA_BYTE, dst + V + ROWS * sub, file.get(ValueLayout.JAVA_BYTE, src + 192 + sub));
-                    }
-                    for (int w = 0; w < 64; w++) {
-                        // weights 4w .. 4w + 3 = 128h + 32t + l .. + 3 in the file's order (see Q6_K)
-                        int h = w >> 5;
-                        int t = (w >> 3) & 3;
-                        int l = 4 * (w & 7);
-                        int low = (file.get(Blocks.INT_LE, src + 64 * h + l + 32 * (t & 1)) >>> (4 * (t >> 1))) & 0x0F0F0F0F;
-                        int high = (file.get(Blocks.INT_LE, src + 128 + 32 * h + l) >>> (2 * t)) & 0x03030303;
-                        data.set(INT, dst + 3L * i + QS + V * w, ((low | high << 4) ^ 0x20202020) << 2);
-                    }
-                }
+    long fileRowBytes() {
+        return (long) n / 256 * FILE_BYTES;
+    }
+
+    @Override
+    void packRow(byte[] row, byte[] group, int i) {
+        for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
+            putFloat(group, dst + 4 * i, getHalf(row, src + 208));
+            for (int sub = 0; sub < 16; sub++) {
+                group[dst + V + ROWS * sub + i] = row[src + 192 + sub];
+            }
+            for (int w = 0; w < 64; w++) {
+                // weights 4w .. 4w + 3 = 128h + 32t + l .. + 3 in the file's order (see Q6_K)
+                int h = w >> 5;
+                int t = (w >> 3) & 3;
+                int l = 4 * (w & 7);
+                int low = (getInt(row, src + 64 * h + l + 32 * (t & 1)) >>> (4 * (t >> 1))) & 0x0F0F0F0F;
+                int high = (getInt(row, src + 128 + 32 * h + l) >>> (2 * t)) & 0x03030303;
+                putInt(group, dst + 4 * i + QS + V * w, ((low | high << 4) ^ 0x20202020) << 2);
             }
         }
     }

@@ -27,18 +27,16 @@ final class InterleavedQ8_0 extends Interleaved {
     }
 
     @Override
-    public void pack(MemorySegment file, int from, int to) {
-        int nb = n / 32;
-        for (int g = from; g < to; g++) {
-            for (int i = 0; i < ROWS && ROWS * g + i < rows; i++) {
-                long src = (long) (ROWS * g + i) * nb * FILE_BYTES;
-                long dst = g * groupBytes + 4L * i;
-                for (int b = 0; b < nb; b++, src += FILE_BYTES, dst += BYTES) {
-                    data.set(FLOAT, dst, Blocks.f16(file, src));
-                    for (int w = 0; w < 8; w++) {
-                        data.set(INT, dst + V + V * w, file.get(Blocks.INT_LE, src + 2 + 4 * w));
-                    }
-                }
+    long fileRowBytes() {
+        return (long) n / 32 * FILE_BYTES;
+    }
+
+    @Override
+    void packRow(byte[] row, byte[] group, int i) {
+        for (int src = 0, dst = 4 * i; src < row.length; src += FILE_BYTES, dst += BYTES) {
+            putFloat(group, dst, getHalf(row, src));
+            for (int w = 0; w < 8; w++) {
+                putInt(group, dst + V + V * w, getInt(row, src + 2 + 4 * w));
             }
         }
     }
