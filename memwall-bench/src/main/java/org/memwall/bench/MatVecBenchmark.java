@@ -51,6 +51,10 @@ public class MatVecBenchmark {
     @Param("0")
     public int threads;
 
+    /** {@code file}: the stored blocks; {@code interleaved}: the CPU's row-interleaved copy, where the format has one. */
+    @Param({"interleaved", "file"})
+    public String layout;
+
     /** Weight rows (of 4096): 4096 streams ~10-18 MB from memory; 128 keeps the weights in L2 (compute alone). */
     @Param("4096")
     public int rows;
@@ -88,6 +92,9 @@ public class MatVecBenchmark {
         }
         weight = new Tensor("w", t, new long[] {N, rows}, data);
         pool = threads > 0 ? new Parallel(threads) : Parallel.perCore();
+        if (layout.equals("interleaved")) {
+            weight.interleave(pool);
+        }
         x = new float[tokens * N];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();

@@ -46,6 +46,9 @@ public final class Model implements AutoCloseable {
             if (backend != null) {
                 model.forward = backend.apply(model);
             }
+            if (model.forward == model.transformer) {
+                weights.interleave(model.pool); // the CPU's kernels read the row-interleaved copies
+            }
             return model;
         } catch (RuntimeException e) {
             if (model != null) {

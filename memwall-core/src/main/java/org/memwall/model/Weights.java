@@ -93,6 +93,19 @@ public final class Weights {
         return new Weights(embd, out, outNorm, freqs, layers);
     }
 
+    /** Makes the CPU's row-interleaved copies of every matrix whose format has one (see {@link Tensor#interleave}); returns their bytes. */
+    public long interleave(org.memwall.tensor.Parallel pool) {
+        long bytes = output.interleave(pool);
+        for (Layer l : layers) {
+            for (Tensor t : new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down(), l.router(), l.gateExps(), l.upExps(), l.downExps()}) {
+                if (t != null) {
+                    bytes += t.interleave(pool);
+                }
+            }
+        }
+        return bytes;
+    }
+
     public int vocabularySize() {
         return tokenEmbedding.rowCount();
     }

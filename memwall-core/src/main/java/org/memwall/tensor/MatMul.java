@@ -3,6 +3,7 @@ package org.memwall.tensor;
 import java.lang.foreign.MemorySegment;
 import org.memwall.quant.AlignedBuffer;
 import org.memwall.quant.BlockScaled;
+import org.memwall.quant.Interleaved;
 import org.memwall.quant.Kernels;
 import org.memwall.quant.Q4_0;
 import org.memwall.quant.Q4_K;
@@ -16,6 +17,10 @@ import org.memwall.quant.Tiles;
  * Matrix products of a weight tensor with a batch of activation rows, split by output rows over the
  * compute pool. Every output is the canonical dot of {@link Kernels} (or of {@link BlockScaled}), so
  * a token's result does not depend on the batch it arrives in.
+ *
+ * <p>A tensor with a row-interleaved copy ({@link Interleaved}: Q4_0, Q8_0, Q4_K, Q6_K once the CPU model is
+ * loaded) is multiplied from that copy by its format's tiled kernel, for any number of tokens, and nothing
+ * below applies to it. The rest of this class serves the formats kept in their file layout.
  *
  * <p>One token (decode) streams each row once through its format's fused kernel. Several
  * tokens (prefill, batched decode) decode a group of rows once per block of {@link #TOKEN_BLOCK} tokens
@@ -49,6 +54,11 @@ public final class MatMul {
      * [0, rows), where n = {@code w.rowLength()}.
      */
     public static void matmul(Parallel pool, Tensor w, int rowOffset, int rows, float[] x, int tokens, float[] out) {
+        Interleaved il = w.interleaved();
+        if (il != null) {
+            interleaved(pool, il, rowOffset, rows, x, tokens, out);
+            return;
+        }
         int n = w.rowLength();
         MemorySegment data = w.data();
         if (tokens == 1) {
@@ -57,6 +67,26 @@ public final class MatMul {
             MemorySegment xs = ACTIVATIONS.copyOf(x, 0, tokens * n);
             int groupRows = w.format() instanceof BlockScaled ? SCALED_ROWS : 4;
             pool.forRange((rows + groupRows - 1) / groupRows, tileTask(w.format(), data, rowOffset, rows, n, x, xs, tokens, out));
+        }
+    }
+
+    /**
+     * The product from the row-interleaved copy: row groups of eight split over the pool, a piece of
+     * about eight per thread for one token (see {@link #decodeGrain}), and for several tokens each thread's
+     * groups taken once per block of {@link #TOKEN_BLOCK} tokens.
+     */
+    private static void interleaved(Parallel pool, Interleaved il, int rowOffset, int rows, float[] x, int tokens, float[] out) {
+        int g0 = rowOffset / Interleaved.ROWS;
+        int groups = (rowOffset + rows + Interleaved.ROWS - 1) / Interleaved.ROWS - g0;
+        if (tokens == 1) {
+            int grain = Math.max(4, groups / (8 * pool.threads()) / 4 * 4);
+            pool.forChunks(groups, grain, (from, to, thread) -> il.multiply(g0 + from, g0 + to, rowOffset, rows, x, 0, 1, out, rows));
+        } else {
+            pool.forRange(groups, (from, to, thread) -> {
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                    il.multiply(g0 + from, g0 + to, rowOffset, rows, x, t0, Math.min(tokens, t0 + TOKEN_BLOCK), out, rows);
+                }
+            });
         }
     }
 

@@ -3,11 +3,13 @@ package org.memwall.tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.memwall.gguf.GgmlType;
+import org.memwall.quant.Interleaved;
 import org.memwall.quant.QuantFormat;
 
 /**
  * A weight tensor: a type, a shape ({@code dims[0]} = row length) and its bytes, a view into the
- * memory-mapped model file. Rows are read in their stored format by the format's kernels.
+ * memory-mapped model file. Rows are read in their stored format by the format's kernels, or, once
+ * {@link #interleave} has made a row-interleaved copy for the CPU, from that copy.
  */
 public final class Tensor {
     private final String name;
@@ -17,6 +19,7 @@ public final class Tensor {
     private final QuantFormat format;
     private final int rowLength;
     private final int rowCount;
+    private Interleaved interleaved;
 
     public Tensor(String name, GgmlType type, long[] dims, MemorySegment data) {
         this.name = name;
@@ -68,6 +71,30 @@ public final class Tensor {
 
     public long byteSize() {
         return data.byteSize();
+    }
+
+    /** The row-interleaved copy the CPU multiplies with, or null (not made, or the format is kept as stored). */
+    public Interleaved interleaved() {
+        return interleaved;
+    }
+
+    /**
+     * Makes the row-interleaved copy of this matrix when its format has one, repacking row groups on the
+     * pool's threads, and returns the bytes it holds (0 when none was made). The file's pages of this
+     * tensor are then released from memory ({@code unload}); rows read from the file later (embedding
+     * lookups of a tied output matrix) page back in one at a time.
+     */
+    public long interleave(Parallel pool) {
+        Interleaved il = Interleaved.allocate(type, rowCount, rowLength);
+        if (il == null) {
+            return 0;
+        }
+        pool.forChunks(il.groups(), 64, (from, to, thread) -> il.pack(data, from, to));
+        interleaved = il;
+        if (data.isMapped()) {
+            data.unload();
+        }
+        return il.byteSize();
     }
 
     public void dequantizeRow(int row, float[] out, int outOffset) {

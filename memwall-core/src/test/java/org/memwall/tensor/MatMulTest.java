@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.memwall.gguf.GgmlType;
 import org.memwall.MemwallException;
+import org.memwall.quant.Interleaved;
 import org.memwall.quant.QuantFormat;
 
 /**
@@ -34,12 +35,31 @@ class MatMulTest {
         pool.close();
     }
 
-    static List<GgmlType> types() {
-        List<GgmlType> types = new ArrayList<>();
+    /** A weight format, read from its file layout or from the row-interleaved copy. */
+    record Layout(GgmlType type, boolean interleaved) {
+        Tensor tensor(int n, int rows, long seed) {
+            Tensor w = randomTensor(type, n, rows, seed);
+            if (interleaved) {
+                assertThat(w.interleave(pool)).as("%s has an interleaved form", type).isPositive();
+            }
+            return w;
+        }
+
+        @Override
+        public String toString() {
+            return type + (interleaved ? " interleaved" : "");
+        }
+    }
+
+    static List<Layout> types() {
+        List<Layout> types = new ArrayList<>();
         for (GgmlType t : GgmlType.values()) {
             try {
                 QuantFormat.of(t);
-                types.add(t);
+                types.add(new Layout(t, false));
+                if (Interleaved.allocate(t, 8, 256) != null) {
+                    types.add(new Layout(t, true));
+                }
             } catch (MemwallException unsupported) {
                 // not a weight format memwall reads
             }
@@ -49,12 +69,14 @@ class MatMulTest {
 
     @ParameterizedTest
     @MethodSource("types")
-    void everyTokenGetsTheSameBitsAloneOrBatched(GgmlType type) {
-        // 10 rows: two 4-row tiles and a tail of 2 (one 2-row decode pair each); 7 tokens: 4 + 2 + 1.
+    void everyTokenGetsTheSameBitsAloneOrBatched(Layout layout) {
+        // 10 rows: two 4-row tiles and a tail of 2 (one 2-row decode pair each), or a group of 8 and a partial group;
+        // 7 tokens: 4 + 2 + 1, or 7 tokens alone in the interleaved tiles.
+        GgmlType type = layout.type();
         int n = type.blockSize == 1 ? 200 : 512; // 200 is not a multiple of the vector width: exercises the scalar tail
         int rows = 10;
         int tokens = 7;
-        Tensor w = randomTensor(type, n, rows, 17);
+        Tensor w = layout.tensor(n, rows, 17);
         float[] x = gaussian(tokens * n, 3);
         float[] batched = new float[tokens * rows];
         MatMul.matmul(pool, w, x, tokens, batched);
@@ -62,7 +84,9 @@ class MatMulTest {
         for (int t = 0; t < tokens; t++) {
             float[] alone = alone(w, x, t);
             for (int r = 0; r < rows; r++) {
-                float viaDot = w.format().dot(w.data(), (long) r * n, x, t * n, n);
+                float viaDot = layout.interleaved()
+                        ? Interleaved.referenceDot(w.format(), w.data(), r, n, x, t * n)
+                        : w.format().dot(w.data(), (long) r * n, x, t * n, n);
                 assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
                 assertThat(viaDot).as("%s token %d row %d: dot vs alone", type, t, r).isEqualTo(alone[r]);
                 w.dequantizeRow(r, row, 0);
@@ -79,15 +103,18 @@ class MatMulTest {
 
     /**
      * A batch longer than one token block (64): 70 tokens are two blocks, 17 full groups of four tokens and a
-     * tail of two; rows of 1280 are 80 vector chunks; 9 rows are two 4-row groups and one row alone.
+     * tail of two (interleaved: 8 tiles of eight tokens and 6 alone); rows of 1280 are 80 vector chunks;
+     * 9 rows are two 4-row groups and one row alone; interleaved, four row groups (the one-token tile of
+     * four groups) and a group of five rows.
      */
     @ParameterizedTest
     @MethodSource("types")
-    void longBatchesGetTheSameBitsAsOneTokenAtATime(GgmlType type) {
+    void longBatchesGetTheSameBitsAsOneTokenAtATime(Layout layout) {
+        GgmlType type = layout.type();
         int n = type.blockSize == 1 ? 1000 : 1280; // 1000: not a multiple of any vector width
-        int rows = 9;
+        int rows = layout.interleaved() ? 4 * Interleaved.ROWS + 5 : 9;
         int tokens = 70;
-        Tensor w = randomTensor(type, n, rows, 23);
+        Tensor w = layout.tensor(n, rows, 23);
         float[] x = gaussian(tokens * n, 4);
         float[] batched = new float[tokens * rows];
         MatMul.matmul(pool, w, x, tokens, batched);
@@ -101,9 +128,10 @@ class MatMulTest {
 
     @ParameterizedTest
     @MethodSource("types")
-    void rowOffsetsSelectTheSameRows(GgmlType type) {
+    void rowOffsetsSelectTheSameRows(Layout layout) {
+        GgmlType type = layout.type();
         int n = type.blockSize == 1 ? 64 : 256;
-        Tensor w = randomTensor(type, n, 12, 5);
+        Tensor w = layout.tensor(n, 12, 5);
         float[] x = new float[3 * n];
         new Random(9).ints(x.length, -3, 4).forEach(new java.util.function.IntConsumer() {
             int i;
@@ -115,11 +143,16 @@ class MatMulTest {
         });
         float[] all = new float[3 * 12];
         MatMul.matmul(pool, w, x, 3, all);
-        float[] part = new float[3 * 5];
-        MatMul.matmul(pool, w, 6, 5, x, 3, part);
-        for (int t = 0; t < 3; t++) {
-            for (int r = 0; r < 5; r++) {
-                assertThat(part[t * 5 + r]).isEqualTo(all[t * 12 + 6 + r]);
+        // offset 6: from inside a group of eight into the next; offset 8: the second group, four of its rows
+        for (int[] slice : new int[][] {{6, 5}, {8, 4}}) {
+            int offset = slice[0];
+            int count = slice[1];
+            float[] part = new float[3 * count];
+            MatMul.matmul(pool, w, offset, count, x, 3, part);
+            for (int t = 0; t < 3; t++) {
+                for (int r = 0; r < count; r++) {
+                    assertThat(part[t * count + r]).as("%s rows from %d, token %d row %d", layout, offset, t, r).isEqualTo(all[t * 12 + offset + r]);
+                }
             }
         }
     }

@@ -1,0 +1,330 @@
+package org.memwall.quant;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.memwall.gguf.GgmlType;
+
+/**
+ * A weight matrix repacked once at load for the CPU: {@link #ROWS} rows interleaved (8 or 16), so that
+ * one register holds the same weight of every row of a group, one lane per row. A product broadcasts an
+ * activation and takes one fused multiply-add for eight rows: no horizontal sum, and each register of
+ * decoded weights serves every token of a tile.
+ *
+ * <p><b>The canonical dot</b> of the interleaved formats is sequential: {@code acc = fma(w[k], x[k], acc)}
+ * for k = 0 .. n−1 in order, from acc = 0, where w[k] is the weight exactly as
+ * {@link QuantFormat#dequantize} writes it. Each lane accumulates its own row in that order whatever the
+ * number of tokens or rows in a tile, so a token's outputs are the same bits alone, batched, or computed
+ * by {@link #referenceDot} one scalar at a time.
+ *
+ * <p>Row group g (rows 8g .. 8g + 7) is stored contiguously, {@link #groupBytes} long, aligned to 64
+ * bytes; rows past the matrix are zero. Each format's class documents its group layout and holds its
+ * kernels: {@link #multiply} computes a range of row groups for a range of tokens, in register tiles of
+ * one token by four row groups (decode: four independent accumulator chains) and of four tokens by two
+ * row groups (prefill, batched decode: each decoded weight vector serves four tokens, each broadcast
+ * activation two groups).
+ */
+public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_0, InterleavedQ4_K, InterleavedQ6_K {
+    /**
+     * Rows per group: the float lanes of this machine's vectors, 8 (256-bit, AVX2) or 16 (512-bit, AVX-512);
+     * the copy is made for the machine it runs on.
+     */
+    public static final int ROWS = Math.clamp(FloatVector.SPECIES_PREFERRED.length(), 8, 16);
+    /** Bytes of one vector: a row group's floats, or one 32-bit word per row. */
+    static final int V = 4 * ROWS;
+    /**
+     * Elements of a row group decoded at a time for several tokens: two groups' pieces (16 or 32 KiB of
+     * floats) stay in L1 while every token of the block is multiplied with them.
+     */
+    static final int TILE_PIECE = 256;
+
+    static final VectorSpecies<Float> FR = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * ROWS));
+    static final VectorSpecies<Integer> IR = FR.withLanes(int.class);
+    /** One byte per row. */
+    static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * ROWS));
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Decoded weights of the groups being multiplied, per thread. */
+    private static final AlignedBuffer DECODED = new AlignedBuffer();
+
+    /** Whether this machine's vectors are wide enough for eight float lanes in one register. */
+    public static final boolean AVAILABLE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+
+    final MemorySegment data;
+    final int rows;
+    final int n;
+    final long groupBytes;
+
+    Interleaved(int rows, int n, long groupBytes) {
+        this.rows = rows;
+        this.n = n;
+        this.groupBytes = groupBytes;
+        this.data = Arena.ofAuto().allocate(groups() * groupBytes, 64);
+    }
+
+    /** An empty interleaved copy for {@code rows} rows of {@code n} elements of {@code type}, or null when that format is kept in its file layout. */
+    public static Interleaved allocate(GgmlType type, int rows, int n) {
+        if (!AVAILABLE) {
+            return null;
+        }
+        return switch (type) {
+            case Q4_0 -> new InterleavedQ4_0(rows, n);
+            case Q8_0 -> new InterleavedQ8_0(rows, n);
+            case Q4_K -> new InterleavedQ4_K(rows, n);
+            case Q6_K -> new InterleavedQ6_K(rows, n);
+            default -> null;
+        };
+    }
+
+    public final int groups() {
+        return (rows + ROWS - 1) / ROWS;
+    }
+
+    public final long byteSize() {
+        return data.byteSize();
+    }
+
+    /**
+     * Repacks row groups [from, to) from {@code file}, the matrix in its file layout (row r at element r·n).
+     * Rows are copied in bulk to a heap array and each group is built in one and copied out in bulk: the
+     * repacking runs once, mostly before the JIT has compiled it, and element accesses to a segment cost far
+     * more than to an array there (a first version with segment accesses loaded a 0.7 GiB file in 7–9 s).
+     */
+    public final void pack(MemorySegment file, int from, int to) {
+        int rowBytes = Math.toIntExact(fileRowBytes());
+        byte[] row = new byte[rowBytes];
+        byte[] group = new byte[Math.toIntExact(groupBytes)];
+        for (int g = from; g < to; g++) {
+            java.util.Arrays.fill(group, (byte) 0);
+            for (int i = 0; i < ROWS && ROWS * g + i < rows; i++) {
+                MemorySegment.copy(file, ValueLayout.JAVA_BYTE, (long) (ROWS * g + i) * rowBytes, row, 0, rowBytes);
+                packRow(row, group, i);
+            }
+            MemorySegment.copy(group, 0, data, ValueLayout.JAVA_BYTE, g * groupBytes, group.length);
+        }
+    }
+
+    /** Bytes of one row in the file. */
+    abstract long fileRowBytes();
+
+    /** Writes the file row {@code row} as row i of the group whose interleaved bytes are {@code group}. */
+    abstract void packRow(byte[] row, byte[] group, int i);
+
+    static int getInt(byte[] a, int o) {
+        return (a[o] & 0xFF) | (a[o + 1] & 0xFF) << 8 | (a[o + 2] & 0xFF) << 16 | a[o + 3] << 24;
+    }
+
+    static long getLong(byte[] a, int o) {
+        return (getInt(a, o) & 0xFFFFFFFFL) | (long) getInt(a, o + 4) << 32;
+    }
+
+    static float getHalf(byte[] a, int o) {
+        return Float.float16ToFloat((short) ((a[o] & 0xFF) | a[o + 1] << 8));
+    }
+
+    static void putInt(byte[] a, int o, int v) {
+        a[o] = (byte) v;
+        a[o + 1] = (byte) (v >> 8);
+        a[o + 2] = (byte) (v >> 16);
+        a[o + 3] = (byte) (v >> 24);
+    }
+
+    static void putFloat(byte[] a, int o, float v) {
+        putInt(a, o, Float.floatToRawIntBits(v));
+    }
+
+    /**
+     * Writes weights [k0, k0 + len) of row group g as floats, exactly as {@link QuantFormat#dequantize}
+     * computes them, interleaved: weight k of the group's row i at float {@code ROWS·(k − k0) + i} of
+     * {@code s[offset ..]}. k0 and len are whole blocks of the format.
+     */
+    abstract void decode(int g, int k0, int len, MemorySegment s, long offset);
+
+    /**
+     * The one-token tile of four row groups g .. g + 3 over the whole row: their sums stored as four
+     * vectors at {@code s[acc ..]}. By default decoded a piece at a time and multiplied by {@link InterleavedTiles#tile4x1};
+     * a format may fuse the two (the same operations per lane, in the same order).
+     */
+    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+        int p = piece();
+        long groupBytes = 4L * ROWS * p;
+        s.asSlice(acc, 4L * ROWS * 4).fill((byte) 0);
+        for (int k0 = 0; k0 < n; k0 += p) {
+            int len = Math.min(p, n - k0);
+            for (int j = 0; j < 4; j++) {
+                decode(g + j, k0, len, s, j * groupBytes);
+            }
+            InterleavedTiles.tile4x1(s, groupBytes, len, x, xo + k0, acc);
+        }
+    }
+
+    static void storeAll(MemorySegment s, long acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Elements decoded at a time by the unfused one-token tiles: a whole number of the format's blocks. */
+    abstract int piece();
+
+    /**
+     * {@code out[t·stride + r − first] = row r · x[t·n ..]} for the rows r in [first, first + count) of row
+     * groups [from, to) and tokens t in [t0, t1) (the groups' other rows belong to no output).
+     * One token: four row groups at a time ({@link #dot4}); several: pairs of row groups decoded
+     * {@link #TILE_PIECE} elements at a time, each piece multiplied with every token before the next is
+     * decoded, the accumulators kept in memory between pieces.
+     */
+    public final void multiply(int from, int to, int first, int count, float[] x, int t0, int t1, float[] out, int stride) {
+        if (t1 - t0 == 1) {
+            oneToken(from, to, first, count, x, t0, out, stride);
+            return;
+        }
+        int tokens = t1 - t0;
+        long decoded = 2L * 4 * ROWS * TILE_PIECE;
+        MemorySegment s = DECODED.get(2L * ROWS * TILE_PIECE + 2L * ROWS * tokens);
+        for (int g = from; g < to; g += 2) {
+            int pair = Math.min(2, to - g);
+            s.asSlice(decoded, 4L * 2 * ROWS * tokens).fill((byte) 0);
+            for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
+                int len = Math.min(TILE_PIECE, n - k0);
+                long second = 4L * ROWS * len;
+                for (int j = 0; j < pair; j++) {
+                    decode(g + j, k0, len, s, j * second);
+                }
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    long acc = decoded + 2L * V * (t - t0);
+                    if (pair == 2) {
+                        InterleavedTiles.tile2x4(s, second, len, x, t * n + k0, n, acc);
+                    } else {
+                        InterleavedTiles.tile1x4(s, len, x, t * n + k0, n, acc);
+                    }
+                }
+                for (; t < t1; t++) {
+                    for (int j = 0; j < pair; j++) {
+                        InterleavedTiles.tile1x1(s, j * second, len, x, t * n + k0, decoded + 2L * V * (t - t0) + (long) V * j);
+                    }
+                }
+            }
+            for (int t = t0; t < t1; t++) {
+                for (int j = 0; j < pair; j++) {
+                    int row = ROWS * (g + j) - first;
+                    store(s, decoded + 2L * V * (t - t0) + (long) V * j, out, t * stride + row, -row, count - row);
+                }
+            }
+        }
+    }
+
+    /*
+     * No vector is live across the decode calls (a vector live across a call that is not inlined was
+     * boxed on the heap: 300 MB per 4096² product): the accumulators wait in memory between pieces.
+     */
+    private void oneToken(int from, int to, int first, int count, float[] x, int t, float[] out, int stride) {
+        int p = piece();
+        long groupBytes = 4L * ROWS * p;
+        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS + 16 * 4 * ROWS);
+        long acc = 4 * groupBytes;
+        int xo = t * n;
+        int o = t * stride;
+        for (int g = from; g < to; g += 4) {
+            int quad = Math.min(4, to - g);
+            if (quad == 4) {
+                dot4(g, x, xo, s, acc);
+            } else {
+                s.asSlice(acc, 4L * ROWS * 4).fill((byte) 0);
+                for (int k0 = 0; k0 < n; k0 += p) {
+                    int len = Math.min(p, n - k0);
+                    for (int j = 0; j < quad; j++) {
+                        decode(g + j, k0, len, s, j * groupBytes);
+                        InterleavedTiles.tile1x1(s, j * groupBytes, len, x, xo + k0, acc + (long) V * j);
+                    }
+                }
+            }
+            for (int j = 0; j < quad; j++) {
+                int row = ROWS * (g + j) - first;
+                store(s, acc + (long) V * j, out, o + row, -row, count - row);
+            }
+        }
+    }
+
+    /** The canonical dot of row {@code row} with {@code x[xOffset ..]}, one scalar fused multiply-add at a time, from the file layout. */
+    public static float referenceDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
+        float[] w = new float[n];
+        f.dequantize(file, (long) row * n, w, 0, n);
+        float acc = 0;
+        for (int k = 0; k < n; k++) {
+            acc = Math.fma(w[k], x[xOffset + k], acc);
+        }
+        return acc;
+    }
+
+    // --- what the formats' kernels share ---
+
+    /**
+     * Nibble {@code shift / 4} (0: low, 1: high) of each of the eight bytes of {@code bytes} (little-endian),
+     * packed into one int, byte j's nibble in bits 4j..4j+3: three shift-or-mask steps halve the gaps.
+     */
+    static int nibbles(long bytes, int shift) {
+        long v = (bytes >>> shift) & 0x0F0F0F0F0F0F0F0FL;
+        v = (v | (v >>> 4)) & 0x00FF00FF00FF00FFL;
+        v = (v | (v >>> 8)) & 0x0000FFFF0000FFFFL;
+        return (int) (v | (v >>> 16));
+    }
+
+    static FloatVector floats(MemorySegment p, long offset) {
+        return FloatVector.fromMemorySegment(FR, p, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static IntVector ints(MemorySegment p, long offset) {
+        return IntVector.fromMemorySegment(IR, p, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Eight signed bytes (one per row) widened to floats. */
+    static FloatVector signedBytes(MemorySegment p, long offset) {
+        return (FloatVector) ByteVector.fromMemorySegment(BR, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, FR, 0);
+    }
+
+    /** Bits [28 − shl, 32 − shl) of each lane, sign-extended, as floats. */
+    static FloatVector nibble(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bits [28 − shl, 32 − shl) of each lane, unsigned, as floats. */
+    static FloatVector unsignedNibble(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bits [26 − shl, 32 − shl) of each lane, sign-extended, as floats. */
+    static FloatVector int6(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bits [24 − shl, 32 − shl) of each lane, sign-extended, as floats. */
+    static FloatVector int8(IntVector v, int shl) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+    }
+
+    static FloatVector x(float[] x, int index) {
+        return FloatVector.broadcast(FR, x[index]);
+    }
+
+    /**
+     * Copies lanes [from, to) (clamped to the eight lanes) of the sums at {@code s[at ..]} to out[offset + lane].
+     * No vector crosses a call: one passed to a method the JIT did not inline was boxed on the heap.
+     */
+    static void store(MemorySegment s, long at, float[] out, int offset, int from, int to) {
+        int lo = Math.max(0, from);
+        int hi = Math.min(ROWS, to);
+        if (lo < hi) {
+            MemorySegment.copy(s, FLOAT, at + 4L * lo, out, offset + lo, hi - lo);
+        }
+    }
+
+}
