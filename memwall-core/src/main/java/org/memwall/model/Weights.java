@@ -27,6 +27,17 @@ public final class Weights {
             float[] ffnNorm, Tensor gate, Tensor up, Tensor down, float[] postFfnNorm,
             Tensor router, float[] routerBias, Tensor gateExps, Tensor upExps, Tensor downExps,
             float[] gateExpsBias, float[] upExpsBias, float[] downExpsBias) {
+
+        /** The layer's weight matrices the family has (attention, then dense or expert feed-forward). */
+        public java.util.List<Tensor> matrices() {
+            java.util.List<Tensor> all = new java.util.ArrayList<>();
+            for (Tensor t : new Tensor[] {wq, wk, wv, wo, gate, up, down, router, gateExps, upExps, downExps}) {
+                if (t != null) {
+                    all.add(t);
+                }
+            }
+            return all;
+        }
     }
 
     private Weights(Tensor tokenEmbedding, Tensor output, float[] outputNorm, float[] ropeFreqs, Layer[] layers) {
@@ -97,13 +108,27 @@ public final class Weights {
     public long interleave(org.memwall.tensor.Parallel pool) {
         long bytes = output.interleave(pool);
         for (Layer l : layers) {
-            for (Tensor t : new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down(), l.router(), l.gateExps(), l.upExps(), l.downExps()}) {
-                if (t != null) {
-                    bytes += t.interleave(pool);
-                }
+            for (Tensor t : l.matrices()) {
+                bytes += t.interleave(pool);
             }
         }
         return bytes;
+    }
+
+    /**
+     * Every weight matrix once, in file order of use: the token embedding, each layer's matrices, then
+     * the output matrix unless it is the embedding (tied).
+     */
+    public java.util.List<Tensor> matrices() {
+        java.util.List<Tensor> all = new java.util.ArrayList<>();
+        all.add(tokenEmbedding);
+        for (Layer l : layers) {
+            all.addAll(l.matrices());
+        }
+        if (output != tokenEmbedding) {
+            all.add(output);
+        }
+        return all;
     }
 
     public int vocabularySize() {

@@ -105,8 +105,8 @@ public final class CudaForward implements ForwardPass {
     private void selfCheck(Model model) {
         java.util.Set<GgmlType> seen = java.util.EnumSet.noneOf(GgmlType.class);
         try (KernelComparison cmp = new KernelComparison(cu, stream, 1)) {
-            for (Tensor t : tensors(model)) {
-                if (t == null || Uploader.deviceType(t.type()) != t.type() || !seen.add(t.type())) {
+            for (Tensor t : model.weights().matrices()) {
+                if (Uploader.deviceType(t.type()) != t.type() || !seen.add(t.type())) {
                     continue;
                 }
                 int k = t.rowLength();
@@ -161,24 +161,11 @@ public final class CudaForward implements ForwardPass {
 
     /** Bytes the model's matrices take on the device (after any conversion), norms and biases aside. */
     public static long weightBytesOnDevice(Model model) {
-        java.util.Set<Tensor> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         long bytes = 0;
-        for (Tensor t : tensors(model)) {
-            if (t != null && seen.add(t)) {
-                bytes += Uploader.deviceType(t.type()).bytesFor((long) t.rowLength() * t.rowCount());
-            }
+        for (Tensor t : model.weights().matrices()) {
+            bytes += Uploader.deviceType(t.type()).bytesFor((long) t.rowLength() * t.rowCount());
         }
         return bytes;
-    }
-
-    private static java.util.List<Tensor> tensors(Model model) {
-        java.util.List<Tensor> all = new java.util.ArrayList<>();
-        all.add(model.weights().tokenEmbedding);
-        all.add(model.weights().output);
-        for (var l : model.weights().layers) {
-            java.util.Collections.addAll(all, l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down(), l.router(), l.gateExps(), l.upExps(), l.downExps());
-        }
-        return all;
     }
 
     private void checkHeads() {

@@ -75,8 +75,8 @@ public final class GpuCheck {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".gguf")).sorted().toList()) {
                 try (Model m = Model.open(f, 1)) {
-                    for (Tensor t : matrices(m)) {
-                        if (ReferenceKernels.suffix(t.type()) != null && seen.add(t.type())) {
+                    for (Tensor t : m.weights().matrices()) {
+                        if (t.dims().length == 2 && ReferenceKernels.suffix(t.type()) != null && seen.add(t.type())) {
                             matmul(t, f.getFileName().toString());
                         }
                     }
@@ -90,20 +90,6 @@ public final class GpuCheck {
         attention(true, 32, 8, 128, 3000, 0, false);
         attention(true, 64, 8, 64, 700, 128, true);
         attention(true, 8, 2, 256, 37, 0, false);
-    }
-
-    private static List<Tensor> matrices(Model m) {
-        List<Tensor> all = new ArrayList<>();
-        all.add(m.weights().output);
-        all.add(m.weights().tokenEmbedding);
-        for (var l : m.weights().layers) {
-            for (Tensor t : new Tensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
-                if (t != null) {
-                    all.add(t);
-                }
-            }
-        }
-        return all;
     }
 
     private void matmul(Tensor t, String file) {
