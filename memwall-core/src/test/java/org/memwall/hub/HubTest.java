@@ -131,14 +131,16 @@ class HubTest {
         assertThatThrownBy(() -> hub().pull(HubRef.parse("acme/tiny-GGUF"), progress)).isInstanceOf(MemwallException.class)
                 .hasMessageContaining("failed 3 times").hasMessageContaining("kept in " + incomplete);
         long kept = Files.size(incomplete);
-        assertThat(kept).isEqualTo(175_000); // halves of what was left: 100000, then 50000, then 25000
+        // The server sends halves of what is left (100000, then 50000, then 25000) and cuts the connection; bytes
+        // in flight at a cut may be lost with it, so up to 175000 arrive, and at least the first cut's worth.
+        assertThat(kept).isBetween(100_000L, 175_000L);
         assertThat(cacheRepo("acme/tiny-GGUF").resolve("snapshots")).doesNotExist();
 
         notes.clear();
         Path p = hub().pull(HubRef.parse("acme/tiny-GGUF"), progress);
         assertThat(Files.readAllBytes(p)).isEqualTo(q4);
-        assertThat(notes).contains("start tiny-Q4_K_M.gguf 200000 175000");
-        assertThat(server.log.getLast()).isEqualTo("CDN /blobs/" + FakeHub.sha256(q4) + " bytes=175000-");
+        assertThat(notes).contains("start tiny-Q4_K_M.gguf 200000 " + kept);
+        assertThat(server.log.getLast()).isEqualTo("CDN /blobs/" + FakeHub.sha256(q4) + " bytes=" + kept + "-");
         assertThat(incomplete).doesNotExist();
     }
 
