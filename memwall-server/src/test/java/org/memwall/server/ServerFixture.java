@@ -44,22 +44,28 @@ final class ServerFixture implements AutoCloseable {
      * A random-weight Llama-shaped model small enough to decode in about a millisecond a token but with
      * a 4,096-token context, so one request can run for seconds; written once per test run by {@code synth}.
      */
-    static synchronized Path longContextModel() throws IOException {
-        if (longContext == null) {
+    static Path longContextModel() throws IOException {
+        return contextModel(4096);
+    }
+
+    /** A tiny random-weight Llama-shaped model (F32) with a context of {@code context} tokens, written once per JVM. */
+    static synchronized Path contextModel(int context) throws IOException {
+        Path file = CONTEXT_MODELS.get(context);
+        if (file == null) {
             ModelShape real = ModelShape.named("llama-3.2-1b");
-            ModelShape small = new ModelShape("small-llama-4k", "llama", 2, 64, 4, 2, 16, 128, 512 + real.specials().size() + 5, 512,
-                    true, 4096, real.ropeBase(), real.rmsEpsilon(), real.preTokenizer(), real.specials(), 512, 513, null, 0, 0, 0);
+            ModelShape small = new ModelShape("small-llama-" + context, "llama", 2, 64, 4, 2, 16, 128, 512 + real.specials().size() + 5, 512,
+                    true, context, real.ropeBase(), real.rmsEpsilon(), real.preTokenizer(), real.specials(), 512, 513, null, 0, 0, 0);
             Path dir = Files.createTempDirectory("memwall-server-test");
-            Path file = dir.resolve("small-llama-4k.gguf");
+            file = dir.resolve("small-llama-" + context + ".gguf");
             SyntheticModel.write(small, SyntheticModel.Mix.F32, 3, file, t -> { });
             file.toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
-            longContext = file;
+            CONTEXT_MODELS.put(context, file);
         }
-        return longContext;
+        return file;
     }
 
-    private static Path longContext;
+    private static final java.util.Map<Integer, Path> CONTEXT_MODELS = new java.util.HashMap<>();
 
     /** Request fields banning the long-context model's end-of-text, end-of-message and end-of-turn tokens: its requests run to max_tokens. */
     static final String NO_END = "\"logit_bias\": {\"513\": -100, \"520\": -100, \"521\": -100}";
