@@ -82,6 +82,11 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         };
     }
 
+    /** Elements per row. */
+    public final int rowLength() {
+        return n;
+    }
+
     public final int groups() {
         return (rows + ROWS - 1) / ROWS;
     }
@@ -171,6 +176,19 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         a3.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * Whether this format multiplies activations quantized to int8 ({@link Int8Activations}) in integer
+     * lanes; {@link #multiply} then takes them and {@link #multiplyInt8} computes the product.
+     */
+    public boolean int8Activations() {
+        return false;
+    }
+
+    /** {@link #multiply} of a format whose {@link #int8Activations} is true. */
+    void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
+        throw new IllegalStateException(getClass().getSimpleName() + " multiplies float activations");
+    }
+
     /** Elements decoded at a time by the unfused one-token tiles: a whole number of the format's blocks. */
     abstract int piece();
 
@@ -181,7 +199,11 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
      * {@link #TILE_PIECE} elements at a time, each piece multiplied with every token before the next is
      * decoded, the accumulators kept in memory between pieces.
      */
-    public final void multiply(int from, int to, int first, int count, float[] x, int t0, int t1, float[] out, int stride) {
+    public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
+        if (int8Activations()) {
+            multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
+            return;
+        }
         if (t1 - t0 == 1) {
             oneToken(from, to, first, count, x, t0, out, stride);
             return;
@@ -254,8 +276,14 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         }
     }
 
-    /** The canonical dot of row {@code row} with {@code x[xOffset ..]}, one scalar fused multiply-add at a time, from the file layout. */
+    /**
+     * The canonical dot of row {@code row} with {@code x[xOffset ..]}, from the file layout: one scalar fused multiply-add
+     * at a time, or for a format with {@link #int8Activations} its own (Q4_0: {@link InterleavedQ4_0}).
+     */
     public static float referenceDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
+        if (f.type() == GgmlType.Q4_0) {
+            return InterleavedQ4_0.referenceDot(file, row, n, x, xOffset);
+        }
         float[] w = new float[n];
         f.dequantize(file, (long) row * n, w, 0, n);
         float acc = 0;

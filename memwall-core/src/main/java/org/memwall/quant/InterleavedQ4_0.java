@@ -1,23 +1,43 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0 interleaved: per row group, per block of 32 weights, five vectors of V = 4·ROWS bytes.
+ * Q4_0 interleaved, multiplied in integers: per row group, per block of 32 weights, five vectors of V = 4·ROWS bytes.
  * <pre>
  * vector 0        d of each row, f32 (the file's f16 widened), row i in lane i
- * vectors 1..4    v[w] holds, in lane i, weights 8w..8w+7 of row i as nibbles
- *                 (weight 8w + j in bits 4j..4j+3), each nibble XOR 8: sign-extended, that is nibble − 8
+ * vectors 1..4    16-bit lanes; vector 1 + c, lane 2i + p holds weights 8c + 2m + p (m = 0..3) of row i,
+ *                 weight 8c + 2m + p as the unsigned nibble q at bits 4m..4m+3
  * weight j of row i is, as in the file, the low nibble of qs[j] (j &lt; 16) or the high nibble of qs[j − 16]
- * weight = d · (nibble − 8)
+ * weight = d · (q − 8)
  * </pre>
+ * The activations come quantized to int8 per block ({@link Int8Activations}): a 16-bit lane multiplies its
+ * nibble by the activation of its k (a broadcast pair of activations serves the even and the odd lanes) and
+ * adds the product to its block sum; a block's 16 products per lane stay within 16 bits (|q·xq| ≤ 15·127,
+ * 16 · 1905 &lt; 32768). At the end of a block the lane pairs are added in 32 bits, which gives row i's exact
+ * Σ q·xq, and 8·Σxq is subtracted.
+ *
+ * <p><b>The canonical dot</b> of this format, per row and token: acc = 0, then for each block b in order
+ * acc = fma((float) (Σ_k q_k·xq_k − 8·Σ_k xq_k), d · dx_b, acc) ({@link #referenceDot}). The integer sums are
+ * exact in any order, so every tile shape gives the same bits.
  */
 final class InterleavedQ4_0 extends Interleaved {
     private static final int FILE_BYTES = 18;
     private static final int BYTES = 5 * V;
+    static final VectorSpecies<Short> SR = FR.withLanes(short.class);
+    private static final ShortVector LOW = ShortVector.broadcast(SR, (short) 0xF);
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** A tile's sums, per thread. */
+    private static final AlignedBuffer SUMS = new AlignedBuffer();
+    /** Decoded weights and a batch's sums, per thread. */
+    private static final AlignedBuffer DECODED_Q = new AlignedBuffer();
 
     InterleavedQ4_0(int rows, int n) {
         super(rows, n, (long) n / 32 * BYTES);
@@ -34,52 +54,258 @@ final class InterleavedQ4_0 extends Interleaved {
     }
 
     @Override
+    public boolean int8Activations() {
+        return true;
+    }
+
+    /** Nibble q of file block {@code src}'s weight k. */
+    private static int q(byte[] row, int src, int k) {
+        return k < 16 ? row[src + 2 + k] & 0xF : (row[src + 2 + k - 16] >> 4) & 0xF;
+    }
+
+    @Override
     void packRow(byte[] row, byte[] group, int i) {
-        for (int src = 0, dst = 4 * i; src < row.length; src += FILE_BYTES, dst += BYTES) {
-            putFloat(group, dst, getHalf(row, src));
-            for (int w = 0; w < 4; w++) {
-                // weights 8w .. 8w + 7: low nibbles of qs[0..7], qs[8..15], then high nibbles of the same
-                putInt(group, dst + V + V * w, nibbles(getLong(row, src + 2 + 8 * (w & 1)), 4 * (w >> 1)) ^ 0x88888888);
+        for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
+            putFloat(group, dst + 4 * i, getHalf(row, src));
+            for (int c = 0; c < 4; c++) {
+                for (int p = 0; p < 2; p++) {
+                    int lane = 0;
+                    for (int m = 0; m < 4; m++) {
+                        lane |= q(row, src, 8 * c + 2 * m + p) << 4 * m;
+                    }
+                    int at = dst + V * (1 + c) + 4 * i + 2 * p;
+                    group[at] = (byte) lane;
+                    group[at + 1] = (byte) (lane >> 8);
+                }
             }
         }
+    }
+
+    /** Nibble q of weight k (within its block at {@code blk}) of row i. */
+    private int q(long blk, int i, int k) {
+        int c = k >> 3, m = (k & 7) >> 1, p = k & 1;
+        return (data.get(SHORT, blk + (long) V * (1 + c) + 4L * i + 2L * p) >> 4 * m) & 0xF;
     }
 
     @Override
     void decode(int g, int k0, int len, MemorySegment s, long offset) {
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
         for (int e = 0; e < len; e += 32, blk += BYTES) {
-            FloatVector d = floats(data, blk);
-            long o = offset + (long) V * e;
-            for (int w = 0; w < 4; w++) {
-                IntVector v = ints(data, blk + V + V * w);
-                for (int j = 0; j < 8; j++) {
-                    nibble(v, 28 - 4 * j).mul(d).intoMemorySegment(s, o + (long) V * (8 * w + j), ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < ROWS; i++) {
+                float d = data.get(FLOAT, blk + 4L * i);
+                for (int k = 0; k < 32; k++) {
+                    s.set(FLOAT, offset + 4L * (ROWS * (long) (e + k) + i), d * (q(blk, i, k) - 8));
                 }
             }
         }
     }
 
-    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    /** The canonical dot of row {@code row} of a Q4_0 matrix in its file layout with {@code x[xOffset ..]}. */
+    static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
+        float[] xs = java.util.Arrays.copyOfRange(x, xOffset, xOffset + n);
+        Int8Activations a = Int8Activations.of(xs, 1, n);
+        float acc = 0;
+        long base = (long) row * (n / 32) * FILE_BYTES;
+        for (int b = 0; b < n / 32; b++) {
+            long blk = base + (long) b * FILE_BYTES;
+            float d = Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
+            int sum = 0;
+            for (int k = 0; k < 32; k++) {
+                int qs = file.get(ValueLayout.JAVA_BYTE, blk + 2 + (k & 15));
+                int q = k < 16 ? qs & 0xF : (qs >> 4) & 0xF;
+                int pair = a.pairs[(32 * b + k) >> 1];
+                sum += q * ((k & 1) == 0 ? (short) pair : pair >> 16);
+            }
+            acc = Math.fma((float) (sum - 8 * a.sums[b]), d * a.scales[b], acc);
+        }
+        return acc;
+    }
+
+    // --- the kernels ---
+
+    private ShortVector shorts(long offset) {
+        return ShortVector.fromMemorySegment(SR, data, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A pair of activations broadcast: the even 16-bit lanes get the low one, the odd lanes the high one. */
+    private static ShortVector pair(int xy) {
+        return IntVector.broadcast(IR, xy).reinterpretAsShorts();
+    }
+
+
+
+
     @Override
-    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
-        long gb = groupBytes;
-        FloatVector a0 = FloatVector.zero(FR), a1 = a0, a2 = a0, a3 = a0;
-        long p = g * gb;
-        for (int e = 0; e < n; e += 32, p += BYTES) {
-            FloatVector d0 = floats(data, p), d1 = floats(data, p + gb), d2 = floats(data, p + 2 * gb), d3 = floats(data, p + 3 * gb);
-            for (int w = 0; w < 4; w++) {
-                long q = p + V + V * w;
-                IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
-                for (int j = 0; j < 8; j++) {
-                    FloatVector xv = x(x, xo + e + 8 * w + j);
-                    int shl = 28 - 4 * j;
-                    a0 = nibble(v0, shl).mul(d0).fma(xv, a0);
-                    a1 = nibble(v1, shl).mul(d1).fma(xv, a1);
-                    a2 = nibble(v2, shl).mul(d2).fma(xv, a2);
-                    a3 = nibble(v3, shl).mul(d3).fma(xv, a3);
+    void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
+        MemorySegment s = SUMS.get(8L * ROWS);
+        if (t1 - t0 == 1) {
+            for (int g = from; g < to; g += 4) {
+                int quad = Math.min(4, to - g);
+                if (quad == 4) {
+                    dot4(g, a, t0, s);
+                } else {
+                    for (int j = 0; j < quad; j++) {
+                        dot1(g + j, a, t0, s, (long) V * j);
+                    }
+                }
+                for (int j = 0; j < quad; j++) {
+                    int row = ROWS * (g + j) - first;
+                    store(s, (long) V * j, out, t0 * stride + row, -row, count - row);
+                }
+            }
+            return;
+        }
+        // Several tokens: a group decoded a piece at a time to floats, each piece multiplied with every token in
+        // 4-token tiles; the tokens past the last tile go through the one-token kernel.
+        int tokens = t1 - t0;
+        int tiled = tokens / 4 * 4;
+        long acc = 4L * ROWS * TILE_PIECE;
+        MemorySegment d = DECODED_Q.get(ROWS * (long) TILE_PIECE + 2L * ROWS * tokens);
+        for (int g = from; g < to; g++) {
+            int row = ROWS * g - first;
+            if (tiled > 0) {
+                d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
+                for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
+                    int len = Math.min(TILE_PIECE, n - k0);
+                    decodeUnscaled(g, k0, len, d, 0);
+                    for (int t = 0; t < tiled; t += 4) {
+                        tile1x4(d, 0, g, k0, len, a, t0 + t, acc + 2L * V * t);
+                    }
+                }
+                for (int t = 0; t < tiled; t++) {
+                    store(d, acc + 2L * V * t, out, (t0 + t) * stride + row, -row, count - row);
+                }
+            }
+            for (int t = t0 + tiled; t < t1; t++) {
+                dot1(g, a, t, s, 0);
+                store(s, 0, out, t * stride + row, -row, count - row);
+            }
+        }
+    }
+
+    /**
+     * Weights [k0, k0 + len) of row group g as the floats q − 8 (exact), interleaved: weight k of row i at float
+     * ROWS·(k − k0) + i of {@code s[offset ..]}.
+     */
+    private void decodeUnscaled(int g, int k0, int len, MemorySegment s, long offset) {
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        long o = offset;
+        for (int e = 0; e < len; e += 32, blk += BYTES) {
+            for (int c = 0; c < 4; c++) {
+                ShortVector v = shorts(blk + V + V * c);
+                for (int m = 0; m < 4; m++, o += 2L * V) {
+                    IntVector w = v.and(LOW).reinterpretAsInts();
+                    v = v.lanewise(VectorOperators.LSHR, 4);
+                    ((FloatVector) w.and(0xFFFF).convert(VectorOperators.I2F, 0)).sub(8f).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+                    ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).sub(8f)
+                            .intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
                 }
             }
         }
-        storeAll(s, acc, a0, a1, a2, a3);
+    }
+
+    /**
+     * Row group g with four tokens from t over weights [k0, k0 + len) decoded by {@link #decodeUnscaled} at
+     * {@code s[w ..]}: each block's products summed in floats (exact: integers below 2^15), then scaled into the
+     * sums at s[acc + 2V·u ..] of token t + u.
+     */
+    private void tile1x4(MemorySegment s, long w, int g, int k0, int len, Int8Activations act, int t, long acc) {
+        float[] x = act.values;
+        float[] dx = act.scales;
+        int nb = n / 32;
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        for (int e = 0; e < len; e += 32, blk += BYTES) {
+            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
+            int xi = t * n + k0 + e;
+            for (int k = 0; k < 32; k++, w += V) {
+                FloatVector wk = floats(s, w);
+                s0 = wk.fma(x(x, xi + k), s0);
+                s1 = wk.fma(x(x, xi + n + k), s1);
+                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
+                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
+            }
+            FloatVector d = floats(data, blk);
+            int b = t * nb + (k0 + e) / 32;
+            a0 = s0.fma(d.mul(dx[b]), a0);
+            a1 = s1.fma(d.mul(dx[b + nb]), a1);
+            a2 = s2.fma(d.mul(dx[b + 2 * nb]), a2);
+            a3 = s3.fma(d.mul(dx[b + 3 * nb]), a3);
+        }
+        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** One token with four row groups from g: their sums at s[0 .. 4V); s[4V .. 8V) holds block sums. */
+    private void dot4(int g, Int8Activations act, int t, MemorySegment s) {
+        long gb = groupBytes;
+        int[] xp = act.pairs;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        s.asSlice(0, 4L * V).fill((byte) 0);
+        long p = g * gb;
+        for (int b = 0; b < n / 32; b++, p += BYTES) {
+            ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
+            for (int c = 0; c < 4; c++) {
+                long q = p + V + V * c;
+                ShortVector v0 = shorts(q), v1 = shorts(q + gb), v2 = shorts(q + 2 * gb), v3 = shorts(q + 3 * gb);
+                for (int m = 0; m < 4; m++) {
+                    // nibble m is the low nibble after m shifts by 4 (a constant shift: the JIT's vector shift by a
+                    // variable count was not always compiled, and boxed)
+                    ShortVector x = pair(xp[po + 16 * b + 4 * c + m]);
+                    s0 = s0.add(v0.and(LOW).mul(x));
+                    s1 = s1.add(v1.and(LOW).mul(x));
+                    s2 = s2.add(v2.and(LOW).mul(x));
+                    s3 = s3.add(v3.and(LOW).mul(x));
+                    v0 = v0.lanewise(VectorOperators.LSHR, 4);
+                    v1 = v1.lanewise(VectorOperators.LSHR, 4);
+                    v2 = v2.lanewise(VectorOperators.LSHR, 4);
+                    v3 = v3.lanewise(VectorOperators.LSHR, 4);
+                }
+            }
+            s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
+            s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
+            s2.intoMemorySegment(s, 6L * V, ByteOrder.LITTLE_ENDIAN);
+            s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
+            float dx = act.scales[bo + b];
+            int offset = 8 * act.sums[bo + b];
+            for (int j = 0; j < 4; j++) {
+                scale(s, (long) V * j, offset, data, p + j * gb, dx);
+            }
+        }
+    }
+
+    /**
+     * Ends a block: the exact sums of the 16-bit products at s[at + 4V ..] (row i: lanes 2i and 2i + 1), minus the
+     * offset, times d (at {@code d[dAt ..]}) · dx, added to the sums at s[at ..].
+     */
+    private static void scale(MemorySegment s, long at, int offset, MemorySegment d, long dAt, float dx) {
+        IntVector iv = ints(s, at + 4L * V);
+        FloatVector sum = (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(iv.lanewise(VectorOperators.ASHR, 16)).sub(offset).convert(VectorOperators.I2F, 0);
+        sum.fma(floats(d, dAt).mul(dx), floats(s, at)).intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds block sums. */
+    private void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
+        int[] xp = act.pairs;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        s.asSlice(at, V).fill((byte) 0);
+        long p = g * groupBytes;
+        for (int b = 0; b < n / 32; b++, p += BYTES) {
+            ShortVector s0 = ShortVector.zero(SR);
+            for (int c = 0; c < 4; c++) {
+                ShortVector v = shorts(p + V + V * c);
+                for (int m = 0; m < 4; m++) {
+                    s0 = s0.add(v.and(LOW).mul(pair(xp[po + 16 * b + 4 * c + m])));
+                    v = v.lanewise(VectorOperators.LSHR, 4);
+                }
+            }
+            s0.intoMemorySegment(s, at + 4L * V, ByteOrder.LITTLE_ENDIAN);
+            scale(s, at, 8 * act.sums[bo + b], data, p, act.scales[bo + b]);
+        }
     }
 }

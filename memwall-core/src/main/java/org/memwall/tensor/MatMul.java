@@ -3,6 +3,7 @@ package org.memwall.tensor;
 import java.lang.foreign.MemorySegment;
 import org.memwall.quant.AlignedBuffer;
 import org.memwall.quant.BlockScaled;
+import org.memwall.quant.Int8Activations;
 import org.memwall.quant.Interleaved;
 import org.memwall.quant.Kernels;
 import org.memwall.quant.Q4_0;
@@ -78,13 +79,14 @@ public final class MatMul {
     private static void interleaved(Parallel pool, Interleaved il, int rowOffset, int rows, float[] x, int tokens, float[] out) {
         int g0 = rowOffset / Interleaved.ROWS;
         int groups = (rowOffset + rows + Interleaved.ROWS - 1) / Interleaved.ROWS - g0;
+        Int8Activations a = il.int8Activations() ? Int8Activations.of(x, tokens, il.rowLength(), pool) : null;
         if (tokens == 1) {
             int grain = Math.max(4, groups / (8 * pool.threads()) / 4 * 4);
-            pool.forChunks(groups, grain, (from, to, thread) -> il.multiply(g0 + from, g0 + to, rowOffset, rows, x, 0, 1, out, rows));
+            pool.forChunks(groups, grain, (from, to, thread) -> il.multiply(g0 + from, g0 + to, rowOffset, rows, x, a, 0, 1, out, rows));
         } else {
             pool.forRange(groups, (from, to, thread) -> {
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
-                    il.multiply(g0 + from, g0 + to, rowOffset, rows, x, t0, Math.min(tokens, t0 + TOKEN_BLOCK), out, rows);
+                    il.multiply(g0 + from, g0 + to, rowOffset, rows, x, a, t0, Math.min(tokens, t0 + TOKEN_BLOCK), out, rows);
                 }
             });
         }

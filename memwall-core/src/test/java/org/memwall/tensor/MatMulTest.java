@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.memwall.gguf.GgmlType;
 import org.memwall.MemwallException;
+import org.memwall.quant.Int8Activations;
 import org.memwall.quant.Interleaved;
 import org.memwall.quant.QuantFormat;
 
@@ -90,13 +91,23 @@ class MatMulTest {
                 assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
                 assertThat(viaDot).as("%s token %d row %d: dot vs alone", type, t, r).isEqualTo(alone[r]);
                 w.dequantizeRow(r, row, 0);
+                // A format with integer kernels multiplies the activations as quantized to int8: exact against those,
+                // and within the int8 rounding (a relative 1/254 per value at most) of the float activations.
+                float[] xs = java.util.Arrays.copyOfRange(x, t * n, t * n + n);
+                boolean int8 = layout.interleaved() && Interleaved.allocate(type, 8, 256).int8Activations();
+                Int8Activations q = int8 ? Int8Activations.of(xs, 1, n) : null;
                 double exact = 0;
                 double magnitude = 0;
+                double unquantized = 0;
                 for (int i = 0; i < n; i++) {
-                    exact += (double) row[i] * x[t * n + i];
-                    magnitude += Math.abs((double) row[i] * x[t * n + i]);
+                    double xi = int8 ? q.dequantized(0, i) : xs[i];
+                    exact += row[i] * xi;
+                    magnitude += Math.abs(row[i] * xi);
+                    unquantized += (double) row[i] * xs[i];
                 }
                 assertThat((double) alone[r]).as("%s token %d row %d vs double", type, t, r).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
+                assertThat((double) alone[r]).as("%s token %d row %d vs float activations", type, t, r)
+                        .isCloseTo(unquantized, org.assertj.core.data.Offset.offset(int8 ? magnitude / 254 : 1e-5 * magnitude + 1e-30));
             }
         }
     }
