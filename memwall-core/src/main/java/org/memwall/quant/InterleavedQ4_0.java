@@ -58,27 +58,30 @@ final class InterleavedQ4_0 extends Interleaved {
         return true;
     }
 
-    /** Nibble q of file block {@code src}'s weight k. */
-    private static int q(byte[] row, int src, int k) {
-        return k < 16 ? row[src + 2 + k] & 0xF : (row[src + 2 + k - 16] >> 4) & 0xF;
-    }
-
     @Override
     void packRow(byte[] row, byte[] group, int i) {
         for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
             putFloat(group, dst + 4 * i, getHalf(row, src));
             for (int c = 0; c < 4; c++) {
-                for (int p = 0; p < 2; p++) {
-                    int lane = 0;
-                    for (int m = 0; m < 4; m++) {
-                        lane |= q(row, src, 8 * c + 2 * m + p) << 4 * m;
-                    }
-                    int at = dst + V * (1 + c) + 4 * i + 2 * p;
-                    group[at] = (byte) lane;
-                    group[at + 1] = (byte) (lane >> 8);
-                }
+                // byte j of v: the nibble of weight 8c + j (low nibbles of qs[0..15] are weights 0..15, high ones 16..31)
+                long v = (getLong(row, src + 2 + 8 * (c & 1)) >>> 4 * (c >> 1)) & 0x0F0F0F0F0F0F0F0FL;
+                int at = dst + V * (1 + c) + 4 * i;
+                putShort(group, at, evenNibbles(v));
+                putShort(group, at + 2, evenNibbles(v >>> 8));
             }
         }
+    }
+
+    /** The nibbles in bytes 0, 2, 4, 6 of v packed into bits 0..15, byte 2m's at bits 4m..4m+3. */
+    private static int evenNibbles(long v) {
+        v &= 0x00FF00FF00FF00FFL;
+        v = (v | (v >>> 12)) & 0x000000FF000000FFL;
+        return (int) (v | (v >>> 24)) & 0xFFFF;
+    }
+
+    private static void putShort(byte[] a, int o, int v) {
+        a[o] = (byte) v;
+        a[o + 1] = (byte) (v >> 8);
     }
 
     /** Nibble q of weight k (within its block at {@code blk}) of row i. */
