@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -278,11 +279,14 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
 
     /**
      * The canonical dot of row {@code row} with {@code x[xOffset ..]}, from the file layout: one scalar fused multiply-add
-     * at a time, or for a format with {@link #int8Activations} its own (Q4_0: {@link InterleavedQ4_0}).
+     * at a time, or for a format with {@link #int8Activations} its own ({@link InterleavedQ4_0}, {@link InterleavedQ4_K}).
      */
     public static float referenceDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
         if (f.type() == GgmlType.Q4_0) {
             return InterleavedQ4_0.referenceDot(file, row, n, x, xOffset);
+        }
+        if (f.type() == GgmlType.Q4_K) {
+            return InterleavedQ4_K.referenceDot(file, row, n, x, xOffset);
         }
         float[] w = new float[n];
         f.dequantize(file, (long) row * n, w, 0, n);
@@ -355,4 +359,43 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
         }
     }
 
+
+    // --- what the integer kernels share (formats with int8 activations) ---
+
+    /** Two 16-bit lanes per row: lanes 2i and 2i + 1 belong to row i. */
+    static final VectorSpecies<Short> SR = FR.withLanes(short.class);
+    static final ShortVector LOW = ShortVector.broadcast(SR, (short) 0xF);
+    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static ShortVector shorts(MemorySegment p, long offset) {
+        return ShortVector.fromMemorySegment(SR, p, offset, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A pair of activations broadcast: the even 16-bit lanes get the low one, the odd lanes the high one. */
+    static ShortVector pair(int xy) {
+        return IntVector.broadcast(IR, xy).reinterpretAsShorts();
+    }
+
+    /** The nibbles in bytes 0, 2, 4, 6 of v packed into bits 0..15, byte 2m's at bits 4m..4m+3. */
+    static int evenNibbles(long v) {
+        v &= 0x00FF00FF00FF00FFL;
+        v = (v | (v >>> 12)) & 0x000000FF000000FFL;
+        return (int) (v | (v >>> 24)) & 0xFFFF;
+    }
+
+    static void putShort(byte[] a, int o, int v) {
+        a[o] = (byte) v;
+        a[o + 1] = (byte) (v >> 8);
+    }
+
+    /**
+     * Row i's exact sum of the 16-bit products at s[at ..] (lanes 2i and 2i + 1, added in 32 bits), as floats.
+     * Kept out of the kernels' loops: inlined there with everything else, the JIT's node budget ran out and
+     * vectors were boxed.
+     */
+    static FloatVector pairSums(MemorySegment s, long at) {
+        IntVector iv = ints(s, at);
+        return (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(iv.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+    }
 }

@@ -7,7 +7,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 interleaved, multiplied in integers: per row group, per block of 32 weights, five vectors of V = 4·ROWS bytes.
@@ -31,9 +30,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class InterleavedQ4_0 extends Interleaved {
     private static final int FILE_BYTES = 18;
     private static final int BYTES = 5 * V;
-    static final VectorSpecies<Short> SR = FR.withLanes(short.class);
-    private static final ShortVector LOW = ShortVector.broadcast(SR, (short) 0xF);
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** A tile's sums, per thread. */
     private static final AlignedBuffer SUMS = new AlignedBuffer();
     /** Decoded weights and a batch's sums, per thread. */
@@ -72,17 +68,7 @@ final class InterleavedQ4_0 extends Interleaved {
         }
     }
 
-    /** The nibbles in bytes 0, 2, 4, 6 of v packed into bits 0..15, byte 2m's at bits 4m..4m+3. */
-    private static int evenNibbles(long v) {
-        v &= 0x00FF00FF00FF00FFL;
-        v = (v | (v >>> 12)) & 0x000000FF000000FFL;
-        return (int) (v | (v >>> 24)) & 0xFFFF;
-    }
 
-    private static void putShort(byte[] a, int o, int v) {
-        a[o] = (byte) v;
-        a[o + 1] = (byte) (v >> 8);
-    }
 
     /** Nibble q of weight k (within its block at {@code blk}) of row i. */
     private int q(long blk, int i, int k) {
@@ -126,14 +112,7 @@ final class InterleavedQ4_0 extends Interleaved {
 
     // --- the kernels ---
 
-    private ShortVector shorts(long offset) {
-        return ShortVector.fromMemorySegment(SR, data, offset, ByteOrder.LITTLE_ENDIAN);
-    }
 
-    /** A pair of activations broadcast: the even 16-bit lanes get the low one, the odd lanes the high one. */
-    private static ShortVector pair(int xy) {
-        return IntVector.broadcast(IR, xy).reinterpretAsShorts();
-    }
 
 
 
@@ -195,7 +174,7 @@ final class InterleavedQ4_0 extends Interleaved {
         long o = offset;
         for (int e = 0; e < len; e += 32, blk += BYTES) {
             for (int c = 0; c < 4; c++) {
-                ShortVector v = shorts(blk + V + V * c);
+                ShortVector v = shorts(data, blk + V + V * c);
                 for (int m = 0; m < 4; m++, o += 2L * V) {
                     IntVector w = v.and(LOW).reinterpretAsInts();
                     v = v.lanewise(VectorOperators.LSHR, 4);
@@ -253,7 +232,7 @@ final class InterleavedQ4_0 extends Interleaved {
             ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
             for (int c = 0; c < 4; c++) {
                 long q = p + V + V * c;
-                ShortVector v0 = shorts(q), v1 = shorts(q + gb), v2 = shorts(q + 2 * gb), v3 = shorts(q + 3 * gb);
+                ShortVector v0 = shorts(data, q), v1 = shorts(data, q + gb), v2 = shorts(data, q + 2 * gb), v3 = shorts(data, q + 3 * gb);
                 for (int m = 0; m < 4; m++) {
                     // nibble m is the low nibble after m shifts by 4 (a constant shift: the JIT's vector shift by a
                     // variable count was not always compiled, and boxed)
@@ -301,7 +280,7 @@ final class InterleavedQ4_0 extends Interleaved {
         for (int b = 0; b < n / 32; b++, p += BYTES) {
             ShortVector s0 = ShortVector.zero(SR);
             for (int c = 0; c < 4; c++) {
-                ShortVector v = shorts(p + V + V * c);
+                ShortVector v = shorts(data, p + V + V * c);
                 for (int m = 0; m < 4; m++) {
                     s0 = s0.add(v.and(LOW).mul(pair(xp[po + 16 * b + 4 * c + m])));
                     v = v.lanewise(VectorOperators.LSHR, 4);
