@@ -1,26 +1,38 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q6_K interleaved: per row group (R = ROWS rows), per super-block of 256 weights, vectors of V = 4R bytes; the 6-bit values are
- * widened to bytes (8.6 bits per weight instead of 6.6: one shift pair per weight vector instead of
- * reassembling two bit fields).
+ * Q6_K interleaved, multiplied in integers: per row group (R = ROWS rows), per super-block of 256 weights,
+ * vectors of V = 4R bytes; the 6-bit values are widened to signed bytes (8.6 bits per weight instead of 6.6:
+ * one or two shifts per weight vector instead of reassembling two bit fields).
  * <pre>
  * bytes 0 .. V          d of each row, f32, row i in lane i
  * bytes V .. V + 16R    sc[s] of row i at V + R·s + i (int8 scales of the 16 sub-blocks of 16)
- * then 64 vectors       vector w holds, in lane i, weights 4w..4w+3 of row i, one per
- *                   byte as (q ^ 32) &lt;&lt; 2: its top six bits, sign-extended, are q − 32
+ * then 64 vectors       16-bit lanes; vector 4s + c, lane 2i + p holds weights 16s + 4c + p (low byte) and
+ *                       16s + 4c + 2 + p (high byte) of row i as the signed byte q − 32
  * weight k = (q − 32) · (d · sc[k / 16]), as {@link Q6_K} computes it
  * </pre>
+ * A sub-block's 8 products per 16-bit lane stay within 16 bits (|(q − 32)·xq| ≤ 32·127, 8 · 4064 &lt; 32768), and
+ * its weights lie in one quantization block of the activations ({@link Int8Activations}).
+ *
+ * <p><b>The canonical dot</b> per row and token: acc = 0, then for each sub-block s in order
+ * acc = fma((float) Σ (q − 32)·xq, (d·sc[s])·dx, acc), d·sc[s] an exact float product ({@link #referenceDot}).
  */
 final class InterleavedQ6_K extends Interleaved {
     private static final int FILE_BYTES = 210;
     private static final int QS = V + 16 * ROWS;
     private static final int BYTES = QS + 64 * V;
+    /** One-token sums (4V), their 16-bit sub-block sums (4V), four groups' scales (64V), per thread. */
+    private static final AlignedBuffer SUMS = new AlignedBuffer();
+    /** Decoded weights, a group's scales (16V) and a batch's sums, per thread. */
+    private static final AlignedBuffer DECODED_Q = new AlignedBuffer();
 
     InterleavedQ6_K(int rows, int n) {
         super(rows, n, (long) n / 256 * BYTES);
@@ -37,82 +49,290 @@ final class InterleavedQ6_K extends Interleaved {
     }
 
     @Override
+    public boolean int8Activations() {
+        return true;
+    }
+
+    /** The 6-bit values q (0..63) of the super-block at {@code row[src ..]}, weight k at q[k] (see {@link Q6_K}). */
+    static void quants(byte[] row, int src, int[] q) {
+        for (int w = 0; w < 64; w++) {
+            // weights 4w .. 4w + 3 = 128h + 32t + l .. + 3 in the file's order
+            int h = w >> 5;
+            int t = (w >> 3) & 3;
+            int l = 4 * (w & 7);
+            int low = (getInt(row, src + 64 * h + l + 32 * (t & 1)) >>> (4 * (t >> 1))) & 0x0F0F0F0F;
+            int high = (getInt(row, src + 128 + 32 * h + l) >>> (2 * t)) & 0x03030303;
+            int four = low | high << 4;
+            for (int j = 0; j < 4; j++) {
+                q[4 * w + j] = (four >>> 8 * j) & 0x3F;
+            }
+        }
+    }
+
+    private static final ThreadLocal<int[]> QUANTS = ThreadLocal.withInitial(() -> new int[256]);
+
+    @Override
     void packRow(byte[] row, byte[] group, int i) {
+        int[] q = QUANTS.get();
         for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
             putFloat(group, dst + 4 * i, getHalf(row, src + 208));
             for (int sub = 0; sub < 16; sub++) {
                 group[dst + V + ROWS * sub + i] = row[src + 192 + sub];
             }
-            for (int w = 0; w < 64; w++) {
-                // weights 4w .. 4w + 3 = 128h + 32t + l .. + 3 in the file's order (see Q6_K)
-                int h = w >> 5;
-                int t = (w >> 3) & 3;
-                int l = 4 * (w & 7);
-                int low = (getInt(row, src + 64 * h + l + 32 * (t & 1)) >>> (4 * (t >> 1))) & 0x0F0F0F0F;
-                int high = (getInt(row, src + 128 + 32 * h + l) >>> (2 * t)) & 0x03030303;
-                putInt(group, dst + 4 * i + QS + V * w, ((low | high << 4) ^ 0x20202020) << 2);
+            quants(row, src, q);
+            for (int sub = 0; sub < 16; sub++) {
+                for (int c = 0; c < 4; c++) {
+                    int at = dst + QS + V * (4 * sub + c) + 4 * i;
+                    for (int p = 0; p < 2; p++) {
+                        int k = 16 * sub + 4 * c + p;
+                        group[at + 2 * p] = (byte) (q[k] - 32);
+                        group[at + 2 * p + 1] = (byte) (q[k + 2] - 32);
+                    }
+                }
             }
         }
+    }
+
+    /** Weight k's q − 32 (within the super-block at {@code blk}) of row i. */
+    private int q(long blk, int i, int k) {
+        int sub = k >> 4, c = (k >> 2) & 3, m = (k & 3) >> 1, p = k & 1;
+        return data.get(ValueLayout.JAVA_BYTE, blk + QS + (long) V * (4 * sub + c) + 4L * i + 2L * p + m);
     }
 
     @Override
     void decode(int g, int k0, int len, MemorySegment s, long offset) {
         long blk = g * groupBytes + (long) k0 / 256 * BYTES;
         for (int e = 0; e < len; e += 256, blk += BYTES) {
-            FloatVector d = floats(data, blk);
+            for (int i = 0; i < ROWS; i++) {
+                float d = data.get(FLOAT, blk + 4L * i);
+                for (int k = 0; k < 256; k++) {
+                    float scale = d * data.get(ValueLayout.JAVA_BYTE, blk + V + (long) ROWS * (k >> 4) + i);
+                    s.set(FLOAT, offset + 4L * (ROWS * (long) (e + k) + i), q(blk, i, k) * scale);
+                }
+            }
+        }
+    }
+
+    /** The canonical dot of row {@code row} of a Q6_K matrix in its file layout with {@code x[xOffset ..]}. */
+    static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
+        Int8Activations a = Int8Activations.of(java.util.Arrays.copyOfRange(x, xOffset, xOffset + n), 1, n);
+        byte[] block = new byte[FILE_BYTES];
+        int[] q = new int[256];
+        float acc = 0;
+        for (int sb = 0; sb < n / 256; sb++) {
+            long at = ((long) row * (n / 256) + sb) * FILE_BYTES;
+            MemorySegment.copy(file, ValueLayout.JAVA_BYTE, at, block, 0, FILE_BYTES);
+            quants(block, 0, q);
+            float d = getHalf(block, 208);
             for (int sub = 0; sub < 16; sub++) {
-                FloatVector scale = d.mul(signedBytes(data, blk + V + ROWS * sub));
-                long o = offset + 4L * ROWS * (e + 16 * sub);
-                for (int w = 0; w < 4; w++) {
-                    IntVector v = ints(data, blk + QS + V * (4 * sub + w));
-                    for (int i = 0; i < 4; i++) {
-                        int6(v, 24 - 8 * i).mul(scale).intoMemorySegment(s, o + (long) V * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
+                int sum = 0;
+                for (int l = 0; l < 16; l++) {
+                    int k = 256 * sb + 16 * sub + l;
+                    int pair = a.pairs[k >> 1];
+                    sum += (q[16 * sub + l] - 32) * ((k & 1) == 0 ? (short) pair : pair >> 16);
+                }
+                acc = Math.fma((float) sum, (d * block[192 + sub]) * a.scales[(256 * sb + 16 * sub) / 32], acc);
+            }
+        }
+        return acc;
+    }
+
+    // --- the kernels ---
+
+    @Override
+    void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
+        if (t1 - t0 == 1) {
+            MemorySegment s = SUMS.get(72L * ROWS);
+            for (int g = from; g < to; g += 4) {
+                int quad = Math.min(4, to - g);
+                if (quad == 4) {
+                    dot4(g, a, t0, s);
+                } else {
+                    for (int j = 0; j < quad; j++) {
+                        dot1(g + j, a, t0, s, (long) V * j);
                     }
+                }
+                for (int j = 0; j < quad; j++) {
+                    int row = ROWS * (g + j) - first;
+                    store(s, (long) V * j, out, t0 * stride + row, -row, count - row);
+                }
+            }
+            return;
+        }
+        // Several tokens: a group decoded a super-block at a time to the floats q − 32, multiplied with every token
+        // in 4-token tiles; the tokens past the last tile go through the one-token kernel.
+        int tokens = t1 - t0;
+        int tiled = tokens / 4 * 4;
+        long scales = 4L * ROWS * 256;
+        long acc = scales + 16L * V;
+        MemorySegment d = DECODED_Q.get(ROWS * 256L + 16L * ROWS + 2L * ROWS * tokens);
+        for (int g = from; g < to; g++) {
+            int row = ROWS * g - first;
+            if (tiled > 0) {
+                d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
+                for (int k0 = 0; k0 < n; k0 += 256) {
+                    long blk = g * groupBytes + (long) k0 / 256 * BYTES;
+                    decodeUnscaled(blk, d);
+                    scales(blk, d, scales, 1);
+                    for (int t = 0; t < tiled; t += 4) {
+                        tile1x4(d, scales, k0, a, t0 + t, acc + 2L * V * t);
+                    }
+                }
+                for (int t = 0; t < tiled; t++) {
+                    store(d, acc + 2L * V * t, out, (t0 + t) * stride + row, -row, count - row);
+                }
+            }
+            MemorySegment s = SUMS.get(72L * ROWS);
+            for (int t = t0 + tiled; t < t1; t++) {
+                dot1(g, a, t, s, 0);
+                store(s, 0, out, t * stride + row, -row, count - row);
+            }
+        }
+    }
+
+    /** d·sc[sub] of the super-block at {@code blk} as a vector at s[at + V·stride·sub ..]. */
+    private void scales(long blk, MemorySegment s, long at, int stride) {
+        FloatVector d = floats(data, blk);
+        for (int sub = 0; sub < 16; sub++) {
+            d.mul(signedBytes(data, blk + V + ROWS * sub)).intoMemorySegment(s, at + (long) V * stride * sub, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /** Ends a sub-block: acc = fma(Σ (q − 32)·xq, scale·dx, acc), the 16-bit sums at s[sum ..], scale at s[sc ..]. */
+    private static void endSub(MemorySegment s, long acc, long sum, long sc, float dx) {
+        pairSums(s, sum).fma(floats(s, sc).mul(dx), floats(s, acc)).intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** One token with four row groups from g: their sums at s[0 .. 4V). */
+    private void dot4(int g, Int8Activations act, int t, MemorySegment s) {
+        long gb = groupBytes;
+        int[] xp = act.pairs;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        long sm = 8L * V;
+        s.asSlice(0, 4L * V).fill((byte) 0);
+        long p = g * gb;
+        for (int e = 0; e < n; e += 256, p += BYTES) {
+            for (int j = 0; j < 4; j++) {
+                scales(p + j * gb, s, sm + (long) V * j, 4);
+            }
+            for (int sub = 0; sub < 16; sub++) {
+                products4(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 8 * sub, s);
+                float dx = act.scales[bo + (e >> 5) + (sub >> 1)];
+                for (int j = 0; j < 4; j++) {
+                    endSub(s, (long) V * j, (4L + j) * V, sm + (long) V * (4 * sub + j), dx);
                 }
             }
         }
     }
 
     /**
-     * The one-token tile fused: four row groups from g, weights decoded in registers, k in order. Each
-     * super-block's scales d·sc for the four groups are computed first into {@code s[acc + 4V ..]} (with
-     * them in the loop its vectors were boxed, as in {@link InterleavedQ4_K#dot4}).
+     * One sub-block of four row groups (vectors from {@code q}, groupBytes apart) with the activation pairs xp[k ..]:
+     * the 16-bit product sums at s[4V .. 8V).
      */
-    @Override
-    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
+    private void products4(long q, int[] xp, int k, MemorySegment s) {
         long gb = groupBytes;
-        long sm = acc + 4 * V;
-        FloatVector a0 = FloatVector.zero(FR), a1 = a0, a2 = a0, a3 = a0;
-        long p = g * gb;
-        for (int e = 0; e < n; e += 256, p += BYTES) {
-            scales(p, s, sm);
-            for (int sub = 0; sub < 16; sub++) {
-                long at = sm + 4L * V * sub;
-                for (int w = 0; w < 4; w++) {
-                    long q = p + QS + V * (4 * sub + w);
-                    IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
-                    for (int i = 0; i < 4; i++) {
-                        FloatVector xv = x(x, xo + e + 16 * sub + 4 * w + i);
-                        int shl = 24 - 8 * i;
-                        a0 = int6(v0, shl).mul(floats(s, at)).fma(xv, a0);
-                        a1 = int6(v1, shl).mul(floats(s, at + V)).fma(xv, a1);
-                        a2 = int6(v2, shl).mul(floats(s, at + 2 * V)).fma(xv, a2);
-                        a3 = int6(v3, shl).mul(floats(s, at + 3 * V)).fma(xv, a3);
-                    }
-                }
-            }
+        ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
+        for (int c = 0; c < 4; c++, q += V, k += 2) {
+            ShortVector v0 = shorts(data, q), v1 = shorts(data, q + gb), v2 = shorts(data, q + 2 * gb), v3 = shorts(data, q + 3 * gb);
+            ShortVector x = pair(xp[k]);
+            s0 = s0.add(low(v0).mul(x));
+            s1 = s1.add(low(v1).mul(x));
+            s2 = s2.add(low(v2).mul(x));
+            s3 = s3.add(low(v3).mul(x));
+            x = pair(xp[k + 1]);
+            s0 = s0.add(v0.lanewise(VectorOperators.ASHR, 8).mul(x));
+            s1 = s1.add(v1.lanewise(VectorOperators.ASHR, 8).mul(x));
+            s2 = s2.add(v2.lanewise(VectorOperators.ASHR, 8).mul(x));
+            s3 = s3.add(v3.lanewise(VectorOperators.ASHR, 8).mul(x));
         }
-        storeAll(s, acc, a0, a1, a2, a3);
+        s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
+        s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
+        s2.intoMemorySegment(s, 6L * V, ByteOrder.LITTLE_ENDIAN);
+        s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** d·sc[sub] of groups j = 0..3 of the super-block at p, at {@code s[at + V·(4·sub + j) ..]}. */
-    private void scales(long p, MemorySegment s, long at) {
-        for (int j = 0; j < 4; j++) {
-            long b = p + j * groupBytes;
-            FloatVector d = floats(data, b);
+    /** The low byte of each 16-bit lane, sign-extended. */
+    private static ShortVector low(ShortVector v) {
+        return v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+    }
+
+    /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds sub-block sums, s[8V .. 24V) scales. */
+    private void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
+        int[] xp = act.pairs;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        long sm = 8L * V;
+        s.asSlice(at, V).fill((byte) 0);
+        long p = g * groupBytes;
+        for (int e = 0; e < n; e += 256, p += BYTES) {
+            scales(p, s, sm, 1);
             for (int sub = 0; sub < 16; sub++) {
-                d.mul(signedBytes(data, b + V + ROWS * sub)).intoMemorySegment(s, at + (long) V * (4 * sub + j), ByteOrder.LITTLE_ENDIAN);
+                products1(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 8 * sub, s, at + 4L * V);
+                endSub(s, at, at + 4L * V, sm + (long) V * sub, act.scales[bo + (e >> 5) + (sub >> 1)]);
             }
         }
+    }
+
+    /** {@link #products4} for one row group: the sums at s[at ..]. */
+    private void products1(long q, int[] xp, int k, MemorySegment s, long at) {
+        ShortVector s0 = ShortVector.zero(SR);
+        for (int c = 0; c < 4; c++, q += V, k += 2) {
+            ShortVector v = shorts(data, q);
+            s0 = s0.add(low(v).mul(pair(xp[k]))).add(v.lanewise(VectorOperators.ASHR, 8).mul(pair(xp[k + 1])));
+        }
+        s0.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The super-block at {@code blk} of one row group as the floats q − 32 (exact), weight k of row i at float ROWS·k + i of s. */
+    private void decodeUnscaled(long blk, MemorySegment s) {
+        long o = 0;
+        for (int v4 = 0; v4 < 64; v4++) {
+            IntVector v = shorts(data, blk + QS + (long) V * v4).reinterpretAsInts();
+            // lane i holds, from the low byte up, weights 4c + 0, 4c + 2, 4c + 1, 4c + 3 of row i (c = v4 % 4)
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                    .intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                    .intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                    .intoMemorySegment(s, o + 2 * V, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                    .intoMemorySegment(s, o + 3 * V, ByteOrder.LITTLE_ENDIAN);
+            o += 4L * V;
+        }
+    }
+
+    /**
+     * One super-block (decoded at s[0 ..], scales at s[sc ..]) of one row group with four tokens from t: each
+     * sub-block's products summed in floats (exact: integers below 2^15), then scaled into the sums at
+     * s[acc + 2V·u ..] of token t + u.
+     */
+    private void tile1x4(MemorySegment s, long sc, int k0, Int8Activations act, int t, long acc) {
+        float[] x = act.values;
+        float[] dx = act.scales;
+        int nb = n / 32;
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
+        long w = 0;
+        for (int sub = 0; sub < 16; sub++, sc += V) {
+            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
+            int xi = t * n + k0 + 16 * sub;
+            for (int k = 0; k < 16; k++, w += V) {
+                FloatVector wk = floats(s, w);
+                s0 = wk.fma(x(x, xi + k), s0);
+                s1 = wk.fma(x(x, xi + n + k), s1);
+                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
+                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
+            }
+            FloatVector scale = floats(s, sc);
+            int b = t * nb + (k0 + 16 * sub) / 32;
+            a0 = s0.fma(scale.mul(dx[b]), a0);
+            a1 = s1.fma(scale.mul(dx[b + nb]), a1);
+            a2 = s2.fma(scale.mul(dx[b + 2 * nb]), a2);
+            a3 = s3.fma(scale.mul(dx[b + 3 * nb]), a3);
+        }
+        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 }
