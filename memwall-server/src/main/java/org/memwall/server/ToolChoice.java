@@ -88,7 +88,7 @@ record ToolChoice(Mode mode, Map<String, Object> functions, boolean parallel) {
 
     /**
      * The grammar a forced call is decoded under, or null when calls are not forced. A template
-     * without a recognised convention, or harmony (whose calls need special tokens), cannot be forced.
+     * without a recognised convention cannot be forced.
      */
     Grammar grammar(ToolCallFormat format) {
         if (mode != Mode.REQUIRED) {
@@ -96,14 +96,10 @@ record ToolChoice(Mode mode, Map<String, Object> functions, boolean parallel) {
         }
         if (format == ToolCallFormat.NONE) {
             throw ApiError.invalid("tool_choice", "this model's chat template has no tool-call convention memwall recognises"
-                    + " (Hermes <tool_call>, Llama 3 JSON, Granite <|tool_call|>), so a call cannot be required");
+                    + " (Hermes <tool_call>, Llama 3 JSON, Granite <|tool_call|>, gpt-oss harmony), so a call cannot be required");
         }
         try {
-            Grammar g = ToolCallGrammar.of(format, functions, parallel);
-            if (g == null) {
-                throw ApiError.invalid("tool_choice", "a required tool call is not supported for " + format + " (gpt-oss) models yet; use 'auto'");
-            }
-            return g;
+            return ToolCallGrammar.of(format, functions, parallel);
         } catch (GrammarException e) {
             throw ApiError.invalid("tools", e.getMessage());
         }
