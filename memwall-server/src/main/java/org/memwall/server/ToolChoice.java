@@ -105,15 +105,15 @@ record ToolChoice(Mode mode, Map<String, Object> functions, boolean parallel) {
         }
     }
 
-    /** Writes {@code calls} as OpenAI {@code tool_calls} entries: whole, or as a stream's first delta of each (arguments to follow). */
-    static void write(ArrayNode out, List<ToolCallFormat.Call> calls, boolean delta) {
-        for (int i = 0; i < calls.size(); i++) {
-            ObjectNode c = out.addObject();
-            if (delta) {
-                c.put("index", i);
-            }
-            c.put("id", "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24)).put("type", "function");
-            c.putObject("function").put("name", calls.get(i).name()).put("arguments", delta ? "" : calls.get(i).arguments());
+    /** Writes {@code calls} as OpenAI {@code message.tool_calls} entries. */
+    static void write(ArrayNode out, List<ToolCallFormat.Call> calls) {
+        for (ToolCallFormat.Call call : calls) {
+            out.addObject().put("id", newId()).put("type", "function").putObject("function").put("name", call.name()).put("arguments", call.arguments());
         }
+    }
+
+    /** A new tool call id, {@code call_} and 24 hex digits. */
+    static String newId() {
+        return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     }
 }
