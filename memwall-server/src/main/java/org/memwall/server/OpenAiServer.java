@@ -31,6 +31,7 @@ import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
 import org.memwall.grammar.Grammar;
 import org.memwall.grammar.GrammarConstraint;
+import org.memwall.grammar.GrammarException;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
 import org.memwall.tokenizer.Tokenizer;
@@ -367,8 +368,13 @@ public final class OpenAiServer implements AutoCloseable {
             }
             grammar = forced;
         }
-        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(),
-                grammar == null ? null : new GrammarConstraint(grammar, tokenizer, maxTokens));
+        GrammarConstraint constraint;
+        try {
+            constraint = grammar == null ? null : new GrammarConstraint(grammar, tokenizer, maxTokens);
+        } catch (GrammarException e) { // a special token the grammar names is not in this vocabulary
+            throw ApiError.invalid(forced != null ? "tool_choice" : "grammar", e.getMessage());
+        }
+        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(), constraint);
         for (int t : prompt) {
             sampler.accept(t);
         }

@@ -302,6 +302,9 @@ class OpenAiSdkToolTest {
                 + "\"parameters\": {\"type\": \"array\", \"uniqueItems\": true}}}], \"tool_choice\": \"required\"}");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(ServerFixture.JSON.readTree(r.body()).at("/error/param").asText()).isEqualTo("tools");
+        r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"grammar\": \"root ::= <|nope|> \\\"a\\\"\"}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.JSON.readTree(r.body()).at("/error/message").asText()).contains("<|nope|>");
         r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": [{\"type\": \"web\"}]}");
         assertThat(ServerFixture.JSON.readTree(r.body()).at("/error/message").asText()).contains("tools[0]");
         assertThat(ToolCallFormat.detect(HERMES, null)).isEqualTo(ToolCallFormat.HERMES);
