@@ -3,7 +3,6 @@ package org.memwall.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -47,7 +46,7 @@ class HarmonyToolCallTest {
     static void start() throws Exception {
         model = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.F32), 1);
         server = SyntheticServer.serve(model, TEMPLATE);
-        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused").maxRetries(0).build();
+        client = SyntheticServer.client(server);
     }
 
     @AfterAll

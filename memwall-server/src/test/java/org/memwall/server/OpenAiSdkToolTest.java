@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -83,7 +82,7 @@ class OpenAiSdkToolTest {
     static void start() throws Exception {
         model = SyntheticServer.open(dir, "qwen3-0.6b");
         server = SyntheticServer.serve(model, HERMES);
-        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused").maxRetries(0).build();
+        client = SyntheticServer.client(server);
     }
 
     @AfterAll
