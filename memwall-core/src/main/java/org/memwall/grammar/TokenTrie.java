@@ -111,30 +111,30 @@ public final class TokenTrie {
      * against; a special token the vocabulary lacks is a {@link GrammarException}.
      */
     public static TokenTrie of(Tokenizer tokenizer, List<String> specials) {
-        Map<List<String>, TokenTrie> byList = CACHE.computeIfAbsent(tokenizer, k -> Collections.synchronizedMap(new HashMap<>()));
-        TokenTrie t = byList.get(specials);
-        if (t == null) {
-            Vocabulary v = tokenizer.vocabulary();
-            byte[][] bytes = new byte[v.size()][];
-            for (int id = 0; id < bytes.length; id++) {
-                bytes[id] = tokenizer.tokenBytes(id);
-                if (!specials.isEmpty() && contains(bytes[id], (byte) Grammar.SPECIAL_LEAD)) {
-                    bytes[id] = new byte[0];
-                }
+        // One trie per key, built under the lock: requests share masks only when they share the trie.
+        return CACHE.computeIfAbsent(tokenizer, k -> Collections.synchronizedMap(new HashMap<>()))
+                .computeIfAbsent(List.copyOf(specials), list -> build(tokenizer, list));
+    }
+
+    private static TokenTrie build(Tokenizer tokenizer, List<String> specials) {
+        Vocabulary v = tokenizer.vocabulary();
+        byte[][] bytes = new byte[v.size()][];
+        for (int id = 0; id < bytes.length; id++) {
+            bytes[id] = tokenizer.tokenBytes(id);
+            if (!specials.isEmpty() && contains(bytes[id], (byte) Grammar.SPECIAL_LEAD)) {
+                bytes[id] = new byte[0];
             }
-            Map<Integer, byte[]> special = new HashMap<>();
-            for (int k = 0; k < specials.size(); k++) {
-                int id = v.id(specials.get(k));
-                if (id < 0 || v.type(id) == Vocabulary.NORMAL) {
-                    throw new GrammarException("the grammar names the special token " + specials.get(k) + ", which this vocabulary does not have");
-                }
-                bytes[id] = new byte[] {(byte) Grammar.SPECIAL_LEAD, (byte) k};
-                special.put(id, bytes[id]);
-            }
-            t = new TokenTrie(bytes, special);
-            byList.put(List.copyOf(specials), t);
         }
-        return t;
+        Map<Integer, byte[]> special = new HashMap<>();
+        for (int k = 0; k < specials.size(); k++) {
+            int id = v.id(specials.get(k));
+            if (id < 0 || v.type(id) == Vocabulary.NORMAL) {
+                throw new GrammarException("the grammar names the special token " + specials.get(k) + ", which this vocabulary does not have");
+            }
+            bytes[id] = new byte[] {(byte) Grammar.SPECIAL_LEAD, (byte) k};
+            special.put(id, bytes[id]);
+        }
+        return new TokenTrie(bytes, special);
     }
 
     /** The bytes a grammar matched against this trie sees for {@code token}. */
