@@ -151,6 +151,27 @@ class GrammarConstraintTest {
         assertThat(other.getLast()).isNotEqualTo(first.getLast());
     }
 
+    /** Requests that walk the same grammar at the same time, through one cache, each see the masks an unshared walk gives. */
+    @Test
+    void concurrentRequestsShareMasksSafely() throws Exception {
+        String schema = "{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"string\"}, \"b\": {\"type\": \"array\", \"items\": "
+                + "{\"type\": \"integer\"}}}, \"required\": [\"a\", \"b\"]}";
+        List<int[]> paths = List.of(gptOss.encode("{\"a\": \"one two\", \"b\": [1, 22]}", false, false),
+                gptOss.encode("{\"a\": \"\", \"b\": []}", false, false), gptOss.encode("{\"a\": \"x\\ny\", \"b\": [333]}", false, false));
+        MaskCache shared = new MaskCache();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(6)) {
+            List<java.util.concurrent.Future<List<long[]>>> runs = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                int[] path = paths.get(i % paths.size());
+                runs.add(pool.submit(() -> masks(Grammar.fromJsonSchema(Json.parse(schema)), shared, path)));
+            }
+            for (int i = 0; i < runs.size(); i++) {
+                List<long[]> expected = masks(Grammar.fromJsonSchema(Json.parse(schema)), new MaskCache(), paths.get(i % paths.size()));
+                assertThat(runs.get(i).get()).usingElementComparator(java.util.Arrays::compare).containsExactlyElementsOf(expected);
+            }
+        }
+    }
+
     private static List<long[]> masks(Grammar g, MaskCache cache, int[] path) {
         GrammarConstraint c = new GrammarConstraint(g, gptOss, 1000, cache);
         List<long[]> out = new ArrayList<>();
