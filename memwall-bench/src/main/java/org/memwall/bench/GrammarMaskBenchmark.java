@@ -19,12 +19,15 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * What constrained decoding adds to one decode step: masking a whole vocabulary's logits for the
  * grammar's state. {@code revisit}: a state seen before (inside a JSON string, most steps), its mask
- * cached, so the cost is applying it. {@code firstVisit}: a state never seen, with a fresh matcher
- * (no transitions known yet), so a full walk of the vocabulary trie: the worst step. Vocabularies:
+ * cached, so the cost is applying it. {@code firstVisit}: a state never seen, the shared masks and
+ * matchers forgotten (no transitions known yet), so a full walk of the vocabulary trie: the worst
+ * step, which only the first request with a schema pays. {@code secondRequest}: a new request with
+ * the same schema reaching the state (masks are shared across requests). Vocabularies:
  * Llama 3 (128,256 tokens), Qwen3 (151,669) and gpt-oss (201,088) from the conformance files.
  * States: {@code string} (after <code>{"name": "ab</code>), {@code key} (after <code>{</code>),
  * {@code number} (after <code>{"n": 12</code>), under the schema in {@link #SCHEMA}.
@@ -88,10 +91,17 @@ public class GrammarMaskBenchmark {
     }
 
     private GrammarConstraint fresh;
+    private GrammarConstraint second;
 
     @Setup(Level.Invocation)
-    public void freshMatcher() {
-        fresh = constraint();
+    public void freshMatcher(BenchmarkParams params) {
+        if (params.getBenchmark().endsWith("firstVisit")) {
+            GrammarConstraint.forgetSharedMasks();
+            fresh = constraint();
+        } else if (params.getBenchmark().endsWith("secondRequest")) {
+            constraint().mask(work, work.length); // the first request with the schema
+            second = constraint();
+        }
         System.arraycopy(logits, 0, work, 0, logits.length);
     }
 
@@ -104,6 +114,12 @@ public class GrammarMaskBenchmark {
     @Benchmark
     public float firstVisit() {
         fresh.mask(work, work.length);
+        return work[work.length - 1];
+    }
+
+    @Benchmark
+    public float secondRequest() {
+        second.mask(work, work.length);
         return work[work.length - 1];
     }
 

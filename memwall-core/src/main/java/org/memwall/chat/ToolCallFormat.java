@@ -108,9 +108,9 @@ public enum ToolCallFormat {
             }
             case GRANITE -> {
                 int at = text.indexOf("<|tool_call|>");
-                Object list = at < 0 ? null : tryParse(text.substring(at + "<|tool_call|>".length()).strip());
-                if (list instanceof List<?> items && !items.isEmpty()) {
-                    for (Object item : items) {
+                String list = at < 0 ? "" : text.substring(at + "<|tool_call|>".length()).strip();
+                if (tryParse(list) instanceof List<?> items && !items.isEmpty()) {
+                    for (String item : listItems(list)) {
                         Call c = call(item, "arguments");
                         if (c != null) {
                             calls.add(c);
@@ -137,8 +137,7 @@ public enum ToolCallFormat {
             case HARMONY -> {
                 Matcher m = HARMONY_CALL.matcher(text);
                 while (m.find()) {
-                    Object args = tryParse(m.group(2).strip());
-                    calls.add(new Call(m.group(1), args instanceof Map<?, ?> ? Json.write(args, null) : m.group(2).strip()));
+                    calls.add(new Call(m.group(1), m.group(2).strip())); // the message as written (what a stream passes on)
                 }
                 content.append(text);
             }
@@ -147,8 +146,21 @@ public enum ToolCallFormat {
         return new Parsed(content.toString().strip(), calls);
     }
 
+    /**
+     * The call written as the JSON object {@code json}; arguments written as an object are kept as
+     * written (the text {@link ToolCallStream} passes on), others are re-serialized.
+     */
     private static Call call(String json, String argumentsKey) {
-        return call(tryParse(json), argumentsKey);
+        Call c = call(tryParse(json), argumentsKey);
+        if (c == null) {
+            return null;
+        }
+        CallObjectScanner scanner = new CallObjectScanner();
+        for (int i = 0; i < json.length() && scanner.feed(json, i); i++) {
+            // up to the object's end
+        }
+        int start = scanner.argumentsObjectStart();
+        return start >= 0 && scanner.argumentsEnd() > start ? new Call(c.name(), json.substring(start, scanner.argumentsEnd())) : c;
     }
 
     private static Call call(Object parsed, String argumentsKey) {
@@ -160,6 +172,30 @@ public enum ToolCallFormat {
             args = inner;
         }
         return new Call(name, Json.write(args == null ? Map.of() : args, null));
+    }
+
+    /** The text of each object in a JSON list (valid JSON), up to the first item that is not an object. */
+    private static List<String> listItems(String list) {
+        List<String> items = new ArrayList<>();
+        int i = 1; // after '['
+        while (true) {
+            while (i < list.length() && (Character.isWhitespace(list.charAt(i)) || list.charAt(i) == ',')) {
+                i++;
+            }
+            if (i >= list.length() || list.charAt(i) != '{') {
+                return items;
+            }
+            CallObjectScanner scanner = new CallObjectScanner();
+            int start = i;
+            while (i < list.length() && scanner.feed(list, i)) {
+                i++;
+            }
+            if (scanner.end() < 0) {
+                return items;
+            }
+            items.add(list.substring(start, scanner.end()));
+            i = scanner.end();
+        }
     }
 
     private static Object tryParse(String json) {

@@ -9,7 +9,8 @@ import org.memwall.grammar.Grammar.Element;
  * {@code "literals"}, {@code [character classes]} (ranges, {@code ^} negation), {@code .}, rule names
  * and {@code ( groups )}, each optionally followed by {@code * + ?} or {@code {m}}, {@code {m,}},
  * {@code {m,n}}; {@code #} starts a comment. Characters are Unicode code points, matched as their UTF-8
- * bytes. Repetitions and groups become generated rules.
+ * bytes. Repetitions and groups become generated rules. A memwall extension: a special token written
+ * bare, {@code <|channel|>} (outside quotes), matches that one token and not its text spelled out.
  */
 final class GbnfParser {
     /** Upper bound on a counted repetition: each copy is an element of the compiled grammar. */
@@ -121,6 +122,15 @@ final class GbnfParser {
             case '.' -> {
                 pos++;
                 return List.of(characters(rule, new CodePointSet().complement()));
+            }
+            case '<' -> {
+                int end = src.indexOf("|>", pos + 2);
+                if (!src.startsWith("<|", pos) || end < 0 || src.substring(pos + 2, end).matches(".*[\\s<>|\"].*")) {
+                    throw error("a special token is written <|name|>");
+                }
+                String text = src.substring(pos, end + 2);
+                pos = end + 2;
+                return builder.special(text);
             }
             case '(' -> {
                 pos++;

@@ -13,10 +13,21 @@ import java.util.Map;
  * element is a set of bytes ({@link #BYTES}) or a reference to a rule ({@link #REF}). Text grammars
  * (GBNF), JSON schemas and patterns all compile to this; {@link GrammarMatcher} runs it.
  *
+ * <p>A special token (harmony's {@code <|channel|>}, ...) is a terminal of its own: the two bytes
+ * {@link #SPECIAL_LEAD}, k, where k indexes {@link #specialTokens()}. UTF-8 text never holds byte
+ * 0xFF, so no run of ordinary tokens can spell it; {@link TokenTrie} gives the token those bytes.
+ *
+ * <p>Two grammars are equal when they compile to the same arrays (and name the same special tokens):
+ * they then accept exactly the same bytes, which is what lets masks be shared between requests.
+ *
  * <p>Left recursion and rules that can never end are rejected when the grammar is built.
  */
 public final class Grammar {
     static final int BYTES = 0, REF = 1, END = 2;
+    /** The first byte of a special-token terminal; never part of UTF-8 text. */
+    static final int SPECIAL_LEAD = 0xFF;
+    /** At most this many distinct special tokens per grammar (k is one byte). */
+    static final int MAX_SPECIALS = 255;
     private static final int INFINITE = Integer.MAX_VALUE / 4;
 
     final int[] kind;
@@ -30,8 +41,11 @@ public final class Grammar {
     final int root;
     /** The fewest bytes that complete the alternative from each position. */
     final int[] minSuffix;
+    private final List<String> specialTokens;
+    private final int hash;
 
-    private Grammar(int[] kind, int[] arg, long[] sets, int[][] alternatives, String[] names, int root, int[] minSuffix) {
+    private Grammar(int[] kind, int[] arg, long[] sets, int[][] alternatives, String[] names, int root, int[] minSuffix,
+                    List<String> specialTokens) {
         this.kind = kind;
         this.arg = arg;
         this.sets = sets;
@@ -39,6 +53,9 @@ public final class Grammar {
         this.names = names;
         this.root = root;
         this.minSuffix = minSuffix;
+        this.specialTokens = List.copyOf(specialTokens);
+        this.hash = ((Arrays.hashCode(kind) * 31 + Arrays.hashCode(arg)) * 31 + Arrays.hashCode(sets)) * 31
+                + Arrays.deepHashCode(alternatives) + root * 17 + this.specialTokens.hashCode();
     }
 
     /** Parses llama.cpp's GBNF; the start rule is {@code root}. */
@@ -64,6 +81,22 @@ public final class Grammar {
         return names.length;
     }
 
+    /** The special tokens the grammar names, in the order of their index k (see the class comment). */
+    public List<String> specialTokens() {
+        return specialTokens;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Grammar g && g.hash == hash && g.root == root && Arrays.equals(g.kind, kind) && Arrays.equals(g.arg, arg)
+                && Arrays.equals(g.sets, sets) && Arrays.deepEquals(g.alternatives, alternatives) && g.specialTokens.equals(specialTokens);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
     /** One element of an alternative while a grammar is being built. */
     record Element(int kind, long[] set, int rule) {
         static Element bytes(long[] set) {
@@ -80,7 +113,21 @@ public final class Grammar {
         private final List<String> names = new ArrayList<>();
         private final Map<String, Integer> ids = new HashMap<>();
         private final List<List<List<Element>>> rules = new ArrayList<>();
+        private final List<String> specials = new ArrayList<>();
         private int generated;
+
+        /** The two elements that match special token {@code text} (and nothing else). */
+        List<Element> special(String text) {
+            int k = specials.indexOf(text);
+            if (k < 0) {
+                if (specials.size() == MAX_SPECIALS) {
+                    throw new GrammarException("a grammar may name at most " + MAX_SPECIALS + " special tokens");
+                }
+                k = specials.size();
+                specials.add(text);
+            }
+            return List.of(Element.bytes(GbnfParser.set(SPECIAL_LEAD, SPECIAL_LEAD)), Element.bytes(GbnfParser.set(k, k)));
+        }
 
         int rule(String name) {
             Integer id = ids.get(name);
@@ -168,7 +215,7 @@ public final class Grammar {
             for (int i = 0; i < sets.size(); i++) {
                 System.arraycopy(sets.get(i), 0, flat, i * 4, 4);
             }
-            return new Grammar(kind, arg, flat, starts, names.toArray(String[]::new), root, minSuffix);
+            return new Grammar(kind, arg, flat, starts, names.toArray(String[]::new), root, minSuffix, specials);
         }
 
         /** The fewest bytes each rule can produce; a rule that can never end is an error. */

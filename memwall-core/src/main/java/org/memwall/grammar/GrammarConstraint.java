@@ -1,43 +1,52 @@
 package org.memwall.grammar;
 
-import java.util.ArrayDeque;
 import org.memwall.sample.TokenConstraint;
 import org.memwall.tokenizer.Tokenizer;
 
 /**
  * Constrained decoding: before each pick, every token whose bytes the grammar cannot accept next
- * gets logit −∞; an end-of-generation token is allowed only once the text is a complete match. The
- * mask of a state comes from one walk of the vocabulary's {@link TokenTrie} and is kept for the
- * next time the state recurs (inside a JSON string, nearly every step).
+ * gets logit −∞; an end-of-generation token is allowed only once the text is a complete match (unless
+ * the grammar names it as a special token, such as harmony's {@code <|call|>}: then where the grammar
+ * puts it). The mask of a state comes from one walk of the vocabulary's {@link TokenTrie} and is kept
+ * in the {@link MaskCache} shared by all requests, so a state's walk is paid once per grammar and
+ * vocabulary, not once per request.
  *
  * <p>It also keeps the reply within {@code maxTokens}: a token is allowed only if the shortest
  * completion after it, and then an end token, still fit in the tokens left (at one byte per token),
- * so even a model that
- * would ramble — a random-weight one — ends with text the grammar accepts.
+ * so even a model that would ramble — a random-weight one — ends with text the grammar accepts.
  */
 public final class GrammarConstraint implements TokenConstraint {
-    /** Masks kept per generation (each is vocabulary/8 bytes). */
-    private static final int CACHED_MASKS = 256;
-
     private final GrammarMatcher matcher;
     private final TokenTrie trie;
     private final Tokenizer tokenizer;
     private final int maxTokens;
     private final int[] ends;
-    private final ArrayDeque<GrammarMatcher.State> cached = new ArrayDeque<>();
+    private final MaskCache cache;
     private GrammarMatcher.State state;
     private int generated;
     // Scratch for the trie walk.
     private final GrammarMatcher.State[] path;
 
     public GrammarConstraint(Grammar grammar, Tokenizer tokenizer, int maxTokens) {
-        this.matcher = new GrammarMatcher(grammar);
-        this.trie = TokenTrie.of(tokenizer);
+        this(grammar, tokenizer, maxTokens, MaskCache.SHARED);
+    }
+
+    GrammarConstraint(Grammar grammar, Tokenizer tokenizer, int maxTokens, MaskCache cache) {
+        this.trie = TokenTrie.of(tokenizer, grammar.specialTokens());
+        this.cache = cache;
+        this.matcher = cache.matcher(trie, grammar);
         this.tokenizer = tokenizer;
         this.maxTokens = maxTokens;
         this.ends = tokenizer.vocabulary().endOfGeneration();
-        this.state = matcher.start();
+        synchronized (matcher) {
+            this.state = matcher.start();
+        }
         this.path = new GrammarMatcher.State[trie.maxDepth + 1];
+    }
+
+    /** Forgets every shared matcher and mask, so the next request walks the trie afresh (for benchmarks). */
+    public static void forgetSharedMasks() {
+        MaskCache.SHARED.clear();
     }
 
     /** Whether the text so far is a complete match. */
@@ -58,10 +67,13 @@ public final class GrammarConstraint implements TokenConstraint {
     @Override
     public void accept(int token) {
         generated++;
-        if (tokenizer.isEndOfGeneration(token)) {
+        if (tokenizer.isEndOfGeneration(token) && !trie.isGrammarSpecial(token)) {
             return;
         }
-        GrammarMatcher.State next = matcher.next(state, tokenizer.tokenBytes(token));
+        GrammarMatcher.State next;
+        synchronized (matcher) {
+            next = matcher.next(state, trie.bytes(tokenizer, token));
+        }
         if (next.dead()) {
             throw new IllegalStateException("token " + token + " was not allowed by the grammar");
         }
@@ -72,27 +84,26 @@ public final class GrammarConstraint implements TokenConstraint {
     long[] allowed() {
         // Tokens left after this one, keeping the last for the end token (it takes a slot of max_tokens).
         int left = maxTokens - generated - 2;
-        if (state.mask == null) {
-            state.maskMaxCost = walk(state, Integer.MAX_VALUE, state.mask = newMask());
-            if (isEmpty(state.mask)) {
-                for (int e : ends) {
-                    state.mask[e >>> 6] |= 1L << e; // a dead end: let the model stop rather than pick at random
+        synchronized (matcher) {
+            MaskCache.Mask mask = cache.mask(state);
+            if (mask == null) {
+                long[] bits = newMask();
+                int maxCost = walk(state, Integer.MAX_VALUE, bits);
+                if (isEmpty(bits)) {
+                    for (int e : ends) {
+                        bits[e >>> 6] |= 1L << e; // a dead end: let the model stop rather than pick at random
+                    }
                 }
+                mask = new MaskCache.Mask(bits, maxCost);
+                cache.put(state, mask);
             }
-            cached.add(state);
-            if (cached.size() > CACHED_MASKS) {
-                cached.poll().mask = null;
+            if (mask.maxCost() <= left) {
+                return mask.bits();
             }
+            long[] budget = newMask();
+            walk(state, left, budget);
+            return isEmpty(budget) ? mask.bits() : budget; // cannot finish in time anyway: at least stay in the grammar
         }
-        if (state.maskMaxCost <= left) {
-            return state.mask;
-        }
-        long[] budget = newMask();
-        walk(state, left, budget);
-        if (isEmpty(budget)) {
-            return state.mask; // cannot finish in time anyway: at least stay in the grammar
-        }
-        return budget;
     }
 
     /** Marks tokens whose bytes keep {@code from} alive with a completion of at most {@code maxCost} bytes; returns the largest such cost. */
@@ -124,7 +135,7 @@ public final class GrammarConstraint implements TokenConstraint {
         }
         // An end token ends the reply whatever its text: allowed exactly when the match is complete.
         for (int e : ends) {
-            if (e < trie.vocabulary) {
+            if (e < trie.vocabulary && !trie.isGrammarSpecial(e)) {
                 bits[e >>> 6] = from.accepting() ? bits[e >>> 6] | 1L << e : bits[e >>> 6] & ~(1L << e);
             }
         }

@@ -11,7 +11,7 @@ import java.util.Map;
  * Each state's transitions are computed once per byte and remembered, so after the first steps a
  * byte costs one array load; this is what makes masking a whole vocabulary cheap.
  *
- * <p>Not thread-safe: one matcher per generation (they may share a {@link Grammar}).
+ * <p>Not thread-safe: callers that share one hold its lock ({@link MaskCache} shares them between requests).
  */
 public final class GrammarMatcher {
     /** Nodes and states beyond this mean a runaway grammar (e.g. unbounded nesting); refuse to grow. */
@@ -23,8 +23,6 @@ public final class GrammarMatcher {
         final boolean accepting;
         final State[] next = new State[256];
         int cost = -1;
-        long[] mask;
-        int maskMaxCost;
 
         State(int[] stacks, boolean accepting) {
             this.stacks = stacks;
@@ -91,6 +89,11 @@ public final class GrammarMatcher {
 
     public State dead() {
         return dead;
+    }
+
+    /** Parse-stack nodes made so far (what the matcher's memory grows with). */
+    int nodeCount() {
+        return nodes;
     }
 
     /** Whether {@code text} (UTF-8) is a complete match. */

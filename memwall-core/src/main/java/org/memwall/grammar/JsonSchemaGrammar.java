@@ -51,21 +51,32 @@ final class JsonSchemaGrammar {
     private static final int MAX_ENUMERATED = 1000;
 
     private final Object root;
+    private final String prefix;
     private final Map<String, String> rules = new LinkedHashMap<>();
     private final Map<String, String> byBody = new HashMap<>();
     private final Map<String, String> refs = new HashMap<>();
 
-    private JsonSchemaGrammar(Object root) {
+    private JsonSchemaGrammar(Object root, String prefix) {
         this.root = root;
+        this.prefix = prefix;
     }
 
     /** The GBNF of documents valid against {@code schema}. */
     static String toGbnf(Object schema) {
-        JsonSchemaGrammar g = new JsonSchemaGrammar(schema);
+        return rules(schema, "") + PRIMITIVES;
+    }
+
+    /**
+     * The rules of documents valid against {@code schema}, each name starting with {@code prefix}
+     * (the document's rule is {@code prefix + "root"}), without the {@link #PRIMITIVES} they use: so
+     * several schemas can live in one grammar.
+     */
+    static String rules(Object schema, String prefix) {
+        JsonSchemaGrammar g = new JsonSchemaGrammar(schema, prefix);
         String top = g.visit(schema, "root");
-        StringBuilder b = new StringBuilder("root ::= ").append(top).append('\n');
+        StringBuilder b = new StringBuilder(prefix).append("root ::= ").append(top).append('\n');
         g.rules.forEach((name, body) -> b.append(name).append(" ::= ").append(body).append('\n'));
-        return b.append(PRIMITIVES).toString();
+        return b.toString();
     }
 
     /** A rule with {@code body} (an existing one with the same body is reused); returns its name. */
@@ -77,6 +88,9 @@ final class JsonSchemaGrammar {
         String base = sanitize(name);
         if (base.startsWith("json-") || base.equals("space") || base.equals("root")) {
             base = "s-" + base;
+        }
+        if (!base.startsWith(prefix)) {
+            base = prefix + base; // a $ref's rule name carries the prefix already
         }
         String unique = base;
         for (int i = 2; rules.containsKey(unique); i++) {
@@ -337,7 +351,7 @@ final class JsonSchemaGrammar {
         if (known != null) {
             return known;
         }
-        String base = "ref-" + sanitize(ref.substring(ref.lastIndexOf('/') + 1));
+        String base = prefix + "ref-" + sanitize(ref.substring(ref.lastIndexOf('/') + 1));
         String name = base;
         for (int i = 2; rules.containsKey(name); i++) {
             name = base + "-" + i;

@@ -59,7 +59,8 @@ public record ModelShape(String name, String architecture, int layers, int embed
                 1000000f, 1e-5f, "exaone4", List.of("[PAD]", "[BOS]", "[EOS]", "[UNK]", "<|endofturn|>", "<|system|>", "<|user|>"),
                 102394, 102397, null, 0, 0, 0));
         List<String> harmony = List.of("<|startoftext|>", "<|endoftext|>", "<|reserved_200000|>", "<|reserved_200001|>",
-                "<|return|>", "<|constrain|>", "<|reserved_200004|>", "<|channel|>", "<|start|>", "<|end|>", "<|message|>");
+                "<|return|>", "<|constrain|>", "<|reserved_200004|>", "<|channel|>", "<|start|>", "<|end|>", "<|message|>",
+                "<|reserved_200009|>", "<|reserved_200010|>", "<|reserved_200011|>", "<|call|>");
         add(new ModelShape("gpt-oss-120b", "gpt-oss", 36, 2880, 64, 8, 64, 2880, 201088, 199998, false, 131072,
                 150000f, 1e-5f, "gpt-4o", harmony, 199998, 200002, null, 128, 4, 128));
         add(new ModelShape("gpt-oss-20b", "gpt-oss", 24, 2880, 64, 8, 64, 2880, 201088, 199998, false, 131072,

@@ -62,7 +62,8 @@ class ToolCallFormatTest {
         Grammar llama = ToolCallGrammar.of(ToolCallFormat.LLAMA3, fns, true);
         assertThat(new GrammarMatcher(llama).matches("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"X\"}}; {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Y\"}}"
                 .getBytes(StandardCharsets.UTF_8))).isTrue();
-        assertThat(ToolCallGrammar.of(ToolCallFormat.HARMONY, fns, false)).as("harmony calls need special tokens").isNull();
+        assertThat(ToolCallGrammar.of(ToolCallFormat.HARMONY, fns, false).specialTokens()).as("harmony's header is special tokens")
+                .containsExactlyInAnyOrder("<|channel|>", "<|message|>", "<|end|>", "<|start|>", "<|constrain|>", "<|call|>");
         fns.put("get_time", Json.parse("{\"type\": \"object\", \"properties\": {\"zone\": {\"type\": \"string\"}}, \"required\": [\"zone\"]}"));
         for (ToolCallFormat f : List.of(ToolCallFormat.HERMES, ToolCallFormat.LLAMA3, ToolCallFormat.GRANITE)) {
             assertThat(ToolCallGrammar.of(f, fns, true)).as("two functions, parallel calls: %s", f).isNotNull();

@@ -31,6 +31,7 @@ import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
 import org.memwall.grammar.Grammar;
 import org.memwall.grammar.GrammarConstraint;
+import org.memwall.grammar.GrammarException;
 import org.memwall.model.Model;
 import org.memwall.sample.Sampler;
 import org.memwall.tokenizer.Tokenizer;
@@ -311,7 +312,7 @@ public final class OpenAiServer implements AutoCloseable {
                     if (reply.content.isEmpty()) {
                         msg.putNull("content");
                     }
-                    ToolChoice.write(msg.putArray("tool_calls"), reply.calls(), false);
+                    ToolChoice.write(msg.putArray("tool_calls"), reply.calls());
                     finish = "tool_calls";
                 }
             } else {
@@ -367,8 +368,13 @@ public final class OpenAiServer implements AutoCloseable {
             }
             grammar = forced;
         }
-        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(),
-                grammar == null ? null : new GrammarConstraint(grammar, tokenizer, maxTokens));
+        GrammarConstraint constraint;
+        try {
+            constraint = grammar == null ? null : new GrammarConstraint(grammar, tokenizer, maxTokens);
+        } catch (GrammarException e) { // a special token the grammar names is not in this vocabulary
+            throw ApiError.invalid(forced != null ? "tool_choice" : "grammar", e.getMessage());
+        }
+        Sampler sampler = new Sampler(req.sampling(), model.weights().vocabularySize(), constraint);
         for (int t : prompt) {
             sampler.accept(t);
         }
@@ -506,7 +512,28 @@ public final class OpenAiServer implements AutoCloseable {
             }
             String finish;
             try {
-                finish = drain(seq, reply, (content, reasoning) -> event(out, delta(objectId, created, chat, modelName, content, reasoning)),
+                finish = drain(seq, reply, new Reply.DeltaSink() {
+                            @Override
+                            public void delta(String content, String reasoning) throws IOException {
+                                event(out, OpenAiServer.this.delta(objectId, created, chat, modelName, content, reasoning));
+                            }
+
+                            // As OpenAI streams a call: index, id, type and name with arguments "", then index and pieces of the arguments.
+                            @Override
+                            public void callBegins(int index, String name) throws IOException {
+                                ObjectNode chunk = chunk(objectId, created, chat, modelName);
+                                toolCallDelta(chunk, index).put("id", ToolChoice.newId()).put("type", "function")
+                                        .putObject("function").put("name", name).put("arguments", "");
+                                event(out, chunk);
+                            }
+
+                            @Override
+                            public void callArguments(int index, String fragment) throws IOException {
+                                ObjectNode chunk = chunk(objectId, created, chat, modelName);
+                                toolCallDelta(chunk, index).putObject("function").put("arguments", fragment);
+                                event(out, chunk);
+                            }
+                        },
                         () -> {
                             out.write(PING);
                             out.flush();
@@ -520,18 +547,8 @@ public final class OpenAiServer implements AutoCloseable {
                 return e.status;
             }
             tokens[1] = seq.generated();
-            if (!reply.calls().isEmpty()) {
-                ObjectNode named = chunk(objectId, created, chat, modelName);
-                ArrayNode calls = ((ObjectNode) named.withArray("choices").get(0)).putObject("delta").putArray("tool_calls");
-                ToolChoice.write(calls, reply.calls(), true);
-                event(out, named);
-                for (int i = 0; i < reply.calls().size(); i++) { // then each call's arguments, as OpenAI streams them
-                    ObjectNode args = chunk(objectId, created, chat, modelName);
-                    ((ObjectNode) args.withArray("choices").get(0)).putObject("delta").putArray("tool_calls").addObject().put("index", i)
-                            .putObject("function").put("arguments", reply.calls().get(i).arguments());
-                    event(out, args);
-                }
-                finish = "tool_calls";
+            if (!reply.calls().isEmpty() || reply.streamedCalls() > 0) {
+                finish = "tool_calls"; // the calls went out as they were written
             }
             ObjectNode last = chunk(objectId, created, chat, modelName);
             ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
@@ -579,6 +596,11 @@ public final class OpenAiServer implements AutoCloseable {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
     /** An SSE comment: clients skip it; writing it tells whether a waiting stream's client is still there. */
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.UTF_8);
+
+    /** The entry for call {@code index} in a new {@code delta.tool_calls} of {@code chunk}. */
+    private static ObjectNode toolCallDelta(ObjectNode chunk, int index) {
+        return ((ObjectNode) chunk.withArray("choices").get(0)).putObject("delta").putArray("tool_calls").addObject().put("index", index);
+    }
 
     private ObjectNode chunk(String objectId, String created, boolean chat, String modelName) {
         ObjectNode c = JSON.createObjectNode().put("id", objectId).put("object", chat ? "chat.completion.chunk" : "text_completion")

@@ -1,9 +1,11 @@
 package org.memwall.server;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.memwall.chat.ReplyDecoder;
 import org.memwall.chat.ToolCallFormat;
+import org.memwall.chat.ToolCallStream;
 import org.memwall.tokenizer.StreamingDetokenizer;
 import org.memwall.tokenizer.Tokenizer;
 import org.memwall.tokenizer.Vocabulary;
@@ -11,7 +13,9 @@ import org.memwall.tokenizer.Vocabulary;
 /**
  * A reply's text: decoded (and split into harmony channels), stop strings cut, deltas passed on.
  * When the reply may call tools, text from where a call may begin is held back from the deltas,
- * and the finished reply is split into its text and {@link #calls}.
+ * each call goes to the sink as it is written (its name, then its arguments in pieces: a
+ * {@link ToolCallStream}), and the finished reply is split into its text and {@link #calls}; what a
+ * call's arguments still lack then (arguments that are not an object are sent whole) goes out last.
  */
 final class Reply {
     final StringBuilder content = new StringBuilder();
@@ -30,6 +34,9 @@ final class Reply {
     /** Harmony with tools: the reply with its special tokens' text, where calls are parsed from. */
     private final StringBuilder raw;
     private final StreamingDetokenizer rawText;
+    private final ToolCallStream callStream;
+    /** The arguments text each streamed call has been sent so far. */
+    private final List<StringBuilder> argumentsSent = new ArrayList<>();
 
     Reply(Tokenizer tokenizer, boolean harmony, List<String> stopStrings) {
         this(tokenizer, harmony, stopStrings, ToolCallFormat.NONE, true);
@@ -43,6 +50,19 @@ final class Reply {
         this.tokenizer = tokenizer;
         this.raw = tools == ToolCallFormat.HARMONY ? new StringBuilder() : null;
         this.rawText = raw == null ? null : new StreamingDetokenizer(tokenizer, false);
+        this.callStream = tools == ToolCallFormat.NONE ? null : new ToolCallStream(tools, parallel ? Integer.MAX_VALUE : 1, new ToolCallStream.Listener() {
+            @Override
+            public void begin(int index, String name) {
+                argumentsSent.add(new StringBuilder());
+                callEvent(index, name, null);
+            }
+
+            @Override
+            public void arguments(int index, String fragment) {
+                argumentsSent.get(index).append(fragment);
+                callEvent(index, null, fragment);
+            }
+        });
         this.decoder = new ReplyDecoder(tokenizer, harmony, tools.markers(), (channel, text) -> {
             if (channel.equals("final")) {
                 content(text);
@@ -63,7 +83,9 @@ final class Reply {
         this.sink = sink;
         if (raw != null) {
             Vocabulary v = tokenizer.vocabulary();
-            raw.append(v.type(id) == Vocabulary.CONTROL ? rawText.flush() + v.token(id) : rawText.push(id));
+            String piece = v.type(id) == Vocabulary.CONTROL ? rawText.flush() + v.token(id) : rawText.push(id);
+            raw.append(piece);
+            callStream.push(piece);
         }
         decoder.accept(id);
         rethrow();
@@ -72,24 +94,53 @@ final class Reply {
     void finish(DeltaSink sink) throws IOException {
         this.sink = sink;
         decoder.finish();
-        content.append(stops.flush());
+        String rest = stops.flush();
+        content.append(rest);
         if (raw != null) {
-            List<ToolCallFormat.Call> found = tools.parse(raw.append(rawText.flush()).toString()).calls();
+            String last = rawText.flush();
+            callStream.push(last);
+            List<ToolCallFormat.Call> found = tools.parse(raw.append(last).toString()).calls();
             if (!found.isEmpty()) {
                 calls = parallel ? found : found.subList(0, 1);
             }
         } else if (tools != ToolCallFormat.NONE) {
+            callStream.push(rest);
             ToolCallFormat.Parsed parsed = tools.parse(content.toString());
             if (!parsed.calls().isEmpty()) {
                 calls = parallel ? parsed.calls() : parsed.calls().subList(0, 1);
                 content.setLength(0);
                 content.append(parsed.content());
+                completeCalls();
                 rethrow();
                 return; // the text before the call went out already; what follows it is not streamed
             }
         }
+        completeCalls();
         release(content.length());
         rethrow();
+    }
+
+    /**
+     * Sends what the streamed calls still lack: the end of their arguments (whole, for arguments that
+     * were not an object), and calls the stream did not see begin. Fragments already sent stand.
+     */
+    private void completeCalls() {
+        for (int i = 0; i < calls.size(); i++) {
+            String args = calls.get(i).arguments();
+            if (i >= argumentsSent.size()) {
+                argumentsSent.add(new StringBuilder());
+                callEvent(i, calls.get(i).name(), null);
+            }
+            String sent = argumentsSent.get(i).toString();
+            if (args.length() > sent.length() && args.startsWith(sent)) {
+                callEvent(i, null, args.substring(sent.length()));
+            }
+        }
+    }
+
+    /** How many calls went to the sink (a streamed call is not taken back, even if the finished reply does not parse). */
+    int streamedCalls() {
+        return argumentsSent.size();
     }
 
     /** The tool calls the finished reply made (empty when none). */
@@ -101,6 +152,9 @@ final class Reply {
         String out = stops.push(text);
         if (!out.isEmpty()) {
             content.append(out);
+            if (callStream != null && raw == null) {
+                callStream.push(out);
+            }
             release(tools == ToolCallFormat.NONE ? content.length() : releasable());
         }
     }
@@ -147,15 +201,41 @@ final class Reply {
         }
     }
 
+    /** A call's start ({@code name} set) or a fragment of its arguments. */
+    private void callEvent(int index, String name, String arguments) {
+        if (sink != null && failure == null) {
+            try {
+                if (name != null) {
+                    sink.callBegins(index, name);
+                } else {
+                    sink.callArguments(index, arguments);
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+    }
+
     private void rethrow() throws IOException {
         if (failure != null) {
             throw failure;
         }
     }
 
-    /** Receives a reply's new text as it comes: content, or reasoning (one of them null). */
+    /**
+     * Receives a reply's new text as it comes: content, or reasoning (one of them null); and tool
+     * calls as they are written, which a sink that wants them whole ignores (they are in {@link #calls}).
+     */
     @FunctionalInterface
     interface DeltaSink {
         void delta(String content, String reasoning) throws IOException;
+
+        /** Call {@code index} (from 0) to function {@code name} begins; its arguments follow. */
+        default void callBegins(int index, String name) throws IOException {
+        }
+
+        /** More of call {@code index}'s arguments text. */
+        default void callArguments(int index, String fragment) throws IOException {
+        }
     }
 }

@@ -88,7 +88,7 @@ record ToolChoice(Mode mode, Map<String, Object> functions, boolean parallel) {
 
     /**
      * The grammar a forced call is decoded under, or null when calls are not forced. A template
-     * without a recognised convention, or harmony (whose calls need special tokens), cannot be forced.
+     * without a recognised convention cannot be forced.
      */
     Grammar grammar(ToolCallFormat format) {
         if (mode != Mode.REQUIRED) {
@@ -96,28 +96,24 @@ record ToolChoice(Mode mode, Map<String, Object> functions, boolean parallel) {
         }
         if (format == ToolCallFormat.NONE) {
             throw ApiError.invalid("tool_choice", "this model's chat template has no tool-call convention memwall recognises"
-                    + " (Hermes <tool_call>, Llama 3 JSON, Granite <|tool_call|>), so a call cannot be required");
+                    + " (Hermes <tool_call>, Llama 3 JSON, Granite <|tool_call|>, gpt-oss harmony), so a call cannot be required");
         }
         try {
-            Grammar g = ToolCallGrammar.of(format, functions, parallel);
-            if (g == null) {
-                throw ApiError.invalid("tool_choice", "a required tool call is not supported for " + format + " (gpt-oss) models yet; use 'auto'");
-            }
-            return g;
+            return ToolCallGrammar.of(format, functions, parallel);
         } catch (GrammarException e) {
             throw ApiError.invalid("tools", e.getMessage());
         }
     }
 
-    /** Writes {@code calls} as OpenAI {@code tool_calls} entries: whole, or as a stream's first delta of each (arguments to follow). */
-    static void write(ArrayNode out, List<ToolCallFormat.Call> calls, boolean delta) {
-        for (int i = 0; i < calls.size(); i++) {
-            ObjectNode c = out.addObject();
-            if (delta) {
-                c.put("index", i);
-            }
-            c.put("id", "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24)).put("type", "function");
-            c.putObject("function").put("name", calls.get(i).name()).put("arguments", delta ? "" : calls.get(i).arguments());
+    /** Writes {@code calls} as OpenAI {@code message.tool_calls} entries. */
+    static void write(ArrayNode out, List<ToolCallFormat.Call> calls) {
+        for (ToolCallFormat.Call call : calls) {
+            out.addObject().put("id", newId()).put("type", "function").putObject("function").put("name", call.name()).put("arguments", call.arguments());
         }
+    }
+
+    /** A new tool call id, {@code call_} and 24 hex digits. */
+    static String newId() {
+        return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -83,7 +82,7 @@ class OpenAiSdkToolTest {
     static void start() throws Exception {
         model = SyntheticServer.open(dir, "qwen3-0.6b");
         server = SyntheticServer.serve(model, HERMES);
-        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused").maxRetries(0).build();
+        client = SyntheticServer.client(server);
     }
 
     @AfterAll
@@ -137,25 +136,85 @@ class OpenAiSdkToolTest {
         assertValidCall(calls.get(0).function().orElseThrow().function());
     }
 
+    /**
+     * Streamed, each call comes as OpenAI sends one: a delta with index, id, type and name (arguments
+     * ""), then deltas with the index and pieces of the arguments, which join into exactly the
+     * arguments the same request (same seed) returns unstreamed.
+     */
     @Test
     void streamedToolCallsAccumulateIntoTheSameValidCalls() throws Exception {
-        ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
-        List<ChatCompletionChunk> chunks = new ArrayList<>();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(request("Weather?").seed(9)
-                .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).parallelToolCalls(false).build())) {
-            stream.stream().forEach(ch -> {
-                chunks.add(ch);
-                acc.accumulate(ch);
-            });
+        for (boolean parallel : new boolean[] {false, true}) {
+            ChatCompletionCreateParams params = request("Weather?").seed(9).toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED)
+                    .parallelToolCalls(parallel).build();
+            ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
+            List<ChatCompletionChunk.Choice.Delta.ToolCall> deltas = new ArrayList<>();
+            try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+                stream.stream().forEach(ch -> {
+                    acc.accumulate(ch);
+                    if (!ch.choices().isEmpty()) {
+                        deltas.addAll(ch.choices().get(0).delta().toolCalls().orElse(List.of()));
+                    }
+                });
+            }
+            ChatCompletion c = acc.chatCompletion();
+            assertThat(c.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.TOOL_CALLS);
+            List<ChatCompletionMessageToolCall> calls = c.choices().get(0).message().toolCalls().orElseThrow();
+            if (!parallel) {
+                assertThat(calls).hasSize(1);
+            }
+            List<ChatCompletionMessageToolCall> whole = client.chat().completions().create(params).choices().get(0).message().toolCalls().orElseThrow();
+            assertThat(calls).hasSameSizeAs(whole);
+            for (int i = 0; i < calls.size(); i++) {
+                ChatCompletionMessageFunctionToolCall.Function f = calls.get(i).function().orElseThrow().function();
+                assertValidCall(f);
+                assertThat(f.name()).isEqualTo(whole.get(i).function().orElseThrow().function().name());
+                assertThat(f.arguments()).isEqualTo(whole.get(i).function().orElseThrow().function().arguments());
+                int index = i;
+                List<ChatCompletionChunk.Choice.Delta.ToolCall> mine = deltas.stream().filter(d -> d.index() == index).toList();
+                assertThat(mine.get(0).id().orElseThrow()).startsWith("call_");
+                assertThat(mine.get(0).function().orElseThrow().name()).contains(f.name());
+                assertThat(mine.get(0).function().orElseThrow().arguments()).contains("");
+                assertThat(mine.subList(1, mine.size())).as("the arguments come in pieces").hasSizeGreaterThan(1)
+                        .allSatisfy(d -> {
+                            assertThat(d.id()).isEmpty();
+                            assertThat(d.function().orElseThrow().name()).isEmpty();
+                        });
+            }
+            assertThat(c.choices().get(0).message().content().orElse("")).doesNotContain("<tool_call>");
         }
-        ChatCompletion c = acc.chatCompletion();
-        assertThat(c.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.TOOL_CALLS);
-        List<ChatCompletionMessageToolCall> calls = c.choices().get(0).message().toolCalls().orElseThrow();
-        assertThat(calls).hasSize(1);
-        assertValidCall(calls.get(0).function().orElseThrow().function());
-        assertThat(chunks.stream().filter(ch -> !ch.choices().isEmpty() && ch.choices().get(0).delta().toolCalls().isPresent()).count())
-                .as("the call's name and its arguments come as separate deltas").isEqualTo(2);
-        assertThat(c.choices().get(0).message().content().orElse("")).doesNotContain("<tool_call>");
+    }
+
+    /** On the wire: one long argument arrives in many SSE events, and they join into the unstreamed arguments, byte for byte. */
+    @Test
+    void aLongArgumentStreamsInManyFragments() throws Exception {
+        String city = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch";
+        String args = "{\\\"city\\\": \\\"" + city + "\\\", \\\"unit\\\": \\\"C\\\"}";
+        String grammar = "root ::= \"<tool_call>\\n{\\\"name\\\": \\\"get_weather\\\", \\\"arguments\\\": " + args + "}\\n</tool_call>\"";
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather?\"}], \"max_tokens\": 200, \"grammar\": " + ServerFixture.quote(grammar)
+                + ", \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"parameters\": " + WEATHER_SCHEMA + "}}]";
+        String unstreamed = ServerFixture.JSON.readTree(post(body + "}").body()).at("/choices/0/message/tool_calls/0/function/arguments").asText();
+        assertThat(unstreamed).isEqualTo("{\"city\": \"" + city + "\", \"unit\": \"C\"}");
+        List<JsonNode> calls = new ArrayList<>();
+        for (String line : post(body + ", \"stream\": true}").body().split("\n")) {
+            if (line.startsWith("data: {")) {
+                JsonNode tc = ServerFixture.JSON.readTree(line.substring(6)).at("/choices/0/delta/tool_calls");
+                tc.forEach(calls::add);
+            }
+        }
+        JsonNode first = calls.get(0);
+        assertThat(first.get("index").asInt()).isZero();
+        assertThat(first.get("id").asText()).startsWith("call_");
+        assertThat(first.get("type").asText()).isEqualTo("function");
+        assertThat(first.at("/function/name").asText()).isEqualTo("get_weather");
+        assertThat(first.at("/function/arguments").asText()).isEmpty();
+        StringBuilder joined = new StringBuilder();
+        for (JsonNode next : calls.subList(1, calls.size())) {
+            assertThat(next.fieldNames()).toIterable().containsExactlyInAnyOrder("index", "function");
+            assertThat(next.get("function").fieldNames()).toIterable().containsExactly("arguments");
+            joined.append(next.at("/function/arguments").asText());
+        }
+        assertThat(calls.size() - 1).as("fragments").isGreaterThan(5);
+        assertThat(joined.toString()).isEqualTo(unstreamed);
     }
 
     /** A call made, its result sent back: the prompt is what the template renders for exactly that conversation. */
@@ -201,19 +260,17 @@ class OpenAiSdkToolTest {
             } else {
                 StringBuilder content = new StringBuilder();
                 String finish = null;
-                String args = null;
+                StringBuilder args = new StringBuilder();
                 for (String line : r.body().split("\n")) {
                     if (line.startsWith("data: {")) {
                         JsonNode c = ServerFixture.JSON.readTree(line.substring(6)).at("/choices/0");
                         content.append(c.at("/delta/content").asText(""));
-                        if (c.at("/delta/tool_calls/0/function/arguments").asText("").length() > 0) {
-                            args = c.at("/delta/tool_calls/0/function/arguments").asText();
-                        }
+                        args.append(c.at("/delta/tool_calls/0/function/arguments").asText(""));
                         finish = c.path("finish_reason").isTextual() ? c.get("finish_reason").asText() : finish;
                     }
                 }
                 assertThat(content.toString()).as("the call's text is never streamed as content").isEqualTo("Checking.\n");
-                assertThat(ServerFixture.JSON.readTree(args)).isEqualTo(ServerFixture.JSON.readTree("{\"city\": \"Seoul\", \"unit\": \"C\"}"));
+                assertThat(args.toString()).isEqualTo("{\"city\": \"Seoul\", \"unit\": \"C\"}");
                 assertThat(finish).isEqualTo("tool_calls");
             }
         }
@@ -244,6 +301,9 @@ class OpenAiSdkToolTest {
                 + "\"parameters\": {\"type\": \"array\", \"uniqueItems\": true}}}], \"tool_choice\": \"required\"}");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(ServerFixture.JSON.readTree(r.body()).at("/error/param").asText()).isEqualTo("tools");
+        r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"grammar\": \"root ::= <|nope|> \\\"a\\\"\"}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.JSON.readTree(r.body()).at("/error/message").asText()).contains("<|nope|>");
         r = post("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": [{\"type\": \"web\"}]}");
         assertThat(ServerFixture.JSON.readTree(r.body()).at("/error/message").asText()).contains("tools[0]");
         assertThat(ToolCallFormat.detect(HERMES, null)).isEqualTo(ToolCallFormat.HERMES);

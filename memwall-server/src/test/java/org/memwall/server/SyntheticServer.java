@@ -34,6 +34,12 @@ final class SyntheticServer {
         return Model.open(file, 1);
     }
 
+    /** The official OpenAI SDK's client for {@code server} (no retries). */
+    static com.openai.client.OpenAIClient client(OpenAiServer server) {
+        return com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
+                .maxRetries(0).build();
+    }
+
     /** A started server over {@code model} with {@code template}; port 0. */
     static OpenAiServer serve(Model model, String template) throws IOException {
         Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
