@@ -93,7 +93,9 @@ class CudaForwardTest {
             try (CudaForward gpu = CudaForward.load(fake, 0, model, CudaForward.Options.defaults(s -> { }))) {
                 boolean f32 = name.endsWith("f32");
                 assertThat(gpu.halfKv()).isEqualTo(!f32);
-                double tolerance = f32 ? 1e-5 : converted(name) ? 2e-2 : 5e-3;
+                // The CPU multiplies Q4_0, Q4_K and Q6_K by int8-quantized activations (as llama.cpp does), the GPU by
+                // floats: about 1% apart, as far as a format converted to Q8_0 for the GPU.
+                double tolerance = f32 ? 1e-5 : converted(name) || int8OnCpu(name) ? 2e-2 : 5e-3;
                 float[] batched = batch(gpu, tokens);
                 assertThat(relativeL2(batched, cpu)).as(name + " batch vs CPU").isLessThan(tolerance);
                 float[] oneByOne = sequential(gpu, tokens, vocab);
@@ -101,6 +103,10 @@ class CudaForwardTest {
             }
             assertThat(fake.usedBytes()).as("device memory left after close").isZero();
         }
+    }
+
+    private static boolean int8OnCpu(String name) {
+        return name.contains("Q4_0") || name.contains("Q4_K") || name.contains("Q6_K");
     }
 
     private static boolean converted(String name) {
