@@ -32,7 +32,7 @@ import org.memwall.gguf.GgmlType;
  * row groups (prefill, batched decode: each decoded weight vector serves four tokens, each broadcast
  * activation two groups).
  */
-public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_0, InterleavedQ4_K, InterleavedQ6_K {
+public abstract sealed class Interleaved permits IntegerInterleaved, InterleavedQ8_0, InterleavedQ4_K {
     /**
      * Rows per group: the float lanes of this machine's vectors, 8 (256-bit, AVX2) or 16 (512-bit, AVX-512);
      * the copy is made for the machine it runs on.
@@ -179,15 +179,10 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
 
     /**
      * Whether this format multiplies activations quantized to int8 ({@link Int8Activations}) in integer
-     * lanes; {@link #multiply} then takes them and {@link #multiplyInt8} computes the product.
+     * lanes ({@link IntegerInterleaved}); {@link #multiply} then takes them.
      */
     public boolean int8Activations() {
         return false;
-    }
-
-    /** {@link #multiply} of a format whose {@link #int8Activations} is true. */
-    void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        throw new IllegalStateException(getClass().getSimpleName() + " multiplies float activations");
     }
 
     /** Elements decoded at a time by the unfused one-token tiles: a whole number of the format's blocks. */
@@ -201,8 +196,8 @@ public abstract sealed class Interleaved permits InterleavedQ4_0, InterleavedQ8_
      * decoded, the accumulators kept in memory between pieces.
      */
     public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        if (int8Activations()) {
-            multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
+        if (this instanceof IntegerInterleaved integer) {
+            integer.multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
             return;
         }
         if (t1 - t0 == 1) {

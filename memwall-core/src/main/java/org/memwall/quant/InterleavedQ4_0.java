@@ -27,13 +27,9 @@ import jdk.incubator.vector.VectorOperators;
  * acc = fma((float) (Σ_k q_k·xq_k − 8·Σ_k xq_k), d · dx_b, acc) ({@link #referenceDot}). The integer sums are
  * exact in any order, so every tile shape gives the same bits.
  */
-final class InterleavedQ4_0 extends Interleaved {
+final class InterleavedQ4_0 extends IntegerInterleaved {
     private static final int FILE_BYTES = 18;
     private static final int BYTES = 5 * V;
-    /** A tile's sums, per thread. */
-    private static final AlignedBuffer SUMS = new AlignedBuffer();
-    /** Decoded weights and a batch's sums, per thread. */
-    private static final AlignedBuffer DECODED_Q = new AlignedBuffer();
 
     InterleavedQ4_0(int rows, int n) {
         super(rows, n, (long) n / 32 * BYTES);
@@ -50,8 +46,13 @@ final class InterleavedQ4_0 extends Interleaved {
     }
 
     @Override
-    public boolean int8Activations() {
-        return true;
+    long scratchFloats() {
+        return 8L * ROWS;
+    }
+
+    @Override
+    long pieceFloats() {
+        return 0;
     }
 
     @Override
@@ -118,51 +119,13 @@ final class InterleavedQ4_0 extends Interleaved {
 
 
     @Override
-    void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        MemorySegment s = SUMS.get(8L * ROWS);
-        if (t1 - t0 == 1) {
-            for (int g = from; g < to; g += 4) {
-                int quad = Math.min(4, to - g);
-                if (quad == 4) {
-                    dot4(g, a, t0, s);
-                } else {
-                    for (int j = 0; j < quad; j++) {
-                        dot1(g + j, a, t0, s, (long) V * j);
-                    }
-                }
-                for (int j = 0; j < quad; j++) {
-                    int row = ROWS * (g + j) - first;
-                    store(s, (long) V * j, out, t0 * stride + row, -row, count - row);
-                }
-            }
-            return;
-        }
-        // Several tokens: a group decoded a piece at a time to floats, each piece multiplied with every token in
-        // 4-token tiles; the tokens past the last tile go through the one-token kernel.
-        int tokens = t1 - t0;
-        int tiled = tokens / 4 * 4;
-        long acc = 4L * ROWS * TILE_PIECE;
-        MemorySegment d = DECODED_Q.get(ROWS * (long) TILE_PIECE + 2L * ROWS * tokens);
-        for (int g = from; g < to; g++) {
-            int row = ROWS * g - first;
-            if (tiled > 0) {
-                d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
-                for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
-                    int len = Math.min(TILE_PIECE, n - k0);
-                    decodeUnscaled(g, k0, len, d, 0);
-                    for (int t = 0; t < tiled; t += 4) {
-                        tile1x4(d, 0, g, k0, len, a, t0 + t, acc + 2L * V * t);
-                    }
-                }
-                for (int t = 0; t < tiled; t++) {
-                    store(d, acc + 2L * V * t, out, (t0 + t) * stride + row, -row, count - row);
-                }
-            }
-            for (int t = t0 + tiled; t < t1; t++) {
-                dot1(g, a, t, s, 0);
-                store(s, 0, out, t * stride + row, -row, count - row);
-            }
-        }
+    void decodePiece(int g, int k0, int len, MemorySegment d) {
+        decodeUnscaled(g, k0, len, d, 0);
+    }
+
+    @Override
+    void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
+        tile1x4(d, 0, g, k0, len, a, t, acc);
     }
 
     /**
@@ -220,8 +183,9 @@ final class InterleavedQ4_0 extends Interleaved {
         a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** One token with four row groups from g: their sums at s[0 .. 4V); s[4V .. 8V) holds block sums. */
-    private void dot4(int g, Int8Activations act, int t, MemorySegment s) {
+    /** s[4V .. 8V) holds block sums. */
+    @Override
+    void dot4(int g, Int8Activations act, int t, MemorySegment s) {
         long gb = groupBytes;
         int[] xp = act.pairs;
         int po = t * (n / 2);
@@ -271,7 +235,8 @@ final class InterleavedQ4_0 extends Interleaved {
     }
 
     /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds block sums. */
-    private void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
+    @Override
+    void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         int[] xp = act.pairs;
         int po = t * (n / 2);
         int bo = t * (n / 32);

@@ -25,14 +25,10 @@ import jdk.incubator.vector.VectorOperators;
  * <p><b>The canonical dot</b> per row and token: acc = 0, then for each sub-block s in order
  * acc = fma((float) Σ (q − 32)·xq, (d·sc[s])·dx, acc), d·sc[s] an exact float product ({@link #referenceDot}).
  */
-final class InterleavedQ6_K extends Interleaved {
+final class InterleavedQ6_K extends IntegerInterleaved {
     private static final int FILE_BYTES = 210;
     private static final int QS = V + 16 * ROWS;
     private static final int BYTES = QS + 64 * V;
-    /** One-token sums (4V), their 16-bit sub-block sums (4V), four groups' scales (64V), per thread. */
-    private static final AlignedBuffer SUMS = new AlignedBuffer();
-    /** Decoded weights, a group's scales (16V) and a batch's sums, per thread. */
-    private static final AlignedBuffer DECODED_Q = new AlignedBuffer();
 
     InterleavedQ6_K(int rows, int n) {
         super(rows, n, (long) n / 256 * BYTES);
@@ -48,9 +44,16 @@ final class InterleavedQ6_K extends Interleaved {
         return (long) n / 256 * FILE_BYTES;
     }
 
+    /** One-token sums (4V), their 16-bit sub-block sums (4V), four groups' scales (64V). */
     @Override
-    public boolean int8Activations() {
-        return true;
+    long scratchFloats() {
+        return 72L * ROWS;
+    }
+
+    /** A super-block's scales. */
+    @Override
+    long pieceFloats() {
+        return 16L * ROWS;
     }
 
     /** The 6-bit values q (0..63) of the super-block at {@code row[src ..]}, weight k at q[k] (see {@link Q6_K}). */
@@ -140,54 +143,15 @@ final class InterleavedQ6_K extends Interleaved {
     // --- the kernels ---
 
     @Override
-    void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        if (t1 - t0 == 1) {
-            MemorySegment s = SUMS.get(72L * ROWS);
-            for (int g = from; g < to; g += 4) {
-                int quad = Math.min(4, to - g);
-                if (quad == 4) {
-                    dot4(g, a, t0, s);
-                } else {
-                    for (int j = 0; j < quad; j++) {
-                        dot1(g + j, a, t0, s, (long) V * j);
-                    }
-                }
-                for (int j = 0; j < quad; j++) {
-                    int row = ROWS * (g + j) - first;
-                    store(s, (long) V * j, out, t0 * stride + row, -row, count - row);
-                }
-            }
-            return;
-        }
-        // Several tokens: a group decoded a super-block at a time to the floats q − 32, multiplied with every token
-        // in 4-token tiles; the tokens past the last tile go through the one-token kernel.
-        int tokens = t1 - t0;
-        int tiled = tokens / 4 * 4;
-        long scales = 4L * ROWS * 256;
-        long acc = scales + 16L * V;
-        MemorySegment d = DECODED_Q.get(ROWS * 256L + 16L * ROWS + 2L * ROWS * tokens);
-        for (int g = from; g < to; g++) {
-            int row = ROWS * g - first;
-            if (tiled > 0) {
-                d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
-                for (int k0 = 0; k0 < n; k0 += 256) {
-                    long blk = g * groupBytes + (long) k0 / 256 * BYTES;
-                    decodeUnscaled(blk, d);
-                    scales(blk, d, scales, 1);
-                    for (int t = 0; t < tiled; t += 4) {
-                        tile1x4(d, scales, k0, a, t0 + t, acc + 2L * V * t);
-                    }
-                }
-                for (int t = 0; t < tiled; t++) {
-                    store(d, acc + 2L * V * t, out, (t0 + t) * stride + row, -row, count - row);
-                }
-            }
-            MemorySegment s = SUMS.get(72L * ROWS);
-            for (int t = t0 + tiled; t < t1; t++) {
-                dot1(g, a, t, s, 0);
-                store(s, 0, out, t * stride + row, -row, count - row);
-            }
-        }
+    void decodePiece(int g, int k0, int len, MemorySegment d) {
+        long blk = g * groupBytes + (long) k0 / 256 * BYTES;
+        decodeUnscaled(blk, d);
+        scales(blk, d, 4L * ROWS * 256, 1);
+    }
+
+    @Override
+    void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
+        tile1x4(d, 4L * ROWS * 256, k0, a, t, acc);
     }
 
     /** d·sc[sub] of the super-block at {@code blk} as a vector at s[at + V·stride·sub ..]. */
@@ -203,8 +167,8 @@ final class InterleavedQ6_K extends Interleaved {
         pairSums(s, sum).fma(floats(s, sc).mul(dx), floats(s, acc)).intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** One token with four row groups from g: their sums at s[0 .. 4V). */
-    private void dot4(int g, Int8Activations act, int t, MemorySegment s) {
+    @Override
+    void dot4(int g, Int8Activations act, int t, MemorySegment s) {
         long gb = groupBytes;
         int[] xp = act.pairs;
         int po = t * (n / 2);
@@ -258,7 +222,8 @@ final class InterleavedQ6_K extends Interleaved {
     }
 
     /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds sub-block sums, s[8V .. 24V) scales. */
-    private void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
+    @Override
+    void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         int[] xp = act.pairs;
         int po = t * (n / 2);
         int bo = t * (n / 32);
