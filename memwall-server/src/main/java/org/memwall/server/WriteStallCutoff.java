@@ -1,9 +1,15 @@
 package org.memwall.server;
 
 import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpPrincipal;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * closing chunk) blocked for longer than the limit, the kernel's send and receive buffers full, has
  * its thread interrupted; that closes the connection (the JDK's socket channels are interruptible)
  * and the handler sees an {@link IOException}, as for a vanished client, and cancels the sequence.
+ * The status line and headers are watched too: on a kept-alive connection whose client sends
+ * requests without reading the answers, they are what blocks first.
  */
 final class WriteStallCutoff implements AutoCloseable {
     private final long limitNanos;
@@ -40,7 +48,7 @@ final class WriteStallCutoff implements AutoCloseable {
         });
     }
 
-    /** A filter giving each exchange a response stream that is watched while it writes. */
+    /** A filter giving each exchange a response stream, and headers, that are watched while they are written. */
     Filter filter() {
         return new Filter() {
             @Override
@@ -48,7 +56,7 @@ final class WriteStallCutoff implements AutoCloseable {
                 ex.getRequestBody(); // the exchange sets up its streams on first use; setStreams expects them
                 Guarded out = new Guarded(ex.getResponseBody());
                 ex.setStreams(null, out);
-                chain.doFilter(ex);
+                chain.doFilter(new WatchedExchange(ex, out));
             }
 
             @Override
@@ -82,29 +90,23 @@ final class WriteStallCutoff implements AutoCloseable {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            begin();
-            try {
-                out.write(b, off, len);
-            } finally {
-                end();
-            }
+            watched(() -> out.write(b, off, len));
         }
 
         @Override
         public void flush() throws IOException {
-            begin();
-            try {
-                out.flush();
-            } finally {
-                end();
-            }
+            watched(out::flush);
         }
 
         @Override
         public void close() throws IOException {
+            watched(out::close);
+        }
+
+        void watched(Write write) throws IOException {
             begin();
             try {
-                out.close();
+                write.run();
             } finally {
                 end();
             }
@@ -141,6 +143,107 @@ final class WriteStallCutoff implements AutoCloseable {
 
         private IOException stalled() {
             return new IOException("the client took no bytes for " + TimeUnit.NANOSECONDS.toMillis(limitNanos) + " ms");
+        }
+    }
+
+    @FunctionalInterface
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    /** The exchange as handlers see it: sending the status line and headers is watched like the body. */
+    private static final class WatchedExchange extends HttpExchange {
+        private final HttpExchange ex;
+        private final Guarded out;
+
+        WatchedExchange(HttpExchange ex, Guarded out) {
+            this.ex = ex;
+            this.out = out;
+        }
+
+        @Override
+        public void sendResponseHeaders(int rCode, long responseLength) throws IOException {
+            out.watched(() -> ex.sendResponseHeaders(rCode, responseLength));
+        }
+
+        @Override
+        public Headers getRequestHeaders() {
+            return ex.getRequestHeaders();
+        }
+
+        @Override
+        public Headers getResponseHeaders() {
+            return ex.getResponseHeaders();
+        }
+
+        @Override
+        public URI getRequestURI() {
+            return ex.getRequestURI();
+        }
+
+        @Override
+        public String getRequestMethod() {
+            return ex.getRequestMethod();
+        }
+
+        @Override
+        public HttpContext getHttpContext() {
+            return ex.getHttpContext();
+        }
+
+        @Override
+        public void close() {
+            ex.close();
+        }
+
+        @Override
+        public InputStream getRequestBody() {
+            return ex.getRequestBody();
+        }
+
+        @Override
+        public OutputStream getResponseBody() {
+            return ex.getResponseBody();
+        }
+
+        @Override
+        public InetSocketAddress getRemoteAddress() {
+            return ex.getRemoteAddress();
+        }
+
+        @Override
+        public int getResponseCode() {
+            return ex.getResponseCode();
+        }
+
+        @Override
+        public InetSocketAddress getLocalAddress() {
+            return ex.getLocalAddress();
+        }
+
+        @Override
+        public String getProtocol() {
+            return ex.getProtocol();
+        }
+
+        @Override
+        public Object getAttribute(String name) {
+            return ex.getAttribute(name);
+        }
+
+        @Override
+        public void setAttribute(String name, Object value) {
+            ex.setAttribute(name, value);
+        }
+
+        @Override
+        public void setStreams(InputStream i, OutputStream o) {
+            ex.setStreams(i, o);
+        }
+
+        @Override
+        public HttpPrincipal getPrincipal() {
+            return ex.getPrincipal();
         }
     }
 }
