@@ -50,9 +50,16 @@ class DisconnectStormTest {
             // Each dropper's prompt has its own length in tokens: that is how a released sequence is told apart.
             String[] prompts = new String[DROPPERS];
             Map<Integer, Integer> dropperByPromptLength = new ConcurrentHashMap<>();
+            String prompt = "Once upon a time";
             for (int i = 0; i < DROPPERS; i++) {
-                prompts[i] = "Once upon a time" + " there was".repeat(i + 1);
-                assertThat(dropperByPromptLength.put(f.tokenizer.encode(prompts[i], true, true).length, i)).as("prompt lengths differ").isNull();
+                int length;
+                do { // one more word until the length in tokens is new
+                    prompt += " a";
+                    length = f.tokenizer.encode(prompt, true, true).length;
+                } while (dropperByPromptLength.containsKey(length));
+                prompts[i] = prompt;
+                dropperByPromptLength.put(length, i);
+                assertThat(length + 3000).as("prompt and completion fit the context").isLessThanOrEqualTo(4096);
             }
             AtomicLongArray releasedAt = new AtomicLongArray(DROPPERS);
             f.server.engine().onRelease(s -> {
