@@ -34,7 +34,7 @@ class SlowClientsTest {
     /** Connections opened and left idle; the figure is 10,000 ({@code -Dmemwall.idle.connections}). */
     static final int IDLE = Integer.getInteger("memwall.idle.connections", 1000);
     /** Tokens each one-byte-a-second reader asks for: past the kernel's socket buffers (MBs) only in the long run. */
-    static final int SLOW_TOKENS = Integer.getInteger("memwall.slow.tokens", 1500);
+    static final int SLOW_TOKENS = Integer.getInteger("memwall.slow.tokens", 600);
 
     @Test
     void halfSentBodiesAreCutAndIdleConnectionsDoNotStopTheServer() throws Exception {
