@@ -4,9 +4,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 import java.util.function.ToIntFunction;
 import org.memwall.MemwallException;
@@ -73,6 +75,7 @@ public final class Engine implements AutoCloseable {
     private long kvReserved;
     /** Caches of finished sequences, under {@link #lock}. */
     private final PrefixCache prefixes = new PrefixCache();
+    private final List<Consumer<Sequence>> releaseListeners = new CopyOnWriteArrayList<>();
 
     public Engine(Model model, Settings settings) {
         this.model = model;
@@ -191,6 +194,14 @@ public final class Engine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Calls {@code listener} each time a sequence leaves the batch, its KV cache freed (or handed to
+     * the prefix cache), on the thread that removed it, usually the step loop: it must return quickly.
+     */
+    public void onRelease(Consumer<Sequence> listener) {
+        releaseListeners.add(listener);
     }
 
     /** Bytes of KV cache held by running sequences. */
@@ -426,6 +437,9 @@ public final class Engine implements AutoCloseable {
             work.signal(); // freed budget may admit a waiting sequence
         } finally {
             lock.unlock();
+        }
+        for (Consumer<Sequence> listener : releaseListeners) {
+            listener.accept(s);
         }
         s.events.add(new Sequence.Event(-1, stop, error));
     }

@@ -59,6 +59,7 @@ public final class OpenAiServer implements AutoCloseable {
      * so that reading, template rendering, tokenizing and the sampler's buffers are bounded by it too.
      */
     private final Semaphore admission;
+    private final WriteStallCutoff stalls;
     private HttpServer http;
     private volatile boolean accepting = true;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -87,12 +88,13 @@ public final class OpenAiServer implements AutoCloseable {
         this.embeddings = new Embeddings(model, tokenizer, Math.min(settings.context(), model.config().contextLength()));
         this.ollama = new OllamaApi(this, model, formatter, embeddings);
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
+        this.stalls = new WriteStallCutoff(settings.writeStallMillis());
     }
 
     public void start() throws IOException {
         http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         http.setExecutor(executor);
-        http.createContext("/", this::handle);
+        http.createContext("/", this::handle).getFilters().add(stalls.filter());
         http.start();
     }
 
@@ -121,6 +123,7 @@ public final class OpenAiServer implements AutoCloseable {
             http.stop(1);
         }
         executor.shutdownNow();
+        stalls.close();
     }
 
     /** Stops at once: running requests are cut (their clients hear why), and nothing waits longer than one forward step. */

@@ -109,10 +109,18 @@ final class ServerFixture implements AutoCloseable {
     }
 
     long metric(String name) throws IOException, InterruptedException {
+        return metric(name, null);
+    }
+
+    /** A metric's value, or {@code absent} when the server does not list it (null: an error). */
+    long metric(String name, Integer absent) throws IOException, InterruptedException {
         for (String line : get("/metrics").body().split("\n")) {
             if (line.startsWith(name + " ")) {
                 return (long) Double.parseDouble(line.substring(name.length() + 1));
             }
+        }
+        if (absent != null) {
+            return absent;
         }
         throw new IllegalStateException("no metric " + name);
     }
