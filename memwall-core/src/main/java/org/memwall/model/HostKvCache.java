@@ -57,10 +57,7 @@ public final class HostKvCache implements KvCache {
      * keep only the last {@code window} positions.
      */
     public HostKvCache(int layers, int kvHeads, int headDim, int valueDim, int capacity, KvType type, int window, boolean[] sliding) {
-        if (!type.fits(headDim) || !type.fits(valueDim)) {
-            throw new MemwallException("a " + type.label() + " KV cache needs head sizes that are multiples of 32; this model's are "
-                    + headDim + "/" + valueDim + " (use --kv-type f16 or f32)");
-        }
+        requireFits(type, headDim, valueDim);
         this.type = type;
         this.format = QuantFormat.of(type.format);
         this.layers = layers;
@@ -85,17 +82,26 @@ public final class HostKvCache implements KvCache {
         this.cleanable = CLEANER.register(this, arena::close);
     }
 
+    /** Fails, naming the way out, when {@code type} cannot store heads of these sizes in whole blocks. */
+    public static void requireFits(KvType type, int headDim, int valueDim) {
+        if (!type.fits(headDim) || !type.fits(valueDim)) {
+            throw new MemwallException("a " + type.label() + " KV cache needs head sizes that are multiples of 32; this model's are "
+                    + headDim + "/" + valueDim + " (use --kv-type f16 or f32)");
+        }
+    }
+
     public static HostKvCache forModel(ModelConfig c, int capacity, KvType type) {
         return new HostKvCache(c.blockCount(), c.headCountKv(), c.headDim(), c.valueDim(), capacity, type, c.slidingWindow(), c.slidingLayers());
     }
 
     /** Slots of a sliding layer's ring: the window and the slack, in whole blocks. */
-    static int ringPositions(int window) {
+    public static int ringPositions(int window) {
         return (window + SLACK + BLOCK - 1) / BLOCK * BLOCK;
     }
 
     /** The most bytes a cache of {@code positions} positions of this model takes: every position of full layers, at most a ring of sliding ones. */
-    static long bytes(ModelConfig c, KvType type, int positions) {
+    public static long bytes(ModelConfig c, KvType type, int positions) {
+        requireFits(type, c.headDim(), c.valueDim());
         long row = type.rowBytes(c.keyDim()) + type.rowBytes(c.kvValueDim());
         long total = 0;
         for (int l = 0; l < c.blockCount(); l++) {

@@ -24,6 +24,7 @@ public final class Transformer implements ForwardPass {
 
     /** {@code kvType}: how this pass's caches store keys and values. */
     public Transformer(ModelConfig config, Weights weights, Parallel pool, KvType kvType) {
+        HostKvCache.requireFits(kvType, config.headDim(), config.valueDim());
         this.c = config;
         this.kvType = kvType;
         this.w = weights;
