@@ -3,20 +3,15 @@ package org.memwall.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.memwall.MemwallException;
 import org.memwall.TestModels;
-import org.memwall.synth.ModelShape;
 import org.memwall.synth.SyntheticModel;
 
 class HostKvCacheTest {
-    @TempDir
-    Path tmp;
 
     @Test
     void bytesPerPositionAreTheStoredRowsOfEveryLayer() {
@@ -52,9 +47,8 @@ class HostKvCacheTest {
                     f32 = batch;
                     continue;
                 }
-                // Measured: F16 3e-4, Q8_0 2.4e-3 relative L2 on this model; the bounds leave 3x.
-                System.out.println("MEASURE " + type + " " + relativeL2(batch, f32));
-                double bound = type == KvType.F16 ? 1e-3 : 7e-3;
+                // Measured: F16 2.3e-4, Q8_0 6.3e-3 relative L2 on this model; the bounds leave about 3x.
+                double bound = type == KvType.F16 ? 1e-3 : 0.02;
                 assertThat(relativeL2(batch, f32)).as(type + " vs F32").isLessThanOrEqualTo(bound).isPositive();
                 int vocab = model.weights().vocabularySize();
                 assertThat(Logits.argmaxRows(batch, vocab)).as(type + " argmax").containsExactly(Logits.argmaxRows(f32, vocab));
@@ -72,20 +66,9 @@ class HostKvCacheTest {
         assertThat(KvType.parse(" Q8_0")).isEqualTo(KvType.Q8_0);
     }
 
-    /** gpt-oss's small shape (window 16 on every other layer) with a context long enough for the rings to wrap. */
-    private Path slidingModel() throws IOException {
-        ModelShape s = TestModels.smallShape("gpt-oss");
-        ModelShape longer = new ModelShape(s.name(), s.architecture(), s.layers(), s.embedding(), s.heads(), s.kvHeads(), s.headDim(),
-                s.feedForward(), s.vocabulary(), s.regularTokens(), s.tiedEmbeddings(), 1024, s.ropeBase(), s.rmsEpsilon(), s.preTokenizer(),
-                s.specials(), s.bos(), s.eos(), s.ropeFactors(), s.experts(), s.expertsUsed(), s.slidingWindow());
-        Path file = tmp.resolve("gpt-oss-1024.gguf");
-        SyntheticModel.write(longer, SyntheticModel.Mix.Q8_0, 1, file, t -> { });
-        return file;
-    }
-
     @Test
-    void slidingLayersKeepARingAndGiveExactlyTheLogitsOfAFullCache() throws IOException {
-        try (Model model = Model.open(slidingModel(), 2)) {
+    void slidingLayersKeepARingAndGiveExactlyTheLogitsOfAFullCache() {
+        try (Model model = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.Q8_0, 1024), 2)) {
             ModelConfig c = model.config();
             assertThat(c.slidingWindow()).isEqualTo(16);
             assertThat(c.isSliding(0)).isTrue();
