@@ -134,8 +134,10 @@ final class BenchCommand implements Callable<Integer> {
                                 perToken, kvRead, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, peakRssBytes(), Kernels.SPECIES.vectorBitSize());
                     } else {
                         String at = depth > 0 ? " @ d" + depth : "";
-                        System.out.printf(Locale.ROOT, "%-18s%.1f tokens/s (min %.1f, max %.1f)%n", "prefill (pp" + prompt + at + "):", pp, min(prefill), max(prefill));
-                        System.out.printf(Locale.ROOT, "%-18s%.2f tokens/s (min %.2f, max %.2f)%n", "decode (tg" + generate + at + "):", tg, min(decode), max(decode));
+                        String pLabel = "prefill (pp" + prompt + at + "):";
+                        String label = "%-" + Math.max(18, pLabel.length() + 1) + "s";
+                        System.out.printf(Locale.ROOT, label + "%.1f tokens/s (min %.1f, max %.1f)%n", pLabel, pp, min(prefill), max(prefill));
+                        System.out.printf(Locale.ROOT, label + "%.2f tokens/s (min %.2f, max %.2f)%n", "decode (tg" + generate + at + "):", tg, min(decode), max(decode));
                         System.out.printf(Locale.ROOT, "read per token:   %.1f MiB weights + %.1f MiB KV cache -> %.1f GB/s achieved%n",
                                 perToken / 1048576.0, kvRead / 1048576.0, achieved / 1e9);
                         System.out.printf(Locale.ROOT, "%s %.1f GB/s measured -> %.0f%% of the roofline%n",
