@@ -64,6 +64,11 @@ public final class TestModels {
      * 1,024-token synthetic vocabulary. Same code paths as the real shapes, written in a second.
      */
     public static ModelShape smallShape(String architecture) {
+        return smallShape(architecture, 512);
+    }
+
+    /** {@link #smallShape(String)} with a context of {@code context} tokens. */
+    public static ModelShape smallShape(String architecture, int context) {
         ModelShape real = switch (architecture) {
             case "llama" -> ModelShape.named("llama-3.2-1b");
             case "qwen2" -> ModelShape.named("qwen2.5-0.5b");
@@ -74,16 +79,21 @@ public final class TestModels {
         };
         boolean moe = real.moe();
         return new ModelShape("small-" + architecture, architecture, 3, 256, 4, 2, 64, moe ? 256 : 512, 1024 + real.specials().size() + 5,
-                1024, real.tiedEmbeddings(), 512, real.ropeBase(), real.rmsEpsilon(), real.preTokenizer(), real.specials(),
+                1024, real.tiedEmbeddings(), context, real.ropeBase(), real.rmsEpsilon(), real.preTokenizer(), real.specials(),
                 1024, 1025, real.ropeFactors(), moe ? 4 : 0, moe ? 2 : 0, moe ? 16 : 0);
     }
 
     /** {@link #smallShape} written with the type mix (seed 1), once per JVM; the file is removed when it exits. */
     public static Path small(String architecture, SyntheticModel.Mix mix) {
-        return SYNTHESIZED.computeIfAbsent(architecture + "-" + mix, key -> {
+        return small(architecture, mix, 512);
+    }
+
+    /** {@link #small(String, SyntheticModel.Mix)} with a context of {@code context} tokens (gpt-oss: long enough for its windows' rings to wrap). */
+    public static Path small(String architecture, SyntheticModel.Mix mix, int context) {
+        return SYNTHESIZED.computeIfAbsent(architecture + "-" + mix + "-" + context, key -> {
             try {
                 Path file = scratch().resolve(key + ".gguf");
-                SyntheticModel.write(smallShape(architecture), mix, 1, file, t -> { });
+                SyntheticModel.write(smallShape(architecture, context), mix, 1, file, t -> { });
                 file.toFile().deleteOnExit();
                 return file;
             } catch (IOException e) {

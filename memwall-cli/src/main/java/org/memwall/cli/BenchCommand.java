@@ -40,10 +40,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repeats"}, defaultValue = "3", paramLabel = "N", description = "repetitions; the median is reported (default ${DEFAULT-VALUE})")
     int repeats;
 
+    @Option(names = {"-d", "--depth"}, defaultValue = "0", paramLabel = "D[,D...]",
+            description = "tokens already in the KV cache before the prefill and decode tests, as llama-bench -d; a comma list runs each (default ${DEFAULT-VALUE})")
+    String depthList;
+
     @Option(names = "--memory", description = "only measure the memory read bandwidth")
     boolean memoryOnly;
 
-    @Option(names = "--json", description = "print one JSON object instead of a table")
+    @Option(names = "--json", description = "print one JSON object per depth (one a line) instead of a table")
     boolean json;
 
     @Option(names = "--verbose", description = "print stack traces on errors")
@@ -54,6 +58,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        int[] depths = parseDepths(depthList);
+        devices.kv.type(); // a bad --kv-type fails before the bandwidth test
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         double bandwidth;
         try (Parallel pool = new Parallel(nThreads)) {
@@ -81,48 +87,85 @@ final class BenchCommand implements Callable<Integer> {
                 // On a GPU the ceiling is its memory, not the host's: the device-to-device copy rate.
                 bandwidth = gpu.copyBandwidth();
             }
-            if (prompt + 1 > c.contextLength() || generate + 1 > c.contextLength()) {
-                throw new MemwallException("-p " + prompt + " / -n " + generate + " exceed the model's context of " + c.contextLength());
+            int deepest = depths[depths.length - 1];
+            long positions = (long) deepest + Math.max(prompt, generate + 1);
+            if (positions > c.contextLength()) {
+                throw new MemwallException("--depth " + deepest + " with -p " + prompt + " / -n " + generate + " needs " + positions
+                        + " positions; the model's context is " + c.contextLength());
             }
+            // The KV type a CPU pass stores; a GPU keeps its own (null).
+            String kvType = m.forwardPass() == m.transformer() ? m.transformer().kvType().label() : null;
             int vocab = m.weights().vocabularySize();
             SplittableRandom random = new SplittableRandom(42);
-            // One cache for every run: each run overwrites it from position 0, so the peak RSS holds one
-            // KV cache, as a real session does, not one per repetition waiting for a collection.
-            KvCache cache = m.newCache(Math.max(48, Math.max(prompt, generate + 1)));
-            warmUp(m, random, vocab, cache);
-            double[] prefill = new double[repeats];
-            double[] decode = new double[repeats];
-            for (int r = 0; r < repeats; r++) {
-                prefill[r] = prefillRate(m, random, vocab, cache);
-                decode[r] = decodeRate(m, random, vocab, cache);
-            }
-            double pp = median(prefill);
-            double tg = median(decode);
             long perToken = bytesPerDecodedToken(m);
-            double achieved = perToken * tg;
-            long rss = peakRssBytes();
-            if (json) {
-                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"prompt_tokens\": %d, \"generated_tokens\": %d, "
-                                + "\"prefill_tokens_per_s\": %.2f, \"prefill_min\": %.2f, \"prefill_max\": %.2f, "
-                                + "\"decode_tokens_per_s\": %.2f, \"decode_min\": %.2f, \"decode_max\": %.2f, "
-                                + "\"weight_bytes_per_token\": %d, \"achieved_gbps\": %.2f, \"memory_read_gbps\": %.2f, "
-                                + "\"bandwidth_percent\": %.1f, \"peak_rss_bytes\": %d, \"vector_bits\": %d}%n",
-                        jsonEscape(model.toString()), jsonEscape(device), nThreads, prompt, generate, pp, min(prefill), max(prefill), tg, min(decode), max(decode),
-                        perToken, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, rss, Kernels.SPECIES.vectorBitSize());
-            } else {
-                System.out.printf(Locale.ROOT, "model:            %s (%s, %s)%n", model, c.architecture().name(), device);
-                System.out.printf(Locale.ROOT, "prefill (pp%d):   %.1f tokens/s (min %.1f, max %.1f)%n", prompt, pp, min(prefill), max(prefill));
-                System.out.printf(Locale.ROOT, "decode (tg%d):    %.2f tokens/s (min %.2f, max %.2f)%n", generate, tg, min(decode), max(decode));
-                System.out.printf(Locale.ROOT, "weights per token: %.1f MiB -> %.1f GB/s achieved%n", perToken / 1048576.0, achieved / 1e9);
-                System.out.printf(Locale.ROOT, "%s %.1f GB/s measured -> %.0f%% of the roofline%n",
-                        m.forwardPass() instanceof CudaForward ? "GPU copy rate:   " : "memory bandwidth:", bandwidth / 1e9, 100 * achieved / bandwidth);
-                System.out.printf(Locale.ROOT, "peak RSS:         %.1f MiB%n", rss / 1048576.0);
+            if (!json) {
+                System.out.printf(Locale.ROOT, "model:            %s (%s, %s%s)%n", model, c.architecture().name(), device,
+                        kvType == null ? "" : ", KV cache " + kvType);
+            }
+            // One cache for every run: each run overwrites it from its depth on, so the peak RSS holds one
+            // KV cache, as a real session does, not one per repetition waiting for a collection.
+            try (KvCache cache = m.newCache((int) Math.max(48, positions))) {
+                warmUp(m, random, vocab, cache);
+                int filled = 0;
+                for (int depth : depths) {
+                    fill(m, random, vocab, cache, filled, depth);
+                    filled = Math.max(filled, depth);
+                    double[] prefill = new double[repeats];
+                    double[] decode = new double[repeats];
+                    for (int r = 0; r < repeats; r++) {
+                        prefill[r] = prefillRate(m, random, vocab, cache, depth);
+                        decode[r] = decodeRate(m, random, vocab, cache, depth);
+                    }
+                    double pp = median(prefill);
+                    double tg = median(decode);
+                    // A decode step at depth d also reads the keys and values of the d positions before it (the
+                    // middle of the timed run stands for all of it).
+                    long kvRead = m.forwardPass().kvBytes(depth + generate / 2);
+                    double achieved = (perToken + kvRead) * tg;
+                    if (json) {
+                        System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, \"kv_type\": %s, \"depth\": %d, "
+                                        + "\"prompt_tokens\": %d, \"generated_tokens\": %d, "
+                                        + "\"prefill_tokens_per_s\": %.2f, \"prefill_min\": %.2f, \"prefill_max\": %.2f, "
+                                        + "\"decode_tokens_per_s\": %.2f, \"decode_min\": %.2f, \"decode_max\": %.2f, "
+                                        + "\"weight_bytes_per_token\": %d, \"kv_bytes_per_token\": %d, \"achieved_gbps\": %.2f, \"memory_read_gbps\": %.2f, "
+                                        + "\"bandwidth_percent\": %.1f, \"peak_rss_bytes\": %d, \"vector_bits\": %d}%n",
+                                jsonEscape(model.toString()), jsonEscape(device), nThreads, kvType == null ? "null" : "\"" + kvType + "\"", depth,
+                                prompt, generate, pp, min(prefill), max(prefill), tg, min(decode), max(decode),
+                                perToken, kvRead, achieved / 1e9, bandwidth / 1e9, 100 * achieved / bandwidth, peakRssBytes(), Kernels.SPECIES.vectorBitSize());
+                    } else {
+                        String at = depth > 0 ? " @ d" + depth : "";
+                        String pLabel = "prefill (pp" + prompt + at + "):";
+                        String label = "%-" + Math.max(18, pLabel.length() + 1) + "s";
+                        System.out.printf(Locale.ROOT, label + "%.1f tokens/s (min %.1f, max %.1f)%n", pLabel, pp, min(prefill), max(prefill));
+                        System.out.printf(Locale.ROOT, label + "%.2f tokens/s (min %.2f, max %.2f)%n", "decode (tg" + generate + at + "):", tg, min(decode), max(decode));
+                        System.out.printf(Locale.ROOT, "read per token:   %.1f MiB weights + %.1f MiB KV cache -> %.1f GB/s achieved%n",
+                                perToken / 1048576.0, kvRead / 1048576.0, achieved / 1e9);
+                        System.out.printf(Locale.ROOT, "%s %.1f GB/s measured -> %.0f%% of the roofline%n",
+                                m.forwardPass() instanceof CudaForward ? "GPU copy rate:   " : "memory bandwidth:", bandwidth / 1e9, 100 * achieved / bandwidth);
+                    }
+                }
+            }
+            if (!json) {
+                System.out.printf(Locale.ROOT, "peak RSS:         %.1f MiB%n", peakRssBytes() / 1048576.0);
                 // Kernels differ by vector width (AVX-512: 16 float lanes, AVX2: 8): figures from two machines
                 // compare only with this line alike.
                 System.out.printf(Locale.ROOT, "vectors:          %d-bit (%d float lanes)%n", Kernels.SPECIES.vectorBitSize(), Kernels.SPECIES.length());
             }
         }
         return 0;
+    }
+
+    /** {@code 0}, {@code 4096}, {@code 0,512,4096}: the depths in increasing order, each at least 0. */
+    static int[] parseDepths(String text) {
+        try {
+            int[] depths = Arrays.stream(text.split(",")).map(String::strip).mapToInt(Integer::parseInt).sorted().distinct().toArray();
+            if (depths.length == 0 || depths[0] < 0) {
+                throw new NumberFormatException();
+            }
+            return depths;
+        } catch (NumberFormatException e) {
+            throw new MemwallException("--depth '" + text + "' is not a list of token counts such as 0 or 0,4096");
+        }
     }
 
     /** Lets the JIT compile the kernels before anything is timed. */
@@ -133,25 +176,32 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private double prefillRate(Model m, SplittableRandom random, int vocab, KvCache cache) {
+    /** Evaluates random tokens at positions {@code from .. to-1}, untimed: the context a depth's runs follow. */
+    private static void fill(Model m, SplittableRandom random, int vocab, KvCache cache, int from, int to) {
+        for (int start = from; start < to; start += 512) {
+            m.forwardPass().forwardSequence(random.ints(Math.min(512, to - start), 0, vocab).toArray(), start, cache, false);
+        }
+    }
+
+    private double prefillRate(Model m, SplittableRandom random, int vocab, KvCache cache, int depth) {
         long t0 = System.nanoTime();
         for (int start = 0; start < prompt; start += 512) {
             int[] tokens = random.ints(Math.min(512, prompt - start), 0, vocab).toArray();
-            m.forwardPass().forwardSequence(tokens, start, cache, false);
+            m.forwardPass().forwardSequence(tokens, depth + start, cache, false);
         }
         return prompt * 1e9 / (System.nanoTime() - t0);
     }
 
-    private double decodeRate(Model m, SplittableRandom random, int vocab, KvCache cache) {
+    private double decodeRate(Model m, SplittableRandom random, int vocab, KvCache cache, int depth) {
         int[] token = {random.nextInt(vocab)};
-        int[] position = {0};
+        int[] position = {depth};
         KvCache[] caches = {cache};
         boolean[] want = {true};
-        m.forwardPass().forward(token, position, caches, want); // warm-up token at position 0
+        m.forwardPass().forward(token, position, caches, want); // warm-up token at the depth
         long t0 = System.nanoTime();
         for (int i = 1; i <= generate; i++) {
             token[0] = random.nextInt(vocab);
-            position[0] = i;
+            position[0] = depth + i;
             m.forwardPass().forward(token, position, caches, want);
         }
         return generate * 1e9 / (System.nanoTime() - t0);

@@ -9,6 +9,8 @@ import org.memwall.cuda.Devices;
 import org.memwall.gguf.GgmlType;
 import org.memwall.gguf.GgufFile;
 import org.memwall.gguf.TensorInfo;
+import org.memwall.model.HostKvCache;
+import org.memwall.model.KvType;
 import org.memwall.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,6 +20,9 @@ import picocli.CommandLine.Option;
 final class InfoCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
+
+    @Mixin
+    KvTypeOption kvType;
 
     @Option(names = "--devices", description = "list the GPUs memwall can use (or say why there are none); with -m, then describe the model")
     boolean devices;
@@ -64,9 +69,12 @@ final class InfoCommand implements Callable<Integer> {
             out.println("tensor types:");
             byType.forEach((type, agg) -> out.printf(Locale.ROOT, "  %-8s %4d tensors  %s%n", type, agg[0], bytes(agg[1])));
             int context = options.context(c.contextLength());
-            long kv = (long) c.blockCount() * context * (c.keyDim() + c.kvValueDim()) * 4L;
-            out.printf(Locale.ROOT, "memory:         weights %s (memory-mapped) + KV cache %s (F32, %d tokens: -c %d) = %s%n",
-                    bytes(weightBytes), bytes(kv), context, options.contextSize, bytes(weightBytes + kv));
+            KvType type = kvType.type();
+            long kv = HostKvCache.bytes(c, type, context);
+            out.printf(Locale.ROOT, "memory:         weights %s (memory-mapped) + KV cache %s (%s, %d tokens: -c %d%s) = %s%n",
+                    bytes(weightBytes), bytes(kv), type, context, options.contextSize,
+                    c.slidingWindow() > 0 ? "; sliding-window layers keep " + HostKvCache.ringPositions(c.slidingWindow()) : "",
+                    bytes(weightBytes + kv));
         }
         return 0;
     }

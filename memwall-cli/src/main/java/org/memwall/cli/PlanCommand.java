@@ -32,7 +32,7 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--type", split = ",", paramLabel = "TYPE", description = "weights: Q8_0, Q4_0, Q4_K_M, F16, BF16, bf16, fp8, fp4, mxfp4, file (default: file for a GGUF, bf16 for a shape); one per model in a mix, or one for all")
     List<String> types;
 
-    @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache: f32, f16, bf16, fp8, q8_0, q4_0 (default bf16; f32 on this-machine, as memwall stores it)")
+    @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache: f32, f16, bf16, fp8, q8_0, q4_0 (default bf16; on this-machine memwall's own default, f16)")
     String kvType;
 
     @Option(names = "--hardware", required = true, paramLabel = "NAME", description = "catalog id (h100-sxm, h200, b200, mi300x, rngd, ...) or this-machine (measured by memwall now: bandwidth, kernel rates)")
@@ -96,7 +96,7 @@ final class PlanCommand implements Callable<Integer> {
             throw new MemwallException("--threads must be at least 1");
         }
         Hardware catalogDevice = thisMachine ? null : Hardware.named(hardware);
-        String kv = kvType != null ? kvType : thisMachine ? "f32" : "bf16";
+        String kv = kvType != null ? kvType : thisMachine ? org.memwall.model.KvType.DEFAULT.label() : "bf16";
         List<Workload> workloads = new ArrayList<>();
         if (types != null && types.size() != 1 && types.size() != models.size()) {
             throw new MemwallException("--type gives " + types.size() + " types for " + models.size() + " models (give one, or one per model)");

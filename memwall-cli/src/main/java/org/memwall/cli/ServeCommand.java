@@ -123,9 +123,13 @@ final class ServeCommand implements Callable<Integer> {
         System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d, %s) — loaded in %.0f ms%n",
                 file.getFileName(), host, server.port(), name, parallel, settings.context(), m.forwardPass().device(), (System.nanoTime() - t0) / 1e6);
         long kv = server.engine().settings().kvBudgetBytes();
-        System.err.printf(Locale.ROOT, "memwall: KV budget %.1f MiB%s: %d tokens in all across running requests (%d bytes a token)%n", kv / 1048576.0,
-                budget == 0 ? " (auto: 3/4 of free memory; --kv-budget to set)" : "", kv / server.engine().kvBytesPerPosition(),
-                server.engine().kvBytesPerPosition());
+        long perToken = Math.max(1, server.engine().kvBytesPerPosition());
+        // Sliding-window layers hold a fixed ring per sequence: what a full context costs beyond its tokens.
+        long perSequence = m.forwardPass().kvBytes(settings.context()) - settings.context() * server.engine().kvBytesPerPosition();
+        System.err.printf(Locale.ROOT, "memwall: KV budget %.1f MiB%s: %d tokens in all across running requests (%d bytes a token%s, %s)%n", kv / 1048576.0,
+                budget == 0 ? " (auto: 3/4 of free memory; --kv-budget to set)" : "", kv / perToken, server.engine().kvBytesPerPosition(),
+                perSequence > 0 ? String.format(Locale.ROOT, " + up to %.1f MiB a request for sliding-window layers", perSequence / 1048576.0) : "",
+                m.forwardPass() == m.transformer() ? m.transformer().kvType().label() : "on " + m.forwardPass().device());
         stopped.await();
         return 0;
     }

@@ -64,11 +64,16 @@ class CliFlagsTest {
             Locale.setDefault(Locale.GERMANY);
             Cli small = Cli.run("info", "-c", "100");
             Cli large = Cli.run("info", "-c", "200");
-            assertThat(small.out()).contains("(F32, 100 tokens: -c 100)").contains("1.13 MiB").doesNotContain("1,13");
-            assertThat(large.out()).contains("(F32, 200 tokens: -c 200)");
-            // 5 layers x (4 KV heads x 8 dims) x 2 (K and V) x 4 bytes = 1280 bytes per token
-            assertThat(small.out()).contains("KV cache 125.0 KiB");
-            assertThat(large.out()).contains("KV cache 250.0 KiB");
+            Cli f32 = Cli.run("info", "-c", "100", "--kv-type", "f32");
+            assertThat(small.out()).contains("(F16, 100 tokens: -c 100)").contains("1.12 MiB").doesNotContain("1,12");
+            assertThat(large.out()).contains("(F16, 200 tokens: -c 200)");
+            // 5 layers x (4 KV heads x 8 dims) x 2 (K and V) x 2 bytes (F16, the default) = 640 bytes per token
+            assertThat(small.out()).contains("KV cache 62.5 KiB");
+            assertThat(large.out()).contains("KV cache 125.0 KiB");
+            assertThat(f32.out()).contains("KV cache 125.0 KiB (F32, 100 tokens: -c 100)");
+            // Its 8-wide heads hold no whole Q8_0 block.
+            assertThat(Cli.run("info", "--kv-type", "q8_0").err().strip())
+                    .isEqualTo("memwall: a q8_0 KV cache needs head sizes that are multiples of 32; this model's are 8/8 (use --kv-type f16 or f32)");
         } finally {
             Locale.setDefault(saved);
         }

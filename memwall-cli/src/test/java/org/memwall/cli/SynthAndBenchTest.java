@@ -43,4 +43,36 @@ class SynthAndBenchTest {
         assertThat(json).contains("\"threads\": 2").contains("\"prompt_tokens\": 16").contains("\"generated_tokens\": 8")
                 .contains("\"vector_bits\": " + Kernels.SPECIES.vectorBitSize());
     }
+
+    @Test
+    void benchAtDepthsTimesThePositionsAfterEachAndSaysWhich() {
+        Path model = TestModels.small("llama", SyntheticModel.Mix.Q4_0);
+        Cli text = Cli.run("bench", "-m", model.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "2", "--depth", "64,0", "--kv-type", "q8_0");
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        String out = text.out();
+        assertThat(out).contains("KV cache q8_0").contains("prefill (pp8):").contains("decode (tg4):");
+        assertThat(out.indexOf("decode (tg4):")).as("depths in increasing order").isLessThan(out.indexOf("prefill (pp8 @ d64):"));
+        assertThat(out).contains("decode (tg4 @ d64):");
+
+        Cli json = Cli.run("bench", "-m", model.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "2", "-d", "0,64", "--kv-type", "f32", "--json");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        String[] lines = json.out().strip().split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(lines[0]).contains("\"depth\": 0,").contains("\"kv_type\": \"f32\"");
+        // A step at depth 64 reads the keys and values of the 64 + 4/2 positions before the middle of the run:
+        // 3 layers x 256 values (keys and values of 2 heads of 64) x 4 bytes each.
+        assertThat(lines[1]).contains("\"depth\": 64,").contains("\"kv_bytes_per_token\": " + 66 * 3 * 256 * 4 + ",");
+    }
+
+    @Test
+    void benchNamesABadDepthOrKvTypeOrADepthPastTheContextInOneLine() {
+        Path model = TestModels.small("llama", SyntheticModel.Mix.Q4_0);
+        assertThat(Cli.run("bench", "-m", model.toString(), "--depth", "0,x").err().strip())
+                .isEqualTo("memwall: --depth '0,x' is not a list of token counts such as 0 or 0,4096");
+        assertThat(Cli.run("bench", "-m", model.toString(), "--kv-type", "q4_0").err().strip())
+                .isEqualTo("memwall: --kv-type 'q4_0' is not one of f16, f32, q8_0");
+        Cli past = Cli.run("bench", "-m", model.toString(), "-p", "8", "-n", "4", "-t", "2", "--depth", "510");
+        assertThat(past.exitCode()).isEqualTo(1);
+        assertThat(past.err().strip()).isEqualTo("memwall: --depth 510 with -p 8 / -n 4 needs 518 positions; the model's context is 512");
+    }
 }

@@ -83,19 +83,28 @@ public final class Embedder {
             if (input.length == 0) {
                 throw new MemwallException("an input to embed has no tokens");
             }
-            KvCache cache = pass.newCache(input.length);
-            for (int i = 0; i < input.length; i++, at++) {
-                tokens[at] = input[i];
-                positions[at] = i;
-                caches[at] = cache;
-                want[at] = switch (pooling) {
-                    case MEAN -> true;
-                    case CLS -> i == 0;
-                    case LAST -> i == input.length - 1;
-                };
-            }
         }
-        float[] states = pass.hiddenStates(tokens, positions, caches, want);
+        List<KvCache> opened = new ArrayList<>();
+        float[] states;
+        try {
+            for (int[] input : inputs) {
+                KvCache cache = pass.newCache(input.length);
+                opened.add(cache);
+                for (int i = 0; i < input.length; i++, at++) {
+                    tokens[at] = input[i];
+                    positions[at] = i;
+                    caches[at] = cache;
+                    want[at] = switch (pooling) {
+                        case MEAN -> true;
+                        case CLS -> i == 0;
+                        case LAST -> i == input.length - 1;
+                    };
+                }
+            }
+            states = pass.hiddenStates(tokens, positions, caches, want);
+        } finally {
+            opened.forEach(KvCache::close); // each input's cache is needed for this pass only
+        }
         int d = dimensions();
         int row = 0;
         for (int k = 0; k < inputs.size(); k++) {

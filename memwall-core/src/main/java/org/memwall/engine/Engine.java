@@ -97,14 +97,25 @@ public final class Engine implements AutoCloseable {
         return settings;
     }
 
-    /** KV cache bytes one position of one sequence takes. */
+    /** KV cache bytes one position of one sequence takes (in the layers that keep every position; see {@link org.memwall.model.ForwardPass#kvBytes}). */
     public long kvBytesPerPosition() {
         return kvBytesPerPosition;
     }
 
     /** The most positions (prompt + generated) one sequence can have within the KV budget. */
     public int kvPositionLimit() {
-        return (int) Math.min(Integer.MAX_VALUE, settings.kvBudgetBytes() / kvBytesPerPosition);
+        // kvBytes grows with the positions (sliding-window layers stop growing at their ring): the largest n that fits.
+        int lo = 0;
+        int hi = Integer.MAX_VALUE;
+        while (lo < hi) {
+            int mid = (int) (((long) lo + hi + 1) >>> 1);
+            if (model.forwardPass().kvBytes(mid) <= settings.kvBudgetBytes()) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
     }
 
     /**
@@ -253,7 +264,7 @@ public final class Engine implements AutoCloseable {
                 s.events.add(new Sequence.Event(-1, Generator.Stop.CALLER, null));
                 continue;
             }
-            long need = kvBytesPerPosition * (s.prompt.length + s.maxTokens);
+            long need = model.forwardPass().kvBytes(s.prompt.length + s.maxTokens);
             if (kvReserved + need > settings.kvBudgetBytes()) {
                 return; // the head waits for running sequences to free their reservations
             }

@@ -74,6 +74,9 @@ public final class Generator {
         while (reuse < limit && cached[reuse] == prompt[reuse]) {
             reuse++;
         }
+        if (!cache.canResumeAt(reuse)) {
+            reuse = 0; // a sliding-window ring no longer holds the window before it
+        }
         long t0 = System.nanoTime();
         float[] logits = prefill(prompt, reuse);
         long t1 = System.nanoTime();

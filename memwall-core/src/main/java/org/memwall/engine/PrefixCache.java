@@ -97,13 +97,15 @@ final class PrefixCache {
         return null;
     }
 
-    /** Copies a match into a new sequence's cache and returns its length; 0 when the entry was evicted since. */
+    /**
+     * Copies a match into a new sequence's cache and returns its length; 0 when the entry was evicted
+     * since, or when its cache cannot resume there (a sliding-window ring moved past the match's end).
+     */
     int restore(Match match, KvCache into) {
         if (match == null || !lru.contains(match.entry)) {
             return 0;
         }
-        into.copyPrefix(match.entry.cache, match.length);
-        return match.length;
+        return into.copyPrefix(match.entry.cache, match.length);
     }
 
     /**

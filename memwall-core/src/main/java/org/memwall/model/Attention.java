@@ -7,7 +7,8 @@ import org.memwall.tensor.VectorMath;
 
 /**
  * Causal multi-head attention with grouped KV heads over each sequence's {@link HostKvCache}, with
- * optional sliding windows and per-head sinks.
+ * optional sliding windows and per-head sinks. Keys and values are decoded from the cache's format
+ * a run of positions at a time into a per-thread float scratch; the dots and sums then run on floats.
  */
 final class Attention {
     private final ModelConfig c;
@@ -18,6 +19,10 @@ final class Attention {
     private final float[][] maxima;
     /** Per thread: 1 / (sum of exponentials) of each head of a group. */
     private final float[][] inverses;
+    /** Positions whose keys or values are decoded from the cache at once. */
+    private static final int RUN = 64;
+    /** Per thread: {@link #RUN} decoded key or value rows of one head. */
+    private final float[][] rows;
 
     Attention(ModelConfig config, Parallel pool) {
         this.c = config;
@@ -27,17 +32,24 @@ final class Attention {
         int group = config.headCount() / config.headCountKv();
         this.maxima = new float[pool.threads()][group];
         this.inverses = new float[pool.threads()][group];
+        this.rows = new float[pool.threads()][RUN * Math.max(config.headDim(), config.valueDim())];
     }
 
-    /** Writes each token's key and value rows into its sequence's cache at its position. */
-    void store(int layer, float[] k, float[] v, int n, int[] positions, HostKvCache[] caches) {
+    /**
+     * Stores each token's key and value rows in its sequence's cache, then writes softmax(q·K)·V to
+     * {@code out}, in chunks of {@link HostKvCache#SLACK} tokens: a sliding layer's ring keeps the
+     * window plus that many positions, so a chunk's stores never overwrite what its attention reads.
+     * Chunking changes no arithmetic: each token's attention reads the same positions either way.
+     */
+    void apply(int layer, float[] sinks, float[] q, float[] k, float[] v, int n, int[] positions, HostKvCache[] caches, float[] out) {
         int kd = c.keyDim();
         int vd = c.kvValueDim();
-        for (int t = 0; t < n; t++) {
-            HostKvCache cache = caches[t];
-            int p = positions[t];
-            System.arraycopy(k, t * kd, cache.keyBlock(layer, p), cache.keyOffset(p), kd);
-            System.arraycopy(v, t * vd, cache.valueBlock(layer, p), cache.valueOffset(p), vd);
+        for (int from = 0; from < n; from += HostKvCache.SLACK) {
+            int to = Math.min(n, from + HostKvCache.SLACK);
+            for (int t = from; t < to; t++) {
+                caches[t].write(layer, positions[t], k, t * kd, v, t * vd);
+            }
+            attend(layer, sinks, q, from, to, positions, caches, out);
         }
     }
 
@@ -47,11 +59,11 @@ final class Attention {
      * together, so each key and value row is read from memory once for all of them. Each head's arithmetic
      * is the same whatever the split (its own dots, softmax and sums in position order).
      */
-    void attend(int layer, float[] sinks, float[] q, int n, int[] positions, HostKvCache[] caches, float[] out) {
+    private void attend(int layer, float[] sinks, float[] q, int from, int to, int[] positions, HostKvCache[] caches, float[] out) {
         int kvHeads = c.headCountKv();
         int group = c.headCount() / kvHeads;
         int maxPos = 0;
-        for (int t = 0; t < n; t++) {
+        for (int t = from; t < to; t++) {
             maxPos = Math.max(maxPos, positions[t]);
         }
         if (scores[0].length < group * (maxPos + 1)) {
@@ -62,32 +74,34 @@ final class Attention {
         }
         int stride = scores[0].length / group;
         boolean sliding = c.isSliding(layer);
-        pool.forRange(n * kvHeads, (from, to, thread) -> {
+        pool.forRange((to - from) * kvHeads, (first, last, thread) -> {
             float[] s = scores[thread];
-            for (int item = from; item < to; item++) {
-                int t = item / kvHeads;
+            for (int item = first; item < last; item++) {
+                int t = from + item / kvHeads;
                 headGroup(layer, sliding, sinks, q, t, item % kvHeads, group, positions[t], caches[t], s, stride, maxima[thread],
-                        inverses[thread], out);
+                        inverses[thread], rows[thread], out);
             }
         });
     }
 
     /** The query heads of KV head {@code kvHead} for token t; head i of the group keeps its scores at s[i·stride ..]. */
     private void headGroup(int layer, boolean sliding, float[] sinks, float[] q, int t, int kvHead, int group, int pos, HostKvCache cache,
-                           float[] s, int stride, float[] max, float[] inv, float[] out) {
+                           float[] s, int stride, float[] max, float[] inv, float[] rows, float[] out) {
         int hd = c.headDim();
         int vd = c.valueDim();
         int h0 = kvHead * group;
         int qOff = t * c.queryDim() + h0 * hd;
         int first = sliding ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        for (int j = first; j <= pos; j++) {
-            float[] kb = cache.keyBlock(layer, j);
-            int kOff = cache.keyOffset(j) + kvHead * hd;
-            for (int i = 0; i < group; i++) {
-                float v = Kernels.dot(kb, kOff, q, qOff + i * hd, hd) * scale;
-                s[i * stride + j] = v;
-                max[i] = Math.max(max[i], v);
+        for (int j = first; j <= pos; ) {
+            int m = HostKvCache.run(j, pos, RUN);
+            cache.readKeys(layer, kvHead, j, m, rows);
+            for (int r = 0; r < m; r++, j++) {
+                for (int i = 0; i < group; i++) {
+                    float v = Kernels.dot(rows, r * hd, q, qOff + i * hd, hd) * scale;
+                    s[i * stride + j] = v;
+                    max[i] = Math.max(max[i], v);
+                }
             }
         }
         int oOff = t * c.headCount() * vd + h0 * vd;
@@ -101,11 +115,13 @@ final class Attention {
             }
             inv[i] = (float) (1.0 / sum);
         }
-        for (int j = first; j <= pos; j++) {
-            float[] vb = cache.valueBlock(layer, j);
-            int vOff = cache.valueOffset(j) + kvHead * vd;
-            for (int i = 0; i < group; i++) {
-                VectorMath.axpy(s[i * stride + j] * inv[i], vb, vOff, out, oOff + i * vd, vd);
+        for (int j = first; j <= pos; ) {
+            int m = HostKvCache.run(j, pos, RUN);
+            cache.readValues(layer, kvHead, j, m, rows);
+            for (int r = 0; r < m; r++, j++) {
+                for (int i = 0; i < group; i++) {
+                    VectorMath.axpy(s[i * stride + j] * inv[i], rows, r * vd, out, oOff + i * vd, vd);
+                }
             }
         }
     }

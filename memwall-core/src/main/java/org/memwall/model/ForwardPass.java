@@ -54,9 +54,15 @@ public interface ForwardPass extends AutoCloseable {
 
     /**
      * Bytes one position of one sequence takes in this pass's caches: keys and values of every layer
-     * at the cache's element size. A cache of capacity N never allocates more than N times this.
+     * that keeps all positions, at the cache's element size. Sliding-window layers may keep only their
+     * window, a cost per sequence that {@link #kvBytes} adds.
      */
     long kvBytesPerPosition();
+
+    /** The most bytes a cache of capacity {@code positions} allocates: what admission reserves for a sequence of that length. */
+    default long kvBytes(int positions) {
+        return positions * kvBytesPerPosition();
+    }
 
     /** Memory free now where this pass keeps its caches (Java heap, device memory): the default KV budget derives from it. */
     long kvMemoryFree();

@@ -18,12 +18,12 @@ public final class Model implements AutoCloseable {
     private final Transformer transformer;
     private ForwardPass forward;
 
-    private Model(GgufFile file, ModelConfig config, Weights weights, Parallel pool) {
+    private Model(GgufFile file, ModelConfig config, Weights weights, Parallel pool, KvType kvType) {
         this.file = file;
         this.config = config;
         this.weights = weights;
         this.pool = pool;
-        this.transformer = new Transformer(config, weights, pool);
+        this.transformer = new Transformer(config, weights, pool, kvType);
         this.forward = transformer;
     }
 
@@ -37,12 +37,20 @@ public final class Model implements AutoCloseable {
      * loaded model (null: the CPU). A backend that fails closes what it opened and the model with it.
      */
     public static Model open(Path path, int threads, Function<Model, ForwardPass> backend) {
+        return open(path, threads, backend, KvType.DEFAULT);
+    }
+
+    /**
+     * Like {@link #open(Path, int, Function)}, with the CPU's KV caches stored as {@code kvType}
+     * (a GPU backend keeps its own format).
+     */
+    public static Model open(Path path, int threads, Function<Model, ForwardPass> backend, KvType kvType) {
         GgufFile file = GgufFile.open(path);
         Model model = null;
         try {
             ModelConfig config = ModelConfig.from(file.metadata());
             Weights weights = Weights.load(file, config);
-            model = new Model(file, config, weights, threads > 0 ? new Parallel(threads) : Parallel.perCore());
+            model = new Model(file, config, weights, threads > 0 ? new Parallel(threads) : Parallel.perCore(), kvType);
             if (backend != null) {
                 model.forward = backend.apply(model);
             }

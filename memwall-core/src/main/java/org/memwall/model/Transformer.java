@@ -19,10 +19,14 @@ public final class Transformer implements ForwardPass {
     private final Rope rope;
     private final Attention attention;
     private final FeedForward ffn;
+    private final KvType kvType;
     private Workspace ws = new Workspace(0);
 
-    public Transformer(ModelConfig config, Weights weights, Parallel pool) {
+    /** {@code kvType}: how this pass's caches store keys and values. */
+    public Transformer(ModelConfig config, Weights weights, Parallel pool, KvType kvType) {
+        HostKvCache.requireFits(kvType, config.headDim(), config.valueDim());
         this.c = config;
+        this.kvType = kvType;
         this.w = weights;
         this.pool = pool;
         this.rope = new Rope(config, weights.ropeFreqs);
@@ -65,20 +69,29 @@ public final class Transformer implements ForwardPass {
         }
     }
 
+    public KvType kvType() {
+        return kvType;
+    }
+
     @Override
     public KvCache newCache(int capacity) {
-        return HostKvCache.forModel(c, capacity);
+        return HostKvCache.forModel(c, capacity, kvType);
     }
 
     @Override
     public long kvBytesPerPosition() {
-        return HostKvCache.bytesPerPosition(c);
+        return HostKvCache.bytesPerPosition(c, kvType);
     }
 
     @Override
+    public long kvBytes(int positions) {
+        return HostKvCache.bytes(c, kvType, positions);
+    }
+
+    /** The caches live off the Java heap: the memory the system could give now (Linux's MemAvailable, else free memory). */
+    @Override
     public long kvMemoryFree() {
-        Runtime rt = Runtime.getRuntime();
-        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        return SystemMemory.available();
     }
 
     @Override
@@ -129,8 +142,7 @@ public final class Transformer implements ForwardPass {
                     rope.apply(s.k, t * c.keyDim(), c.headCountKv(), c.headDim(), positions[t]);
                 }
             }
-            attention.store(il, s.k, s.v, n, positions, caches);
-            attention.attend(il, l.sinks(), s.q, n, positions, caches, s.att);
+            attention.apply(il, l.sinks(), s.q, s.k, s.v, n, positions, caches, s.att);
             project(l.wo(), l.bo(), s.att, n, s.o);
             if (l.postAttnNorm() != null) {
                 Norms.rmsNormRows(s.o, l.postAttnNorm(), s.o, n, d, c.rmsEps());

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.memwall.MemwallException;
 import org.memwall.TestModels;
 import org.memwall.model.Model;
+import org.memwall.model.ModelConfig;
 import org.memwall.synth.SyntheticModel;
 
 class EngineTest {
@@ -151,6 +152,44 @@ class EngineTest {
             out.add(rec.rows);
         }
         return out;
+    }
+
+    @Test
+    void slidingWindowRingsAreAFixedCostInTheBudgetAndPrefixesTheyMovedPastAreEvaluatedAgain() throws Exception {
+        try (Model model = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.F32, 1024), 2)) {
+            ModelConfig c = model.config();
+            long row = 2L * (c.keyDim() + c.kvValueDim()); // F16, the default
+            int sliding = 0;
+            for (int l = 0; l < c.blockCount(); l++) {
+                sliding += c.isSliding(l) ? 1 : 0;
+            }
+            assertThat(sliding).isPositive().isLessThan(c.blockCount());
+            // Sliding layers stop at their ring of 512 positions; the others grow with every position.
+            long budget = row * (sliding * 512L + (c.blockCount() - sliding) * 1000L);
+            try (Engine engine = new Engine(model, new Engine.Settings(1, 4, 64, budget))) {
+                assertThat(engine.kvBytesPerPosition()).isEqualTo(row * (c.blockCount() - sliding));
+                assertThat(engine.kvPositionLimit()).isEqualTo(1000);
+                assertThatThrownBy(() -> engine.submit(tokens(3, 990), 11, GREEDY, t -> false, 0)).isInstanceOf(KvBudgetException.class);
+                assertThat(drain(engine.submit(tokens(3, 990), 10, GREEDY, t -> false, 0))).hasSize(10);
+            }
+            int[] a = tokens(7, 900);
+            List<Object> plain;
+            try (Engine engine = new Engine(model, new Engine.Settings(1, 8, 64, Long.MAX_VALUE, false))) {
+                int[] reply = drain(engine.submit(a, 10, GREEDY, t -> false, 0));
+                plain = oneAfterAnother(engine, new int[][] {concat(concat(a, reply), words(10, 6)), concat(Arrays.copyOf(a, 300), words(12, 5))}, 8);
+            }
+            try (Engine engine = new Engine(model, new Engine.Settings(1, 8, 64))) {
+                int[] reply = drain(engine.submit(a, 10, GREEDY, t -> false, 0));
+                // The follow-up resumes where a's ring still holds the window; the 300-token prefix lies
+                // 600 positions back, past the ring, so it is evaluated again.
+                List<Object> cached = oneAfterAnother(engine, new int[][] {concat(concat(a, reply), words(10, 6)), concat(Arrays.copyOf(a, 300), words(12, 5))}, 8);
+                assertThat(cached).isEqualTo(plain);
+                EngineMetrics m = engine.metrics();
+                assertThat(m.prefixLookups.get()).isEqualTo(3);
+                assertThat(m.prefixHits.get()).isEqualTo(1);
+                assertThat(m.prefixHitTokens.get()).isEqualTo(a.length + 10 - 1);
+            }
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.memwall.MemwallException;
 import org.memwall.TestModels;
 import org.memwall.model.Model;
+import org.memwall.synth.SyntheticModel;
 
 class GeneratorTest {
     @Test
@@ -27,6 +28,29 @@ class GeneratorTest {
             Generator.Result second = chat.generate(turn2, 8, EngineTest.GREEDY, t -> false, t -> true);
             assertThat(second.promptTokens()).as("only the new positions are evaluated").isEqualTo(10);
             assertThat(second.tokens()).containsExactly(alone.tokens());
+        }
+    }
+
+    @Test
+    void aConversationThatRewindsPastASlidingWindowRingEvaluatesAgainAndGetsTheSameTokens() throws Exception {
+        try (Model model = Model.open(TestModels.small("gpt-oss", SyntheticModel.Mix.F32, 1024), 2)) {
+            int[] long1 = EngineTest.tokens(4, 900);
+            // Shares 300 tokens with the first turn; the sliding layers' rings (512 positions) moved past them.
+            int[] edited = EngineTest.concat(Arrays.copyOf(long1, 300), EngineTest.words(5, 6));
+            Generator.Result alone = new Generator(model).generate(edited, 6, EngineTest.GREEDY, t -> false, t -> true);
+
+            Generator chat = new Generator(model);
+            chat.generate(long1, 4, EngineTest.GREEDY, t -> false, t -> true);
+            Generator.Result again = chat.generate(edited, 6, EngineTest.GREEDY, t -> false, t -> true);
+            assertThat(again.promptTokens()).as("the whole prompt is evaluated again").isEqualTo(edited.length);
+            assertThat(again.tokens()).containsExactly(alone.tokens());
+            // A continuation of the first turn resumes within the rings.
+            int[] onward = EngineTest.concat(long1, EngineTest.words(6, 3));
+            Generator resumed = new Generator(model);
+            resumed.generate(long1, 1, EngineTest.GREEDY, t -> false, t -> true);
+            Generator.Result next = resumed.generate(onward, 5, EngineTest.GREEDY, t -> false, t -> true);
+            assertThat(next.promptTokens()).isEqualTo(3);
+            assertThat(next.tokens()).containsExactly(new Generator(model).generate(onward, 5, EngineTest.GREEDY, t -> false, t -> true).tokens());
         }
     }
 

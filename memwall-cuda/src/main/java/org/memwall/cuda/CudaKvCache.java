@@ -61,12 +61,12 @@ final class CudaKvCache implements KvCache {
     }
 
     @Override
-    public void copyPrefix(KvCache from, int positions) {
+    public int copyPrefix(KvCache from, int positions) {
         if (!(from instanceof CudaKvCache src) || src.owner != owner || src.keyRowBytes != keyRowBytes || src.valueRowBytes != valueRowBytes) {
             throw new IllegalArgumentException("a KV cache of another shape or forward pass");
         }
         if (positions <= 0) {
-            return;
+            return 0;
         }
         if (positions > src.allocated) {
             throw new IllegalArgumentException("the source holds fewer than " + positions + " positions");
@@ -74,6 +74,7 @@ final class CudaKvCache implements KvCache {
         reserve(positions - 1);
         // Rows are [position][layer][width]: a prefix of positions is one contiguous range of each array.
         owner.copyCache(keys, src.keys, positions * keyRowBytes, values, src.values, positions * valueRowBytes);
+        return positions;
     }
 
     /** Device address of the keys of position 0, layer 0. */

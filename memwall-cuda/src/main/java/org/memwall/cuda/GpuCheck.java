@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.memwall.gguf.GgmlType;
 import org.memwall.model.ForwardPass;
 import org.memwall.model.KvCache;
+import org.memwall.model.KvType;
 import org.memwall.model.Model;
 import org.memwall.tensor.Tensor;
 
@@ -164,7 +165,10 @@ public final class GpuCheck {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".gguf")).sorted().toList()) {
                 String name = f.getFileName().toString().replace(".gguf", "");
-                try (Model m = Model.open(f, 0, model -> CudaForward.load(gpu, 0, model, CudaForward.Options.defaults(System.out::println)))) {
+                boolean f32 = name.endsWith("f32");
+                // The CPU reference stores its KV cache as the GPU does: float32 for a float32 model, else float16.
+                try (Model m = Model.open(f, 0, model -> CudaForward.load(gpu, 0, model, CudaForward.Options.defaults(System.out::println)),
+                        f32 ? KvType.F32 : KvType.F16)) {
                     int vocab = m.weights().vocabularySize();
                     float[] cpu = logits(m.transformer(), tokens, false, vocab);
                     float[] batch = logits(m.forwardPass(), tokens, false, vocab);
@@ -173,7 +177,6 @@ public final class GpuCheck {
                     for (int t = 0; t < tokens.length; t++) {
                         agree += argmax(cpu, t * vocab, vocab) == argmax(batch, t * vocab, vocab) ? 1 : 0;
                     }
-                    boolean f32 = name.endsWith("f32");
                     int[] gCpu = greedy(m.transformer(), tokens, 16, vocab);
                     int[] gGpu = greedy(m.forwardPass(), tokens, 16, vocab);
                     String extra = String.format(Locale.ROOT, "argmax %d/48, greedy %s", agree, Arrays.equals(gCpu, gGpu) ? "same" : "differs");

@@ -18,6 +18,7 @@ import org.memwall.sample.Sampler;
 import org.memwall.sample.SamplerSettings;
 import org.memwall.model.ForwardPass;
 import org.memwall.model.KvCache;
+import org.memwall.model.KvType;
 import org.memwall.model.Model;
 import org.memwall.synth.SyntheticModel;
 
@@ -87,11 +88,12 @@ class CudaForwardTest {
         Path file = file(name);
         int[] tokens = prompt();
         FakeCuda fake = new FakeCuda(4 * GIB);
-        try (Model model = Model.open(file, 2)) {
+        boolean f32 = name.endsWith("f32");
+        // The CPU reference stores its KV cache as the GPU does: float32 for a float32 model, else float16.
+        try (Model model = Model.open(file, 2, null, f32 ? KvType.F32 : KvType.F16)) {
             int vocab = model.weights().vocabularySize();
             float[] cpu = batch(model.transformer(), tokens);
             try (CudaForward gpu = CudaForward.load(fake, 0, model, CudaForward.Options.defaults(s -> { }))) {
-                boolean f32 = name.endsWith("f32");
                 assertThat(gpu.halfKv()).isEqualTo(!f32);
                 // The CPU multiplies Q4_0, Q4_K and Q6_K by int8-quantized activations (as llama.cpp does), the GPU by
                 // floats: about 1% apart, as far as a format converted to Q8_0 for the GPU.
@@ -139,7 +141,7 @@ class CudaForwardTest {
     void greedyGenerationPicksTokensOnTheDeviceAndMatchesTheCpu() throws Exception {
         int[] tokens = prompt();
         Path file = TestModels.small("qwen3", SyntheticModel.Mix.F32);
-        try (Model cpu = Model.open(file, 2)) {
+        try (Model cpu = Model.open(file, 2, null, KvType.F32)) { // as the GPU stores a float32 model's cache
             int[] expected = new Generator(cpu).generate(tokens, 12, new Sampler(SamplerSettings.GREEDY, cpu.weights().vocabularySize()),
                     t -> false, t -> true).tokens();
             FakeCuda fake = new FakeCuda(GIB);

@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import org.memwall.MemwallException;
 import org.memwall.chat.ChatFormatter;
 import org.memwall.chat.ToolCallFormat;
+import org.memwall.model.KvType;
 import org.memwall.model.Model;
 import org.memwall.tokenizer.Tokenizer;
 
@@ -125,7 +126,12 @@ public final class Memwall implements AutoCloseable {
 
     /** {@code chatTemplate}: Jinja source used instead of the file's {@code tokenizer.chat_template} (null: the file's). */
     public static Memwall load(Path gguf, int threads, int parallel, int context, String chatTemplate) {
-        Model model = Model.open(gguf, threads);
+        return load(gguf, threads, parallel, context, chatTemplate, KvType.DEFAULT);
+    }
+
+    /** {@code kvType}: how the KV cache stores keys and values ({@link KvType#DEFAULT}: F16). */
+    public static Memwall load(Path gguf, int threads, int parallel, int context, String chatTemplate, KvType kvType) {
+        Model model = Model.open(gguf, threads, null, kvType);
         try {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             ChatFormatter formatter = chatTemplate != null ? ChatFormatter.of(chatTemplate, tokenizer)
