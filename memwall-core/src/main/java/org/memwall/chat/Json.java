@@ -262,10 +262,18 @@ public final class Json {
         }
     }
 
+    /** The most spaces one line may start with: a template's indent is its author's, not a way to fill memory. */
+    private static final long MAX_INDENT = 1 << 16;
+
     private static void newline(StringBuilder b, Integer indent, int level) {
         if (indent != null) {
+            // As Python's json.dumps: an indent of 0 or below inserts newlines only.
+            long spaces = (long) Math.max(0, indent) * level;
+            if (spaces > MAX_INDENT) {
+                throw new TemplateException("tojson: an indent of " + indent + " at depth " + level + " is over " + MAX_INDENT + " spaces");
+            }
             b.append('\n');
-            b.repeat(' ', indent * level);
+            b.repeat(' ', (int) spaces);
         }
     }
 

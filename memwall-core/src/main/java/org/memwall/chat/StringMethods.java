@@ -183,8 +183,16 @@ final class StringMethods {
     }
 
     /** Jinja's indent filter: indents every line but the first (unless first), skipping blank lines (unless blank). */
+    /** Python's " " * n: nothing for n ≤ 0; refused past 65,536 (a template's indent, not a way to fill memory). */
+    private static int padWidth(long n) {
+        if (n > 1 << 16) {
+            throw new TemplateException("indent: a width of " + n + " is over 65536 spaces");
+        }
+        return (int) Math.max(0, n);
+    }
+
     static String indent(String s, Object width, boolean first, boolean blank) {
-        String pad = width instanceof String w ? w : " ".repeat((int) Values.toLong(width));
+        String pad = width instanceof String w ? w : " ".repeat(padWidth(Values.toLong(width)));
         String[] lines = s.split("\n", -1);
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < lines.length; i++) {

@@ -53,6 +53,14 @@ class ChatTemplateTest {
         m.put("n", List.of(1, 2.5, true));
         assertThat(render("{{ x | tojson }}", "x", m)).isEqualTo("{\"city\": \"서울\", \"n\": [1, 2.5, true]}");
         assertThat(render("{{ x | tojson(indent=2) }}", "x", Map.of("a", 1))).isEqualTo("{\n  \"a\": 1\n}");
+        // json.dumps: an indent of 0 or below inserts newlines only (a negative one was a raw Java exception, found by
+        // the template fuzzer); an indent that would fill memory is a template error
+        assertThat(render("{{ x | tojson(indent=-1) }}", "x", Map.of("a", 1))).isEqualTo("{\n\"a\": 1\n}");
+        assertThatThrownBy(() -> render("{{ x | tojson(indent=100000000) }}", "x", Map.of("a", 1)))
+                .isInstanceOf(org.memwall.chat.TemplateException.class).hasMessageContaining("indent");
+        assertThat(render("{{ 'a\nb' | indent(-3) }}", "x", 1)).isEqualTo("a\nb");
+        assertThatThrownBy(() -> render("{{ 'a\nb' | indent(100000000) }}", "x", 1))
+                .isInstanceOf(org.memwall.chat.TemplateException.class).hasMessageContaining("indent");
     }
 
     @Test
