@@ -32,7 +32,7 @@ import org.memwall.gguf.GgmlType;
  * row groups (prefill, batched decode: each decoded weight vector serves four tokens, each broadcast
  * activation two groups).
  */
-public abstract sealed class Interleaved permits IntegerInterleaved, InterleavedQ8_0, InterleavedQ4_K {
+public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterleaved {
     /**
      * Rows per group: the float lanes of this machine's vectors, 8 (256-bit, AVX2) or 16 (512-bit, AVX-512);
      * the copy is made for the machine it runs on.
@@ -51,8 +51,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, Interleaved
     /** One byte per row. */
     static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * ROWS));
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Decoded weights of the groups being multiplied, per thread. */
-    private static final AlignedBuffer DECODED = new AlignedBuffer();
 
     /** Whether this machine's vectors are wide enough for eight float lanes in one register. */
     public static final boolean AVAILABLE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
@@ -145,31 +143,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, Interleaved
         putInt(a, o, Float.floatToRawIntBits(v));
     }
 
-    /**
-     * Writes weights [k0, k0 + len) of row group g as floats, exactly as {@link QuantFormat#dequantize}
-     * computes them, interleaved: weight k of the group's row i at float {@code ROWS·(k − k0) + i} of
-     * {@code s[offset ..]}. k0 and len are whole blocks of the format.
-     */
-    abstract void decode(int g, int k0, int len, MemorySegment s, long offset);
-
-    /**
-     * The one-token tile of four row groups g .. g + 3 over the whole row: their sums stored as four
-     * vectors at {@code s[acc ..]}. By default decoded a piece at a time and multiplied by {@link InterleavedTiles#tile4x1};
-     * a format may fuse the two (the same operations per lane, in the same order).
-     */
-    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
-        int p = piece();
-        long groupBytes = 4L * ROWS * p;
-        s.asSlice(acc, 4L * ROWS * 4).fill((byte) 0);
-        for (int k0 = 0; k0 < n; k0 += p) {
-            int len = Math.min(p, n - k0);
-            for (int j = 0; j < 4; j++) {
-                decode(g + j, k0, len, s, j * groupBytes);
-            }
-            InterleavedTiles.tile4x1(s, groupBytes, len, x, xo + k0, acc);
-        }
-    }
-
     static void storeAll(MemorySegment s, long acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
         a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
         a1.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
@@ -185,9 +158,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, Interleaved
         return false;
     }
 
-    /** Elements decoded at a time by the unfused one-token tiles: a whole number of the format's blocks. */
-    abstract int piece();
-
     /**
      * {@code out[t·stride + r − first] = row r · x[t·n ..]} for the rows r in [first, first + count) of row
      * groups [from, to) and tokens t in [t0, t1) (the groups' other rows belong to no output).
@@ -196,79 +166,9 @@ public abstract sealed class Interleaved permits IntegerInterleaved, Interleaved
      * decoded, the accumulators kept in memory between pieces.
      */
     public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        if (this instanceof IntegerInterleaved integer) {
-            integer.multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
-            return;
-        }
-        if (t1 - t0 == 1) {
-            oneToken(from, to, first, count, x, t0, out, stride);
-            return;
-        }
-        int tokens = t1 - t0;
-        long decoded = 2L * 4 * ROWS * TILE_PIECE;
-        MemorySegment s = DECODED.get(2L * ROWS * TILE_PIECE + 2L * ROWS * tokens);
-        for (int g = from; g < to; g += 2) {
-            int pair = Math.min(2, to - g);
-            s.asSlice(decoded, 4L * 2 * ROWS * tokens).fill((byte) 0);
-            for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
-                int len = Math.min(TILE_PIECE, n - k0);
-                long second = 4L * ROWS * len;
-                for (int j = 0; j < pair; j++) {
-                    decode(g + j, k0, len, s, j * second);
-                }
-                int t = t0;
-                for (; t + 4 <= t1; t += 4) {
-                    long acc = decoded + 2L * V * (t - t0);
-                    if (pair == 2) {
-                        InterleavedTiles.tile2x4(s, second, len, x, t * n + k0, n, acc);
-                    } else {
-                        InterleavedTiles.tile1x4(s, len, x, t * n + k0, n, acc);
-                    }
-                }
-                for (; t < t1; t++) {
-                    for (int j = 0; j < pair; j++) {
-                        InterleavedTiles.tile1x1(s, j * second, len, x, t * n + k0, decoded + 2L * V * (t - t0) + (long) V * j);
-                    }
-                }
-            }
-            for (int t = t0; t < t1; t++) {
-                for (int j = 0; j < pair; j++) {
-                    int row = ROWS * (g + j) - first;
-                    store(s, decoded + 2L * V * (t - t0) + (long) V * j, out, t * stride + row, -row, count - row);
-                }
-            }
-        }
-    }
-
-    /*
-     * No vector is live across the decode calls (a vector live across a call that is not inlined was
-     * boxed on the heap: 300 MB per 4096² product): the accumulators wait in memory between pieces.
-     */
-    private void oneToken(int from, int to, int first, int count, float[] x, int t, float[] out, int stride) {
-        int p = piece();
-        long groupBytes = 4L * ROWS * p;
-        MemorySegment s = DECODED.get(4 * ROWS * (long) p + 4 * ROWS + 16 * 4 * ROWS);
-        long acc = 4 * groupBytes;
-        int xo = t * n;
-        int o = t * stride;
-        for (int g = from; g < to; g += 4) {
-            int quad = Math.min(4, to - g);
-            if (quad == 4) {
-                dot4(g, x, xo, s, acc);
-            } else {
-                s.asSlice(acc, 4L * ROWS * 4).fill((byte) 0);
-                for (int k0 = 0; k0 < n; k0 += p) {
-                    int len = Math.min(p, n - k0);
-                    for (int j = 0; j < quad; j++) {
-                        decode(g + j, k0, len, s, j * groupBytes);
-                        InterleavedTiles.tile1x1(s, j * groupBytes, len, x, xo + k0, acc + (long) V * j);
-                    }
-                }
-            }
-            for (int j = 0; j < quad; j++) {
-                int row = ROWS * (g + j) - first;
-                store(s, acc + (long) V * j, out, o + row, -row, count - row);
-            }
+        switch (this) {
+            case IntegerInterleaved integer -> integer.multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
+            case FloatInterleaved floats -> floats.multiplyFloat(from, to, first, count, x, t0, t1, out, stride);
         }
     }
 
@@ -360,7 +260,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, Interleaved
     /** Two 16-bit lanes per row: lanes 2i and 2i + 1 belong to row i. */
     static final VectorSpecies<Short> SR = FR.withLanes(short.class);
     static final ShortVector LOW = ShortVector.broadcast(SR, (short) 0xF);
-    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static ShortVector shorts(MemorySegment p, long offset) {
         return ShortVector.fromMemorySegment(SR, p, offset, ByteOrder.LITTLE_ENDIAN);

@@ -36,11 +36,6 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
     }
 
     @Override
-    int piece() {
-        return 128;
-    }
-
-    @Override
     long fileRowBytes() {
         return (long) n / 32 * FILE_BYTES;
     }
@@ -71,25 +66,6 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
 
 
 
-    /** Nibble q of weight k (within its block at {@code blk}) of row i. */
-    private int q(long blk, int i, int k) {
-        int c = k >> 3, m = (k & 7) >> 1, p = k & 1;
-        return (data.get(SHORT, blk + (long) V * (1 + c) + 4L * i + 2L * p) >> 4 * m) & 0xF;
-    }
-
-    @Override
-    void decode(int g, int k0, int len, MemorySegment s, long offset) {
-        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        for (int e = 0; e < len; e += 32, blk += BYTES) {
-            for (int i = 0; i < ROWS; i++) {
-                float d = data.get(FLOAT, blk + 4L * i);
-                for (int k = 0; k < 32; k++) {
-                    s.set(FLOAT, offset + 4L * (ROWS * (long) (e + k) + i), d * (q(blk, i, k) - 8));
-                }
-            }
-        }
-    }
-
     /** The canonical dot of row {@code row} of a Q4_0 matrix in its file layout with {@code x[xOffset ..]}. */
     static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
         float[] xs = java.util.Arrays.copyOfRange(x, xOffset, xOffset + n);
@@ -112,8 +88,6 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
     }
 
     // --- the kernels ---
-
-
 
 
 

@@ -18,7 +18,7 @@ import jdk.incubator.vector.IntVector;
  * weight 32s + j = fma(nibble, d·sc[s], −dmin·mn[s]), as {@link Q4_K} computes it
  * </pre>
  */
-final class InterleavedQ4_K extends Interleaved {
+final class InterleavedQ4_K extends FloatInterleaved {
     private static final int FILE_BYTES = 144;
     private static final int MINS = 2 * V + 8 * ROWS;
     private static final int QS = 2 * V + 16 * ROWS;

@@ -35,11 +35,6 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     }
 
     @Override
-    int piece() {
-        return 256;
-    }
-
-    @Override
     long fileRowBytes() {
         return (long) n / 256 * FILE_BYTES;
     }
@@ -96,25 +91,6 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         }
     }
 
-    /** Weight k's q − 32 (within the super-block at {@code blk}) of row i. */
-    private int q(long blk, int i, int k) {
-        int sub = k >> 4, c = (k >> 2) & 3, m = (k & 3) >> 1, p = k & 1;
-        return data.get(ValueLayout.JAVA_BYTE, blk + QS + (long) V * (4 * sub + c) + 4L * i + 2L * p + m);
-    }
-
-    @Override
-    void decode(int g, int k0, int len, MemorySegment s, long offset) {
-        long blk = g * groupBytes + (long) k0 / 256 * BYTES;
-        for (int e = 0; e < len; e += 256, blk += BYTES) {
-            for (int i = 0; i < ROWS; i++) {
-                float d = data.get(FLOAT, blk + 4L * i);
-                for (int k = 0; k < 256; k++) {
-                    float scale = d * data.get(ValueLayout.JAVA_BYTE, blk + V + (long) ROWS * (k >> 4) + i);
-                    s.set(FLOAT, offset + 4L * (ROWS * (long) (e + k) + i), q(blk, i, k) * scale);
-                }
-            }
-        }
-    }
 
     /** The canonical dot of row {@code row} of a Q6_K matrix in its file layout with {@code x[xOffset ..]}. */
     static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {

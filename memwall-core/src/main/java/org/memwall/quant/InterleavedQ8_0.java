@@ -13,7 +13,7 @@ import jdk.incubator.vector.IntVector;
  * weight = d · q
  * </pre>
  */
-final class InterleavedQ8_0 extends Interleaved {
+final class InterleavedQ8_0 extends FloatInterleaved {
     private static final int FILE_BYTES = 34;
     private static final int BYTES = 9 * V;
 
