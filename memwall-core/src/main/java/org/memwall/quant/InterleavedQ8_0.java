@@ -3,15 +3,16 @@ package org.memwall.quant;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 
 /**
  * Q8_0 interleaved: per row group, per block of 32 weights, nine vectors of V = 4·ROWS bytes.
  * <pre>
- * vector 0        d of each row, f32 (the file's f16 widened), row i in lane i
- * vectors 1..8    v[w] holds, in lane i, int8 weights 4w..4w+3 of row i
+ * bytes 0 .. V                d of each row, f32 (the file's f16 widened), row i in lane i
+ * bytes V + R·k .. V + R·k + R  weight k of each row, int8, row i at byte i (R = ROWS)
  * weight = d · q
  * </pre>
+ * One weight of a group is one load widened from bytes to floats (two operations, where four int8 weights
+ * per 32-bit lane needed a shift left, a shift right and a conversion each).
  */
 final class InterleavedQ8_0 extends FloatInterleaved {
     private static final int FILE_BYTES = 34;
@@ -33,10 +34,10 @@ final class InterleavedQ8_0 extends FloatInterleaved {
 
     @Override
     void packRow(byte[] row, byte[] group, int i) {
-        for (int src = 0, dst = 4 * i; src < row.length; src += FILE_BYTES, dst += BYTES) {
-            putFloat(group, dst, getHalf(row, src));
-            for (int w = 0; w < 8; w++) {
-                putInt(group, dst + V + V * w, getInt(row, src + 2 + 4 * w));
+        for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
+            putFloat(group, dst + 4 * i, getHalf(row, src));
+            for (int k = 0; k < 32; k++) {
+                group[dst + V + ROWS * k + i] = row[src + 2 + k];
             }
         }
     }
@@ -47,11 +48,8 @@ final class InterleavedQ8_0 extends FloatInterleaved {
         for (int e = 0; e < len; e += 32, blk += BYTES) {
             FloatVector d = floats(data, blk);
             long o = offset + (long) V * e;
-            for (int w = 0; w < 8; w++) {
-                IntVector v = ints(data, blk + V + V * w);
-                for (int i = 0; i < 4; i++) {
-                    int8(v, 24 - 8 * i).mul(d).intoMemorySegment(s, o + (long) V * (4 * w + i), ByteOrder.LITTLE_ENDIAN);
-                }
+            for (int k = 0; k < 32; k++) {
+                signedBytes(data, blk + V + ROWS * k).mul(d).intoMemorySegment(s, o + (long) V * k, ByteOrder.LITTLE_ENDIAN);
             }
         }
     }
@@ -64,17 +62,13 @@ final class InterleavedQ8_0 extends FloatInterleaved {
         long p = g * gb;
         for (int e = 0; e < n; e += 32, p += BYTES) {
             FloatVector d0 = floats(data, p), d1 = floats(data, p + gb), d2 = floats(data, p + 2 * gb), d3 = floats(data, p + 3 * gb);
-            for (int w = 0; w < 8; w++) {
-                long q = p + V + V * w;
-                IntVector v0 = ints(data, q), v1 = ints(data, q + gb), v2 = ints(data, q + 2 * gb), v3 = ints(data, q + 3 * gb);
-                for (int i = 0; i < 4; i++) {
-                    FloatVector xv = x(x, xo + e + 4 * w + i);
-                    int shl = 24 - 8 * i;
-                    a0 = int8(v0, shl).mul(d0).fma(xv, a0);
-                    a1 = int8(v1, shl).mul(d1).fma(xv, a1);
-                    a2 = int8(v2, shl).mul(d2).fma(xv, a2);
-                    a3 = int8(v3, shl).mul(d3).fma(xv, a3);
-                }
+            for (int k = 0; k < 32; k++) {
+                long q = p + V + ROWS * k;
+                FloatVector xv = x(x, xo + e + k);
+                a0 = signedBytes(data, q).mul(d0).fma(xv, a0);
+                a1 = signedBytes(data, q + gb).mul(d1).fma(xv, a1);
+                a2 = signedBytes(data, q + 2 * gb).mul(d2).fma(xv, a2);
+                a3 = signedBytes(data, q + 3 * gb).mul(d3).fma(xv, a3);
             }
         }
         storeAll(s, acc, a0, a1, a2, a3);
