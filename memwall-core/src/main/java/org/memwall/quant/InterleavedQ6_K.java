@@ -3,10 +3,13 @@ package org.memwall.quant;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q6_K interleaved, multiplied in integers: per row group (R = ROWS rows), per super-block of 256 weights,
@@ -15,11 +18,12 @@ import jdk.incubator.vector.VectorOperators;
  * <pre>
  * bytes 0 .. V          d of each row, f32, row i in lane i
  * bytes V .. V + 16R    sc[s] of row i at V + R·s + i (int8 scales of the 16 sub-blocks of 16)
- * then 64 vectors       16-bit lanes; vector 4s + c, lane 2i + p holds weights 16s + 4c + p (low byte) and
- *                       16s + 4c + 2 + p (high byte) of row i as the signed byte q − 32
+ * then 16 · 8 chunks   of 2R bytes; chunk u of sub-block s (at 4V·s + 2R·u) holds at byte 2i + p weight
+ *                       16s + 2u + p of row i as the signed byte q − 32
  * weight k = (q − 32) · (d · sc[k / 16]), as {@link Q6_K} computes it
  * </pre>
- * A sub-block's 8 products per 16-bit lane stay within 16 bits (|(q − 32)·xq| ≤ 32·127, 8 · 4064 &lt; 32768), and
+ * A chunk widens in one operation (a sign-extending load) to 16-bit lanes, lanes 2i and 2i + 1 holding row i's
+ * weights k and k + 1, which a broadcast pair of activations multiplies. A sub-block's 8 products per 16-bit lane stay within 16 bits (|(q − 32)·xq| ≤ 32·127, 8 · 4064 &lt; 32768), and
  * its weights lie in one quantization block of the activations ({@link Int8Activations}).
  *
  * <p><b>The canonical dot</b> per row and token: acc = 0, then for each sub-block s in order
@@ -79,13 +83,10 @@ final class InterleavedQ6_K extends IntegerInterleaved {
             }
             quants(row, src, q);
             for (int sub = 0; sub < 16; sub++) {
-                for (int c = 0; c < 4; c++) {
-                    int at = dst + QS + V * (4 * sub + c) + 4 * i;
-                    for (int p = 0; p < 2; p++) {
-                        int k = 16 * sub + 4 * c + p;
-                        group[at + 2 * p] = (byte) (q[k] - 32);
-                        group[at + 2 * p + 1] = (byte) (q[k + 2] - 32);
-                    }
+                for (int u = 0; u < 8; u++) {
+                    int at = dst + QS + 4 * V * sub + 2 * ROWS * u + 2 * i;
+                    group[at] = (byte) (q[16 * sub + 2 * u] - 32);
+                    group[at + 1] = (byte) (q[16 * sub + 2 * u + 1] - 32);
                 }
             }
         }
@@ -171,20 +172,16 @@ final class InterleavedQ6_K extends IntegerInterleaved {
      * the 16-bit product sums at s[4V .. 8V).
      */
     private void products4(long q, int[] xp, int k, MemorySegment s) {
+        MemorySegment data = this.data;
         long gb = groupBytes;
         ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
-        for (int c = 0; c < 4; c++, q += V, k += 2) {
-            ShortVector v0 = shorts(data, q), v1 = shorts(data, q + gb), v2 = shorts(data, q + 2 * gb), v3 = shorts(data, q + 3 * gb);
-            ShortVector x = pair(xp[k]);
-            s0 = s0.add(low(v0).mul(x));
-            s1 = s1.add(low(v1).mul(x));
-            s2 = s2.add(low(v2).mul(x));
-            s3 = s3.add(low(v3).mul(x));
-            x = pair(xp[k + 1]);
-            s0 = s0.add(v0.lanewise(VectorOperators.ASHR, 8).mul(x));
-            s1 = s1.add(v1.lanewise(VectorOperators.ASHR, 8).mul(x));
-            s2 = s2.add(v2.lanewise(VectorOperators.ASHR, 8).mul(x));
-            s3 = s3.add(v3.lanewise(VectorOperators.ASHR, 8).mul(x));
+        for (int u = 0; u < 8; u++) {
+            long o = q + 2L * ROWS * u;
+            ShortVector x = pair(xp[k + u]);
+            s0 = s0.add(widened(data, o).mul(x));
+            s1 = s1.add(widened(data, o + gb).mul(x));
+            s2 = s2.add(widened(data, o + 2 * gb).mul(x));
+            s3 = s3.add(widened(data, o + 3 * gb).mul(x));
         }
         s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
         s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
@@ -192,10 +189,13 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The low byte of each 16-bit lane, sign-extended. */
-    private static ShortVector low(ShortVector v) {
-        return v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+    /** 2R bytes (one per 16-bit lane) from {@code p[offset ..]}, sign-extended. */
+    private static ShortVector widened(MemorySegment p, long offset) {
+        return (ShortVector) ByteVector.fromMemorySegment(B2R, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SR, 0);
     }
+
+    /** Two bytes per row: one for each 16-bit lane. */
+    private static final VectorSpecies<Byte> B2R = VectorSpecies.of(byte.class, VectorShape.forBitSize(16 * ROWS));
 
     /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds sub-block sums, s[8V .. 24V) scales. */
     @Override
@@ -218,9 +218,8 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     /** {@link #products4} for one row group: the sums at s[at ..]. */
     private void products1(long q, int[] xp, int k, MemorySegment s, long at) {
         ShortVector s0 = ShortVector.zero(SR);
-        for (int c = 0; c < 4; c++, q += V, k += 2) {
-            ShortVector v = shorts(data, q);
-            s0 = s0.add(low(v).mul(pair(xp[k]))).add(v.lanewise(VectorOperators.ASHR, 8).mul(pair(xp[k + 1])));
+        for (int u = 0; u < 8; u++) {
+            s0 = s0.add(widened(data, q + 2L * ROWS * u).mul(pair(xp[k + u])));
         }
         s0.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
     }
@@ -228,20 +227,18 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     /** The super-block at {@code blk} of one row group as the floats q − 32 (exact), weight k of row i at float ROWS·k + i of s. */
     private void decodeUnscaled(long blk, MemorySegment s) {
         long o = 0;
-        for (int v4 = 0; v4 < 64; v4++) {
-            IntVector v = shorts(data, blk + QS + (long) V * v4).reinterpretAsInts();
-            // lane i holds, from the low byte up, weights 4c + 0, 4c + 2, 4c + 1, 4c + 3 of row i (c = v4 % 4)
+        for (int c = 0; c < 128; c++, o += 2L * V) {
+            // lane i: weights 2c (low byte) and 2c + 1 (high byte) of row i, sign-extended from 16 bits
+            IntVector v = (IntVector) ShortVector.fromMemorySegment(SHORTS_R, data, blk + QS + 2L * ROWS * c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, IR, 0);
             ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
                     .intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                    .intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                    .intoMemorySegment(s, o + 2 * V, ByteOrder.LITTLE_ENDIAN);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                    .intoMemorySegment(s, o + 3 * V, ByteOrder.LITTLE_ENDIAN);
-            o += 4L * V;
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
         }
     }
+
+    /** One 16-bit lane per row. */
+    private static final VectorSpecies<Short> SHORTS_R = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * ROWS));
 
     /**
      * One super-block (decoded at s[0 ..], scales at s[sc ..]) of one row group with four tokens from t: each
