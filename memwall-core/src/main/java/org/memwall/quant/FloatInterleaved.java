@@ -9,7 +9,7 @@ import jdk.incubator.vector.FloatVector;
  * them ({@link #decode}, or fused into a format's own {@link #dot4}) and multiplied with the activations one fused
  * multiply-add at a time, k in order.
  */
-abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8_0, InterleavedQ4_K {
+abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8_0 {
     /** Decoded weights of the groups being multiplied, per thread. */
     private static final AlignedBuffer DECODED = new AlignedBuffer();
 

@@ -70,6 +70,11 @@ public final class Int8Activations {
     }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() >= 8 ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
+    /**
+     * A constant, not {@code F.withLanes(int.class)} in the loop: a species the JIT cannot fold left every block's
+     * vectors boxed (256 bytes allocated per block of 32 values).
+     */
+    private static final VectorSpecies<Integer> FI = F.withLanes(int.class);
     /** 1.5 · 2^23: adding and subtracting it rounds a float below 2^22 in magnitude to the nearest integer (ties to even). */
     private static final float ROUND = 12582912f;
 
@@ -87,7 +92,7 @@ public final class Int8Activations {
         float d = max.reduceLanes(VectorOperators.MAX) / 127f;
         float id = d != 0 ? 1f / d : 0f;
         int[] q = QUANTS.get();
-        IntVector sum = IntVector.zero(F.withLanes(int.class));
+        IntVector sum = IntVector.zero(FI);
         for (int k = 0; k < BLOCK; k += step) {
             IntVector qk = (IntVector) FloatVector.fromArray(F, x, o + k).mul(id).add(ROUND).sub(ROUND)
                     .max(-127f).min(127f).convert(VectorOperators.F2I, 0);

@@ -174,7 +174,7 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
 
     /**
      * The canonical dot of row {@code row} with {@code x[xOffset ..]}, from the file layout: one scalar fused multiply-add
-     * at a time, or for a format with {@link #int8Activations} its own ({@link InterleavedQ4_0}, {@link InterleavedQ6_K}).
+     * at a time, or for a format with {@link #int8Activations} its own ({@link InterleavedQ4_0}, {@link InterleavedQ4_K}, {@link InterleavedQ6_K}).
      */
     public static float referenceDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
         if (f.type() == GgmlType.Q4_0) {
@@ -182,6 +182,9 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
         }
         if (f.type() == GgmlType.Q6_K) {
             return InterleavedQ6_K.referenceDot(file, row, n, x, xOffset);
+        }
+        if (f.type() == GgmlType.Q4_K) {
+            return InterleavedQ4_K.referenceDot(file, row, n, x, xOffset);
         }
         float[] w = new float[n];
         f.dequantize(file, (long) row * n, w, 0, n);

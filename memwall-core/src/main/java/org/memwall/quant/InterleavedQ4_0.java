@@ -93,8 +93,27 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
 
 
     @Override
-    void decodePiece(int g, int k0, int len, MemorySegment d) {
-        decodeUnscaled(g, k0, len, d, 0);
+    void decodePiece(int g, int k0, int len, MemorySegment d, long at) {
+        decodeUnscaled(g, k0, len, d, at);
+    }
+
+    @Override
+    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, long sums) {
+        float[] dx = act.scales;
+        int nb = n / 32;
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        for (int e = 0; e < len; e += 32, blk += BYTES) {
+            InterleavedTiles.sums2x4(s, (long) V * e, second + (long) V * e, 32, act.values, t * n + k0 + e, n, sums);
+            int b = t * nb + (k0 + e) / 32;
+            for (int u = 0; u < 4; u++) {
+                float dxu = dx[b + u * nb];
+                for (int j = 0; j < 2; j++) {
+                    long a = acc + 2L * V * u + (long) V * j;
+                    floats(s, sums + (2L * u + j) * V).fma(floats(data, blk + j * groupBytes).mul(dxu), floats(s, a))
+                            .intoMemorySegment(s, a, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
     }
 
     @Override

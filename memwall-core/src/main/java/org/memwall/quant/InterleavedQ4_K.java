@@ -1,24 +1,33 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q4_K interleaved: per row group (R = ROWS rows), per super-block of 256 weights, vectors of V = 4R bytes.
+ * Q4_K interleaved, multiplied in integers: per row group (R = ROWS rows), per super-block of 256 weights,
+ * vectors of V = 4R bytes.
  * <pre>
  * bytes 0 .. V              d of each row, f32, row i in lane i
  * bytes V .. 2V             −dmin of each row, f32
  * bytes 2V .. 2V + 8R       sc[s] of row i at 2V + R·s + i (6-bit sub-block scales, one byte each)
  * bytes 2V + 8R .. + 8R     mn[s] of row i at 2V + 8R + R·s + i (6-bit sub-block mins)
- * then 32 vectors           vector 4s + w holds, in lane i, weights 32s + 8w .. + 7 of row i as nibbles
- *                           (weight 32s + 8w + j in bits 4j..4j+3); in the file, weight 32s + l is
+ * then 32 vectors           16-bit lanes; vector 4s + c, lane 2i + p holds weights 32s + 8c + 2m + p (m = 0..3)
+ *                           of row i as the unsigned nibble q at bits 4m..4m+3; in the file, weight 32s + l is
  *                           nibble s % 2 (low, high) of qs[32·(s / 2) + l]
- * weight 32s + j = fma(nibble, d·sc[s], −dmin·mn[s]), as {@link Q4_K} computes it
+ * weight 32s + j = d·sc[s]·q − dmin·mn[s]
  * </pre>
+ * Sub-blocks are 32 weights, the activations' quantization blocks ({@link Int8Activations}), so a sub-block's
+ * Σ q·xq is exact in integers (as in {@link InterleavedQ4_0}) and its mins need only the block's Σ xq.
+ *
+ * <p><b>The canonical dot</b> per row and token: acc = 0, then for each sub-block s in order
+ * acc = fma((float) Σ q·xq, (d·sc[s])·dx, acc) and acc = fma((float) Σ xq, (−dmin·mn[s])·dx, acc), where
+ * d·sc[s] and −dmin·mn[s] are exact float products ({@link #referenceDot}).
  */
-final class InterleavedQ4_K extends FloatInterleaved {
+final class InterleavedQ4_K extends IntegerInterleaved {
     private static final int FILE_BYTES = 144;
     private static final int MINS = 2 * V + 8 * ROWS;
     private static final int QS = 2 * V + 16 * ROWS;
@@ -28,9 +37,16 @@ final class InterleavedQ4_K extends FloatInterleaved {
         super(rows, n, (long) n / 256 * BYTES);
     }
 
+    /** One-token sums (4V), their 16-bit sub-block sums (4V), four groups' scales and mins (64V). */
     @Override
-    int piece() {
-        return 256;
+    long scratchFloats() {
+        return 72L * ROWS;
+    }
+
+    /** A super-block's scales and mins. */
+    @Override
+    long pieceFloats() {
+        return 16L * ROWS;
     }
 
     @Override
@@ -54,86 +70,243 @@ final class InterleavedQ4_K extends FloatInterleaved {
                     group[dst + MINS + ROWS * (4 * half + k) + i] = (byte) Blocks.byteOf(mn, k);
                 }
             }
-            for (int v = 0; v < 32; v++) {
-                int sub = v >> 2;
-                long bytes = getLong(row, src + 16 + 32 * (sub >> 1) + 8 * (v & 3));
-                putInt(group, dst + 4 * i + QS + V * v, nibbles(bytes, 4 * (sub & 1)));
+            for (int sub = 0; sub < 8; sub++) {
+                for (int c = 0; c < 4; c++) {
+                    // byte j of v: the nibble of weight 32·sub + 8c + j
+                    long v = (getLong(row, src + 16 + 32 * (sub >> 1) + 8 * c) >>> 4 * (sub & 1)) & 0x0F0F0F0F0F0F0F0FL;
+                    int at = dst + QS + V * (4 * sub + c) + 4 * i;
+                    putShort(group, at, evenNibbles(v));
+                    putShort(group, at + 2, evenNibbles(v >>> 8));
+                }
+            }
+        }
+    }
+
+    /** The canonical dot of row {@code row} of a Q4_K matrix in its file layout with {@code x[xOffset ..]}. */
+    static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
+        Int8Activations a = Int8Activations.of(java.util.Arrays.copyOfRange(x, xOffset, xOffset + n), 1, n);
+        float acc = 0;
+        for (int sb = 0; sb < n / 256; sb++) {
+            long blk = ((long) row * (n / 256) + sb) * FILE_BYTES;
+            float d = Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
+            float negDmin = -Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED, blk + 2));
+            int a0 = file.get(ValueLayout.JAVA_INT_UNALIGNED, blk + 4);
+            int a1 = file.get(ValueLayout.JAVA_INT_UNALIGNED, blk + 8);
+            int a2 = file.get(ValueLayout.JAVA_INT_UNALIGNED, blk + 12);
+            for (int sub = 0; sub < 8; sub++) {
+                int sc = Blocks.byteOf(Blocks.scalesK4(a0, a2, sub >= 4), sub & 3);
+                int mn = Blocks.byteOf(Blocks.minsK4(a1, a2, sub >= 4), sub & 3);
+                int b = 8 * sb + sub;
+                int sum = 0;
+                for (int l = 0; l < 32; l++) {
+                    int q = (file.get(ValueLayout.JAVA_BYTE, blk + 16 + 32 * (sub >> 1) + l) >> 4 * (sub & 1)) & 0xF;
+                    int pair = a.pairs[(32 * b + l) >> 1];
+                    sum += q * ((l & 1) == 0 ? (short) pair : pair >> 16);
+                }
+                float dx = a.scales[b];
+                acc = Math.fma((float) sum, (d * sc) * dx, acc);
+                acc = Math.fma((float) a.sums[b], (negDmin * mn) * dx, acc);
+            }
+        }
+        return acc;
+    }
+
+    // --- the kernels ---
+
+    @Override
+    void decodePiece(int g, int k0, int len, MemorySegment d, long at) {
+        long blk = g * groupBytes + (long) k0 / 256 * BYTES;
+        decodeUnscaled(blk, d, at);
+        scalesAndMins(blk, d, at + 4L * ROWS * 256, 2);
+    }
+
+    @Override
+    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, long sums) {
+        float[] dx = act.scales;
+        int[] xs = act.sums;
+        int nb = n / 32;
+        long sc = 4L * ROWS * 256;
+        for (int sub = 0; sub < 8; sub++, sc += 2 * V) {
+            InterleavedTiles.sums2x4(s, 32L * V * sub, second + 32L * V * sub, 32, act.values, t * n + k0 + 32 * sub, n, sums);
+            int b = t * nb + k0 / 32 + sub;
+            for (int u = 0; u < 4; u++) {
+                float dxu = dx[b + u * nb];
+                FloatVector xsum = FloatVector.broadcast(FR, (float) xs[b + u * nb]);
+                for (int j = 0; j < 2; j++) {
+                    long a = acc + 2L * V * u + (long) V * j;
+                    long scj = sc + j * second;
+                    xsum.fma(floats(s, scj + V).mul(dxu), floats(s, sums + (2L * u + j) * V).fma(floats(s, scj).mul(dxu), floats(s, a)))
+                            .intoMemorySegment(s, a, ByteOrder.LITTLE_ENDIAN);
+                }
             }
         }
     }
 
     @Override
-    void decode(int g, int k0, int len, MemorySegment s, long offset) {
-        long blk = g * groupBytes + (long) k0 / 256 * BYTES;
-        for (int e = 0; e < len; e += 256, blk += BYTES) {
-            FloatVector d = floats(data, blk);
-            FloatVector negDmin = floats(data, blk + V);
+    void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
+        tile1x4(d, 4L * ROWS * 256, k0, a, t, acc);
+    }
+
+    /**
+     * d·sc[sub] and −dmin·mn[sub] of the super-block at {@code blk} as vectors at s[at + V·(stride·sub) ..] and
+     * s[at + V·(stride·sub + 1) ..].
+     */
+    private void scalesAndMins(long blk, MemorySegment s, long at, int stride) {
+        FloatVector d = floats(data, blk);
+        FloatVector negDmin = floats(data, blk + V);
+        for (int sub = 0; sub < 8; sub++) {
+            long o = at + (long) V * stride * sub;
+            d.mul(signedBytes(data, blk + 2 * V + ROWS * sub)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+            negDmin.mul(signedBytes(data, blk + MINS + ROWS * sub)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /**
+     * Ends a sub-block: acc = fma(Σ q·xq, scale·dx, acc), then fma(Σ xq, negMin·dx, acc), the exact 16-bit sums at
+     * s[sum ..], scale and negMin at s[sc ..] and s[sc + V ..], the sums at s[acc ..].
+     */
+    private static void endSub(MemorySegment s, long acc, long sum, long sc, float dx, float xsum) {
+        FloatVector a = pairSums(s, sum).fma(floats(s, sc).mul(dx), floats(s, acc));
+        FloatVector.broadcast(FR, xsum).fma(floats(s, sc + V).mul(dx), a).intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** One token with four row groups from g: their sums at s[0 .. 4V). */
+    @Override
+    void dot4(int g, Int8Activations act, int t, MemorySegment s) {
+        long gb = groupBytes;
+        int[] xp = act.pairs;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        long sm = 8L * V;
+        s.asSlice(0, 4L * V).fill((byte) 0);
+        long p = g * gb;
+        for (int e = 0; e < n; e += 256, p += BYTES) {
+            for (int j = 0; j < 4; j++) {
+                scalesAndMins(p + j * gb, s, sm + 2L * V * j, 8);
+            }
             for (int sub = 0; sub < 8; sub++) {
-                FloatVector scale = d.mul(signedBytes(data, blk + 2 * V + ROWS * sub));
-                FloatVector negMin = negDmin.mul(signedBytes(data, blk + MINS + ROWS * sub));
-                long o = offset + (long) V * (e + 32 * sub);
-                for (int w = 0; w < 4; w++) {
-                    IntVector v = ints(data, blk + QS + V * (4 * sub + w));
-                    for (int j = 0; j < 8; j++) {
-                        unsignedNibble(v, 28 - 4 * j).fma(scale, negMin).intoMemorySegment(s, o + (long) V * (8 * w + j), ByteOrder.LITTLE_ENDIAN);
-                    }
+                products4(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub, s);
+                int b = bo + (e >> 5) + sub;
+                float dx = act.scales[b];
+                float xsum = act.sums[b];
+                for (int j = 0; j < 4; j++) {
+                    endSub(s, (long) V * j, (4L + j) * V, sm + 2L * V * j + 8L * V * sub, dx, xsum);
                 }
             }
         }
     }
 
     /**
-     * The one-token tile fused: four row groups from g, weights decoded in registers, k in order. Each
-     * super-block's scales and mins (d·sc, −dmin·mn) for the four groups are computed first into
-     * {@code s[acc + 4V ..]}, and each sub-block is its own call with the accumulators in memory between
-     * calls: as one method (scales in the loop, or read back, over all sub-blocks) it outgrew what the JIT
-     * compiles and its vectors were boxed (113–344 MB per 4096² product).
+     * One sub-block of four row groups (nibble vectors from {@code q}, groupBytes apart) with the activation pairs
+     * xp[k ..]: the 16-bit product sums at s[4V .. 8V). Its own method, vectors only inside: as part of the
+     * super-block loop its vectors were boxed.
      */
+    private void products4(long q, int[] xp, int k, MemorySegment s) {
+        MemorySegment data = this.data;
+        long gb = groupBytes;
+        ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
+        for (int c = 0; c < 4; c++) {
+            long o = q + (long) V * c;
+            ShortVector v0 = shorts(data, o), v1 = shorts(data, o + gb), v2 = shorts(data, o + 2 * gb), v3 = shorts(data, o + 3 * gb);
+            for (int m = 0; m < 4; m++) {
+                ShortVector x = pair(xp[k + 4 * c + m]);
+                s0 = s0.add(v0.and(LOW).mul(x));
+                s1 = s1.add(v1.and(LOW).mul(x));
+                s2 = s2.add(v2.and(LOW).mul(x));
+                s3 = s3.add(v3.and(LOW).mul(x));
+                v0 = v0.lanewise(VectorOperators.LSHR, 4);
+                v1 = v1.lanewise(VectorOperators.LSHR, 4);
+                v2 = v2.lanewise(VectorOperators.LSHR, 4);
+                v3 = v3.lanewise(VectorOperators.LSHR, 4);
+            }
+        }
+        s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
+        s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
+        s2.intoMemorySegment(s, 6L * V, ByteOrder.LITTLE_ENDIAN);
+        s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds sub-block sums, s[8V .. 24V) scales. */
     @Override
-    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
-        long sm = acc + 4 * V;
-        s.asSlice(acc, 4L * V).fill((byte) 0);
+    void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
+        int[] xp = act.pairs;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        long sm = 8L * V;
+        s.asSlice(at, V).fill((byte) 0);
         long p = g * groupBytes;
         for (int e = 0; e < n; e += 256, p += BYTES) {
-            scalesAndMins(p, s, sm);
+            scalesAndMins(p, s, sm, 2);
             for (int sub = 0; sub < 8; sub++) {
-                subBlock(p + QS + 4L * V * sub, x, xo + e + 32 * sub, s, acc, sm + 8L * V * sub);
+                products1(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub, s, at + 4L * V);
+                int b = bo + (e >> 5) + sub;
+                endSub(s, at, at + 4L * V, sm + 2L * V * sub, act.scales[b], act.sums[b]);
             }
         }
     }
 
-    /** 32 weights of four row groups (their nibble vectors from q, groupBytes apart), scales and mins at {@code s[at ..]}. */
-    private void subBlock(long q, float[] x, int xo, MemorySegment s, long acc, long at) {
-        long gb = groupBytes;
-        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + V), a2 = floats(s, acc + 2 * V), a3 = floats(s, acc + 3 * V);
-        FloatVector s0 = floats(s, at), m0 = floats(s, at + V), s1 = floats(s, at + 2 * V), m1 = floats(s, at + 3 * V);
-        FloatVector s2 = floats(s, at + 4 * V), m2 = floats(s, at + 5 * V), s3 = floats(s, at + 6 * V), m3 = floats(s, at + 7 * V);
-        for (int w = 0; w < 4; w++) {
-            long o = q + (long) V * w;
-            IntVector v0 = ints(data, o), v1 = ints(data, o + gb), v2 = ints(data, o + 2 * gb), v3 = ints(data, o + 3 * gb);
-            for (int j = 0; j < 8; j++) {
-                FloatVector xv = x(x, xo + 8 * w + j);
-                int shl = 28 - 4 * j;
-                a0 = unsignedNibble(v0, shl).fma(s0, m0).fma(xv, a0);
-                a1 = unsignedNibble(v1, shl).fma(s1, m1).fma(xv, a1);
-                a2 = unsignedNibble(v2, shl).fma(s2, m2).fma(xv, a2);
-                a3 = unsignedNibble(v3, shl).fma(s3, m3).fma(xv, a3);
+    /** {@link #products4} for one row group: the sums at s[at ..]. */
+    private void products1(long q, int[] xp, int k, MemorySegment s, long at) {
+        ShortVector s0 = ShortVector.zero(SR);
+        for (int c = 0; c < 4; c++, q += V) {
+            ShortVector v = shorts(data, q);
+            for (int m = 0; m < 4; m++) {
+                s0 = s0.add(v.and(LOW).mul(pair(xp[k + 4 * c + m])));
+                v = v.lanewise(VectorOperators.LSHR, 4);
             }
         }
-        storeAll(s, acc, a0, a1, a2, a3);
+        s0.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** d·sc[sub] and −dmin·mn[sub] of groups j = 0..3 of the super-block at p, at {@code s[at + V·(8·sub + 2j) ..]}. */
-    private void scalesAndMins(long p, MemorySegment s, long at) {
-        for (int j = 0; j < 4; j++) {
-            long b = p + j * groupBytes;
-            FloatVector d = floats(data, b);
-            FloatVector negDmin = floats(data, b + V);
-            for (int sub = 0; sub < 8; sub++) {
-                long o = at + (long) V * (8 * sub + 2 * j);
-                d.mul(signedBytes(data, b + 2 * V + ROWS * sub)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
-                negDmin.mul(signedBytes(data, b + MINS + ROWS * sub)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+    /** The super-block at {@code blk} of one row group as the floats q (exact), weight k of row i at float ROWS·k + i of s. */
+    private void decodeUnscaled(long blk, MemorySegment s, long at) {
+        long o = at;
+        for (int v4 = 0; v4 < 32; v4++) {
+            ShortVector v = shorts(data, blk + QS + (long) V * v4);
+            for (int m = 0; m < 4; m++, o += 2L * V) {
+                jdk.incubator.vector.IntVector w = v.and(LOW).reinterpretAsInts();
+                v = v.lanewise(VectorOperators.LSHR, 4);
+                ((FloatVector) w.and(0xFFFF).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+                ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
             }
         }
+    }
+
+    /**
+     * One super-block (decoded at s[0 ..], scales and mins at s[sc ..]) of one row group with four tokens from t:
+     * each sub-block's products summed in floats (exact: integers below 2^15), then scaled into the sums at
+     * s[acc + 2V·u ..] of token t + u.
+     */
+    private void tile1x4(MemorySegment s, long sc, int k0, Int8Activations act, int t, long acc) {
+        float[] x = act.values;
+        float[] dx = act.scales;
+        int[] xs = act.sums;
+        int nb = n / 32;
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
+        long w = 0;
+        for (int sub = 0; sub < 8; sub++, sc += 2 * V) {
+            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
+            int xi = t * n + k0 + 32 * sub;
+            for (int k = 0; k < 32; k++, w += V) {
+                FloatVector wk = floats(s, w);
+                s0 = wk.fma(x(x, xi + k), s0);
+                s1 = wk.fma(x(x, xi + n + k), s1);
+                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
+                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
+            }
+            FloatVector scale = floats(s, sc), negMin = floats(s, sc + V);
+            int b = t * nb + k0 / 32 + sub;
+            a0 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s0.fma(scale.mul(dx[b]), a0));
+            b += nb;
+            a1 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s1.fma(scale.mul(dx[b]), a1));
+            b += nb;
+            a2 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s2.fma(scale.mul(dx[b]), a2));
+            b += nb;
+            a3 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s3.fma(scale.mul(dx[b]), a3));
+        }
+        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 }

@@ -120,10 +120,29 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     // --- the kernels ---
 
     @Override
-    void decodePiece(int g, int k0, int len, MemorySegment d) {
+    void decodePiece(int g, int k0, int len, MemorySegment d, long at) {
         long blk = g * groupBytes + (long) k0 / 256 * BYTES;
-        decodeUnscaled(blk, d);
-        scales(blk, d, 4L * ROWS * 256, 1);
+        decodeUnscaled(blk, d, at);
+        scales(blk, d, at + 4L * ROWS * 256, 1);
+    }
+
+    @Override
+    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, long sums) {
+        float[] dx = act.scales;
+        int nb = n / 32;
+        long sc = 4L * ROWS * 256;
+        for (int sub = 0; sub < 16; sub++, sc += V) {
+            InterleavedTiles.sums2x4(s, 16L * V * sub, second + 16L * V * sub, 16, act.values, t * n + k0 + 16 * sub, n, sums);
+            int b = t * nb + (k0 + 16 * sub) / 32;
+            for (int u = 0; u < 4; u++) {
+                float dxu = dx[b + u * nb];
+                for (int j = 0; j < 2; j++) {
+                    long a = acc + 2L * V * u + (long) V * j;
+                    floats(s, sums + (2L * u + j) * V).fma(floats(s, sc + j * second).mul(dxu), floats(s, a))
+                            .intoMemorySegment(s, a, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
     }
 
     @Override
@@ -225,8 +244,8 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     }
 
     /** The super-block at {@code blk} of one row group as the floats q − 32 (exact), weight k of row i at float ROWS·k + i of s. */
-    private void decodeUnscaled(long blk, MemorySegment s) {
-        long o = 0;
+    private void decodeUnscaled(long blk, MemorySegment s, long at) {
+        long o = at;
         for (int c = 0; c < 128; c++, o += 2L * V) {
             // lane i: weights 2c (low byte) and 2c + 1 (high byte) of row i, sign-extended from 16 bits
             IntVector v = (IntVector) ShortVector.fromMemorySegment(SHORTS_R, data, blk + QS + 2L * ROWS * c, ByteOrder.LITTLE_ENDIAN)

@@ -82,6 +82,41 @@ final class InterleavedTiles {
         intoSegment(a31, s, acc + 7 * V);
     }
 
+    /**
+     * Fresh sums of a 2-group × 4-token tile over k in [0, len): token t's activations at x[xo + t·n], the groups'
+     * decoded weights at {@code s[w0 ..]} and {@code s[w1 ..]}; each sum starts at zero and takes one fused
+     * multiply-add per k in order, stored at {@code s[sums + V·(2t + j) ..]} (group j). The integer formats sum
+     * each block this way (their block sums are exact) and scale it themselves.
+     */
+    static void sums2x4(MemorySegment s, long w0, long w1, int len, float[] x, int xo, int n, long sums) {
+        FloatVector a00 = FloatVector.zero(FR), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (int k = 0; k < len; k++) {
+            FloatVector u = floats(s, w0 + (long) V * k);
+            FloatVector v = floats(s, w1 + (long) V * k);
+            int i = xo + k;
+            FloatVector x0 = x(x, i);
+            a00 = u.fma(x0, a00);
+            a01 = v.fma(x0, a01);
+            FloatVector x1 = x(x, i + n);
+            a10 = u.fma(x1, a10);
+            a11 = v.fma(x1, a11);
+            FloatVector x2 = x(x, i + 2 * n);
+            a20 = u.fma(x2, a20);
+            a21 = v.fma(x2, a21);
+            FloatVector x3 = x(x, i + 3 * n);
+            a30 = u.fma(x3, a30);
+            a31 = v.fma(x3, a31);
+        }
+        intoSegment(a00, s, sums);
+        intoSegment(a01, s, sums + V);
+        intoSegment(a10, s, sums + 2 * V);
+        intoSegment(a11, s, sums + 3 * V);
+        intoSegment(a20, s, sums + 4 * V);
+        intoSegment(a21, s, sums + 5 * V);
+        intoSegment(a30, s, sums + 6 * V);
+        intoSegment(a31, s, sums + 7 * V);
+    }
+
     /** {@link #tile2x4} for one row group: the accumulators of token t at acc + 2V·t. */
     static void tile1x4(MemorySegment s, int len, float[] x, int xo, int n, long acc) {
         FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
