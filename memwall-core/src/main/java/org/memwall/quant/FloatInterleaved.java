@@ -64,6 +64,11 @@ abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8
                     decode(g + j, k0, len, s, j * second);
                 }
                 int t = t0;
+                if (pair == 2) {
+                    for (; t + 6 <= t1; t += 6) {
+                        InterleavedTiles.tile2x6(s, second, len, x, t * n + k0, n, decoded + 2L * V * (t - t0));
+                    }
+                }
                 for (; t + 4 <= t1; t += 4) {
                     long acc = decoded + 2L * V * (t - t0);
                     if (pair == 2) {

@@ -98,14 +98,14 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
     }
 
     @Override
-    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, long sums) {
+    void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, int tokens, long acc, long sums) {
         float[] dx = act.scales;
         int nb = n / 32;
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
         for (int e = 0; e < len; e += 32, blk += BYTES) {
-            InterleavedTiles.sums2x4(s, (long) V * e, second + (long) V * e, 32, act.values, t * n + k0 + e, n, sums);
+            blockSums(tokens, s, (long) V * e, second + (long) V * e, 32, act.values, t * n + k0 + e, n, sums);
             int b = t * nb + (k0 + e) / 32;
-            for (int u = 0; u < 4; u++) {
+            for (int u = 0; u < tokens; u++) {
                 float dxu = dx[b + u * nb];
                 for (int j = 0; j < 2; j++) {
                     long a = acc + 2L * V * u + (long) V * j;

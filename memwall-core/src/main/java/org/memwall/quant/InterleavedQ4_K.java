@@ -121,15 +121,15 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     }
 
     @Override
-    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, long sums) {
+    void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, int tokens, long acc, long sums) {
         float[] dx = act.scales;
         int[] xs = act.sums;
         int nb = n / 32;
         long sc = 4L * ROWS * 256;
         for (int sub = 0; sub < 8; sub++, sc += 2 * V) {
-            InterleavedTiles.sums2x4(s, 32L * V * sub, second + 32L * V * sub, 32, act.values, t * n + k0 + 32 * sub, n, sums);
+            blockSums(tokens, s, 32L * V * sub, second + 32L * V * sub, 32, act.values, t * n + k0 + 32 * sub, n, sums);
             int b = t * nb + k0 / 32 + sub;
-            for (int u = 0; u < 4; u++) {
+            for (int u = 0; u < tokens; u++) {
                 float dxu = dx[b + u * nb];
                 FloatVector xsum = FloatVector.broadcast(FR, (float) xs[b + u * nb]);
                 for (int j = 0; j < 2; j++) {

@@ -127,14 +127,19 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     }
 
     @Override
-    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, long sums) {
+    boolean sixTokenTiles() {
+        return false;
+    }
+
+    @Override
+    void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, int tokens, long acc, long sums) {
         float[] dx = act.scales;
         int nb = n / 32;
         long sc = 4L * ROWS * 256;
         for (int sub = 0; sub < 16; sub++, sc += V) {
-            InterleavedTiles.sums2x4(s, 16L * V * sub, second + 16L * V * sub, 16, act.values, t * n + k0 + 16 * sub, n, sums);
+            blockSums(tokens, s, 16L * V * sub, second + 16L * V * sub, 16, act.values, t * n + k0 + 16 * sub, n, sums);
             int b = t * nb + (k0 + 16 * sub) / 32;
-            for (int u = 0; u < 4; u++) {
+            for (int u = 0; u < tokens; u++) {
                 float dxu = dx[b + u * nb];
                 for (int j = 0; j < 2; j++) {
                     long a = acc + 2L * V * u + (long) V * j;

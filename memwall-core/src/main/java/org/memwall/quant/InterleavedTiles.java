@@ -117,6 +117,91 @@ final class InterleavedTiles {
         intoSegment(a31, s, sums + 7 * V);
     }
 
+    /** {@link #tile2x4} for six tokens: twelve accumulator chains, so that the fused multiply-adds' latency is hidden. */
+    // Every vector operation written out (no helper calls): with twelve accumulators the JIT's inlining budget ran
+    // out on the small helpers, and the vectors passed to them were boxed (5.9 MB per 64-token product).
+    static void tile2x6(MemorySegment s, long second, int len, float[] x, int xo, int n, long acc) {
+        FloatVector a00 = FloatVector.fromMemorySegment(FR, s, acc, ByteOrder.LITTLE_ENDIAN), a01 = FloatVector.fromMemorySegment(FR, s, acc + V, ByteOrder.LITTLE_ENDIAN), a10 = FloatVector.fromMemorySegment(FR, s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN), a11 = FloatVector.fromMemorySegment(FR, s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a20 = FloatVector.fromMemorySegment(FR, s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN), a21 = FloatVector.fromMemorySegment(FR, s, acc + 5 * V, ByteOrder.LITTLE_ENDIAN), a30 = FloatVector.fromMemorySegment(FR, s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN), a31 = FloatVector.fromMemorySegment(FR, s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a40 = FloatVector.fromMemorySegment(FR, s, acc + 8 * V, ByteOrder.LITTLE_ENDIAN), a41 = FloatVector.fromMemorySegment(FR, s, acc + 9 * V, ByteOrder.LITTLE_ENDIAN), a50 = FloatVector.fromMemorySegment(FR, s, acc + 10 * V, ByteOrder.LITTLE_ENDIAN), a51 = FloatVector.fromMemorySegment(FR, s, acc + 11 * V, ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < len; k++) {
+            FloatVector w0 = FloatVector.fromMemorySegment(FR, s, (long) V * k, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w1 = FloatVector.fromMemorySegment(FR, s, second + (long) V * k, ByteOrder.LITTLE_ENDIAN);
+            int i = xo + k;
+            FloatVector x0 = FloatVector.broadcast(FR, x[i]);
+            a00 = w0.fma(x0, a00);
+            a01 = w1.fma(x0, a01);
+            FloatVector x1 = FloatVector.broadcast(FR, x[i + n]);
+            a10 = w0.fma(x1, a10);
+            a11 = w1.fma(x1, a11);
+            FloatVector x2 = FloatVector.broadcast(FR, x[i + 2 * n]);
+            a20 = w0.fma(x2, a20);
+            a21 = w1.fma(x2, a21);
+            FloatVector x3 = FloatVector.broadcast(FR, x[i + 3 * n]);
+            a30 = w0.fma(x3, a30);
+            a31 = w1.fma(x3, a31);
+            FloatVector x4 = FloatVector.broadcast(FR, x[i + 4 * n]);
+            a40 = w0.fma(x4, a40);
+            a41 = w1.fma(x4, a41);
+            FloatVector x5 = FloatVector.broadcast(FR, x[i + 5 * n]);
+            a50 = w0.fma(x5, a50);
+            a51 = w1.fma(x5, a51);
+        }
+        a00.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a01.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
+        a10.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a11.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+        a20.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a21.intoMemorySegment(s, acc + 5 * V, ByteOrder.LITTLE_ENDIAN);
+        a30.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
+        a31.intoMemorySegment(s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        a40.intoMemorySegment(s, acc + 8 * V, ByteOrder.LITTLE_ENDIAN);
+        a41.intoMemorySegment(s, acc + 9 * V, ByteOrder.LITTLE_ENDIAN);
+        a50.intoMemorySegment(s, acc + 10 * V, ByteOrder.LITTLE_ENDIAN);
+        a51.intoMemorySegment(s, acc + 11 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** {@link #sums2x4} for six tokens (written out, as {@link #tile2x6}). */
+    static void sums2x6(MemorySegment s, long w0, long w1, int len, float[] x, int xo, int n, long sums) {
+        FloatVector zero = FloatVector.zero(FR);
+        FloatVector a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero, a40 = zero, a41 = zero, a50 = zero, a51 = zero;
+        for (int k = 0; k < len; k++) {
+            FloatVector u = FloatVector.fromMemorySegment(FR, s, w0 + (long) V * k, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(FR, s, w1 + (long) V * k, ByteOrder.LITTLE_ENDIAN);
+            int i = xo + k;
+            FloatVector x0 = FloatVector.broadcast(FR, x[i + 0 * n]);
+            a00 = u.fma(x0, a00);
+            a01 = v.fma(x0, a01);
+            FloatVector x1 = FloatVector.broadcast(FR, x[i + 1 * n]);
+            a10 = u.fma(x1, a10);
+            a11 = v.fma(x1, a11);
+            FloatVector x2 = FloatVector.broadcast(FR, x[i + 2 * n]);
+            a20 = u.fma(x2, a20);
+            a21 = v.fma(x2, a21);
+            FloatVector x3 = FloatVector.broadcast(FR, x[i + 3 * n]);
+            a30 = u.fma(x3, a30);
+            a31 = v.fma(x3, a31);
+            FloatVector x4 = FloatVector.broadcast(FR, x[i + 4 * n]);
+            a40 = u.fma(x4, a40);
+            a41 = v.fma(x4, a41);
+            FloatVector x5 = FloatVector.broadcast(FR, x[i + 5 * n]);
+            a50 = u.fma(x5, a50);
+            a51 = v.fma(x5, a51);
+        }
+        a00.intoMemorySegment(s, sums + 0 * V, ByteOrder.LITTLE_ENDIAN);
+        a01.intoMemorySegment(s, sums + 1 * V, ByteOrder.LITTLE_ENDIAN);
+        a10.intoMemorySegment(s, sums + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a11.intoMemorySegment(s, sums + 3 * V, ByteOrder.LITTLE_ENDIAN);
+        a20.intoMemorySegment(s, sums + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a21.intoMemorySegment(s, sums + 5 * V, ByteOrder.LITTLE_ENDIAN);
+        a30.intoMemorySegment(s, sums + 6 * V, ByteOrder.LITTLE_ENDIAN);
+        a31.intoMemorySegment(s, sums + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        a40.intoMemorySegment(s, sums + 8 * V, ByteOrder.LITTLE_ENDIAN);
+        a41.intoMemorySegment(s, sums + 9 * V, ByteOrder.LITTLE_ENDIAN);
+        a50.intoMemorySegment(s, sums + 10 * V, ByteOrder.LITTLE_ENDIAN);
+        a51.intoMemorySegment(s, sums + 11 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** {@link #tile2x4} for one row group: the accumulators of token t at acc + 2V·t. */
     static void tile1x4(MemorySegment s, int len, float[] x, int xo, int n, long acc) {
         FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
