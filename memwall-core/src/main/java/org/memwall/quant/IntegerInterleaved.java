@@ -4,10 +4,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * An interleaved format multiplied in integers ({@link Int8Activations}): its own kernels for one token
- * ({@link #dot4}, {@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2}, {@link #tile1x4}), driven
+ * ({@link #dot4}, {@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2x4}, {@link #tile1x4}), driven
  * the same way for every such format. One token: four row groups at a time. Several tokens: two groups at a time,
- * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 6-token tiles
- * (each decoded weight vector serves six tokens, each broadcast activation two groups; 4-token tiles for the rest);
+ * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 4-token tiles
+ * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
 abstract sealed class IntegerInterleaved extends Interleaved permits InterleavedQ4_0, InterleavedQ4_K, InterleavedQ6_K {
@@ -47,28 +47,10 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
     abstract void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc);
 
     /**
-     * Row groups g and g + 1, their decoded pieces at d[0 ..] and d[second ..], with {@code tokens} (4 or 6) tokens
-     * from t: each block's sums by {@link #blockSums} into d[sums .. sums + 2V·tokens), scaled into the sums at
-     * d[acc + 2V·u + V·j ..] of token t + u and group g + j.
+     * Row groups g and g + 1, their decoded pieces at d[0 ..] and d[second ..], with four tokens from t, added to the sums
+     * at d[acc + 2V·u + V·j ..] of token t + u and group g + j.
      */
-    abstract void tile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, int tokens, long acc, long sums);
-
-    /**
-     * Whether pairs of groups take six tokens at a time (measured per format: Q4_0 +7%; Q6_K, whose 16-weight blocks
-     * pay the sums' round trip through memory twice as often, −7%).
-     */
-    boolean sixTokenTiles() {
-        return true;
-    }
-
-    /** A block's fresh sums for {@link #tile2}: {@link InterleavedTiles#sums2x6} or {@link InterleavedTiles#sums2x4}. */
-    static void blockSums(int tokens, MemorySegment d, long w0, long w1, int len, float[] x, int xo, int n, long sums) {
-        if (tokens == 6) {
-            InterleavedTiles.sums2x6(d, w0, w1, len, x, xo, n, sums);
-        } else {
-            InterleavedTiles.sums2x4(d, w0, w1, len, x, xo, n, sums);
-        }
-    }
+    abstract void tile2x4(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc);
 
     final void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
         MemorySegment s = SUMS.get(scratchFloats());
@@ -91,13 +73,11 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
         }
         int tokens = t1 - t0;
         long second = 4L * (ROWS * (long) TILE_PIECE + pieceFloats());
-        long sums = 2 * second;
-        long acc = sums + 12L * V;
-        MemorySegment d = DECODED.get(2 * second / 4 + 12L * ROWS + 2L * ROWS * tokens);
+        long acc = 2 * second;
+        MemorySegment d = DECODED.get(2 * second / 4 + 2L * ROWS * tokens);
+        int tiled = tokens & ~3;
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
-            // tokens in tiles: pairs of groups take 6 and 4 at a time (any even count from 4), one group 4
-            int tiled = pair == 2 && sixTokenTiles() ? (tokens >= 4 ? tokens & ~1 : 0) : tokens & ~3;
             if (tiled > 0) {
                 d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
                 for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
@@ -105,14 +85,12 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
                     for (int j = 0; j < pair; j++) {
                         decodePiece(g + j, k0, len, d, j * second);
                     }
-                    for (int t = 0; t < tiled; ) {
-                        int tile = pair == 2 && sixTokenTiles() && tiled - t >= 6 && tiled - t != 8 ? 6 : 4;
+                    for (int t = 0; t < tiled; t += 4) {
                         if (pair == 2) {
-                            tile2(d, second, g, k0, len, a, t0 + t, tile, acc + 2L * V * t, sums);
+                            tile2x4(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t);
                         } else {
                             tile1x4(d, g, k0, len, a, t0 + t, acc + 2L * V * t);
                         }
-                        t += tile;
                     }
                 }
                 for (int t = 0; t < tiled; t++) {

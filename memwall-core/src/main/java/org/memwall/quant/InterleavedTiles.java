@@ -82,42 +82,6 @@ final class InterleavedTiles {
         intoSegment(a31, s, acc + 7 * V);
     }
 
-    /**
-     * Fresh sums of a 2-group × 4-token tile over k in [0, len): token t's activations at x[xo + t·n], the groups'
-     * decoded weights at {@code s[w0 ..]} and {@code s[w1 ..]}; each sum starts at zero and takes one fused
-     * multiply-add per k in order, stored at {@code s[sums + V·(2t + j) ..]} (group j). The integer formats sum
-     * each block this way (their block sums are exact) and scale it themselves.
-     */
-    static void sums2x4(MemorySegment s, long w0, long w1, int len, float[] x, int xo, int n, long sums) {
-        FloatVector a00 = FloatVector.zero(FR), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int k = 0; k < len; k++) {
-            FloatVector u = floats(s, w0 + (long) V * k);
-            FloatVector v = floats(s, w1 + (long) V * k);
-            int i = xo + k;
-            FloatVector x0 = x(x, i);
-            a00 = u.fma(x0, a00);
-            a01 = v.fma(x0, a01);
-            FloatVector x1 = x(x, i + n);
-            a10 = u.fma(x1, a10);
-            a11 = v.fma(x1, a11);
-            FloatVector x2 = x(x, i + 2 * n);
-            a20 = u.fma(x2, a20);
-            a21 = v.fma(x2, a21);
-            FloatVector x3 = x(x, i + 3 * n);
-            a30 = u.fma(x3, a30);
-            a31 = v.fma(x3, a31);
-        }
-        intoSegment(a00, s, sums);
-        intoSegment(a01, s, sums + V);
-        intoSegment(a10, s, sums + 2 * V);
-        intoSegment(a11, s, sums + 3 * V);
-        intoSegment(a20, s, sums + 4 * V);
-        intoSegment(a21, s, sums + 5 * V);
-        intoSegment(a30, s, sums + 6 * V);
-        intoSegment(a31, s, sums + 7 * V);
-    }
-
-    /** {@link #tile2x4} for six tokens: twelve accumulator chains, so that the fused multiply-adds' latency is hidden. */
     // Every vector operation written out (no helper calls): with twelve accumulators the JIT's inlining budget ran
     // out on the small helpers, and the vectors passed to them were boxed (5.9 MB per 64-token product).
     static void tile2x6(MemorySegment s, long second, int len, float[] x, int xo, int n, long acc) {
@@ -159,47 +123,6 @@ final class InterleavedTiles {
         a41.intoMemorySegment(s, acc + 9 * V, ByteOrder.LITTLE_ENDIAN);
         a50.intoMemorySegment(s, acc + 10 * V, ByteOrder.LITTLE_ENDIAN);
         a51.intoMemorySegment(s, acc + 11 * V, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** {@link #sums2x4} for six tokens (written out, as {@link #tile2x6}). */
-    static void sums2x6(MemorySegment s, long w0, long w1, int len, float[] x, int xo, int n, long sums) {
-        FloatVector zero = FloatVector.zero(FR);
-        FloatVector a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero, a40 = zero, a41 = zero, a50 = zero, a51 = zero;
-        for (int k = 0; k < len; k++) {
-            FloatVector u = FloatVector.fromMemorySegment(FR, s, w0 + (long) V * k, ByteOrder.LITTLE_ENDIAN);
-            FloatVector v = FloatVector.fromMemorySegment(FR, s, w1 + (long) V * k, ByteOrder.LITTLE_ENDIAN);
-            int i = xo + k;
-            FloatVector x0 = FloatVector.broadcast(FR, x[i + 0 * n]);
-            a00 = u.fma(x0, a00);
-            a01 = v.fma(x0, a01);
-            FloatVector x1 = FloatVector.broadcast(FR, x[i + 1 * n]);
-            a10 = u.fma(x1, a10);
-            a11 = v.fma(x1, a11);
-            FloatVector x2 = FloatVector.broadcast(FR, x[i + 2 * n]);
-            a20 = u.fma(x2, a20);
-            a21 = v.fma(x2, a21);
-            FloatVector x3 = FloatVector.broadcast(FR, x[i + 3 * n]);
-            a30 = u.fma(x3, a30);
-            a31 = v.fma(x3, a31);
-            FloatVector x4 = FloatVector.broadcast(FR, x[i + 4 * n]);
-            a40 = u.fma(x4, a40);
-            a41 = v.fma(x4, a41);
-            FloatVector x5 = FloatVector.broadcast(FR, x[i + 5 * n]);
-            a50 = u.fma(x5, a50);
-            a51 = v.fma(x5, a51);
-        }
-        a00.intoMemorySegment(s, sums + 0 * V, ByteOrder.LITTLE_ENDIAN);
-        a01.intoMemorySegment(s, sums + 1 * V, ByteOrder.LITTLE_ENDIAN);
-        a10.intoMemorySegment(s, sums + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        a11.intoMemorySegment(s, sums + 3 * V, ByteOrder.LITTLE_ENDIAN);
-        a20.intoMemorySegment(s, sums + 4 * V, ByteOrder.LITTLE_ENDIAN);
-        a21.intoMemorySegment(s, sums + 5 * V, ByteOrder.LITTLE_ENDIAN);
-        a30.intoMemorySegment(s, sums + 6 * V, ByteOrder.LITTLE_ENDIAN);
-        a31.intoMemorySegment(s, sums + 7 * V, ByteOrder.LITTLE_ENDIAN);
-        a40.intoMemorySegment(s, sums + 8 * V, ByteOrder.LITTLE_ENDIAN);
-        a41.intoMemorySegment(s, sums + 9 * V, ByteOrder.LITTLE_ENDIAN);
-        a50.intoMemorySegment(s, sums + 10 * V, ByteOrder.LITTLE_ENDIAN);
-        a51.intoMemorySegment(s, sums + 11 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** {@link #tile2x4} for one row group: the accumulators of token t at acc + 2V·t. */
