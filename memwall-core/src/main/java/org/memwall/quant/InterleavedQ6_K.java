@@ -212,6 +212,7 @@ final class InterleavedQ6_K extends IntegerInterleaved {
 
     @Override
     void dot4(int g, Int8Activations act, int t, MemorySegment s) {
+        MemorySegment data = this.data;
         long gb = groupBytes;
         int[] xp = act.pairs;
         int po = t * (n / 2);
@@ -224,35 +225,27 @@ final class InterleavedQ6_K extends IntegerInterleaved {
                 scales(p + j * gb, s, sm + (long) V * j, 4);
             }
             for (int sub = 0; sub < 16; sub++) {
-                products4(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 8 * sub, s);
+                ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
+                long q = p + QS + (long) V * 4 * sub;
+                int k = po + (e >> 1) + 8 * sub;
+                for (int u = 0; u < 8; u++) {
+                    long o = q + 2L * ROWS * u;
+                    ShortVector x = pair(xp[k + u]);
+                    s0 = s0.add(widened(data, o).mul(x));
+                    s1 = s1.add(widened(data, o + gb).mul(x));
+                    s2 = s2.add(widened(data, o + 2 * gb).mul(x));
+                    s3 = s3.add(widened(data, o + 3 * gb).mul(x));
+                }
+                s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
+                s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
+                s2.intoMemorySegment(s, 6L * V, ByteOrder.LITTLE_ENDIAN);
+                s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
                 float dx = act.scales[bo + (e >> 5) + (sub >> 1)];
                 for (int j = 0; j < 4; j++) {
                     endSub(s, (long) V * j, (4L + j) * V, sm + (long) V * (4 * sub + j), dx);
                 }
             }
         }
-    }
-
-    /**
-     * One sub-block of four row groups (vectors from {@code q}, groupBytes apart) with the activation pairs xp[k ..]:
-     * the 16-bit product sums at s[4V .. 8V).
-     */
-    private void products4(long q, int[] xp, int k, MemorySegment s) {
-        MemorySegment data = this.data;
-        long gb = groupBytes;
-        ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
-        for (int u = 0; u < 8; u++) {
-            long o = q + 2L * ROWS * u;
-            ShortVector x = pair(xp[k + u]);
-            s0 = s0.add(widened(data, o).mul(x));
-            s1 = s1.add(widened(data, o + gb).mul(x));
-            s2 = s2.add(widened(data, o + 2 * gb).mul(x));
-            s3 = s3.add(widened(data, o + 3 * gb).mul(x));
-        }
-        s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
-        s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
-        s2.intoMemorySegment(s, 6L * V, ByteOrder.LITTLE_ENDIAN);
-        s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** 2R bytes (one per 16-bit lane) from {@code p[offset ..]}, sign-extended. */
@@ -281,7 +274,7 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         }
     }
 
-    /** {@link #products4} for one row group: the sums at s[at ..]. */
+    /** One sub-block of row group g (chunks from {@code q}) with the activation pairs xp[k ..]: the 16-bit sums at s[at ..]. */
     private void products1(long q, int[] xp, int k, MemorySegment s, long at) {
         ShortVector s0 = ShortVector.zero(SR);
         for (int u = 0; u < 8; u++) {
