@@ -109,7 +109,7 @@ final class Attention {
         for (int i = 0; i < group; i++) {
             float sink = sinks == null ? Float.NaN : sinks[h0 + i];
             float mx = Float.isNaN(sink) ? max[i] : Math.max(max[i], sink);
-            double sum = expShifted(s, i * stride + first, i * stride + pos + 1, mx);
+            double sum = VectorMath.expShifted(s, i * stride + first, i * stride + pos + 1, mx);
             if (!Float.isNaN(sink)) {
                 sum += Math.exp(sink - mx);
             }
@@ -124,21 +124,5 @@ final class Attention {
                 }
             }
         }
-    }
-
-    /**
-     * {@code s[i] = exp(s[i] − max)} for i in [from, to), returning their sum. Scalar {@link Math#exp} on
-     * purpose: the Vector API's exponential gives different last bits compiled and interpreted, which made
-     * a token's attention depend on how warm the JIT was (measured: batch and one-at-a-time logits of
-     * gpt-oss differed).
-     */
-    private static double expShifted(float[] s, int from, int to, float max) {
-        double sum = 0;
-        for (int i = from; i < to; i++) {
-            float e = (float) Math.exp(s[i] - max);
-            s[i] = e;
-            sum += e;
-        }
-        return sum;
     }
 }

@@ -2,6 +2,7 @@ package org.memwall.model;
 
 import org.memwall.tensor.MatMul;
 import org.memwall.tensor.Parallel;
+import org.memwall.tensor.VectorMath;
 
 /**
  * The feed-forward block: SwiGLU {@code down(silu(gate(x)) ⊙ up(x))}, or gpt-oss's mixture of
@@ -35,10 +36,7 @@ final class FeedForward {
         ensure(n * ff, n * c.embeddingLength());
         MatMul.matmul(pool, l.gate(), x, n, gate);
         MatMul.matmul(pool, l.up(), x, n, up);
-        for (int i = 0; i < n * ff; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+        VectorMath.siluTimes(gate, up, 0, n * ff);
         MatMul.matmul(pool, l.down(), gate, n, out);
     }
 

@@ -1,0 +1,79 @@
+package org.memwall.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class VectorMathTest {
+    /** Distance in units in the last place between two positive floats. */
+    private static int ulps(float a, float b) {
+        return Math.abs(Float.floatToIntBits(a) - Float.floatToIntBits(b));
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOfTheCorrectlyRoundedValue() {
+        int worst = 0;
+        for (float x = -87f; x <= 88f; x += 0.0037f) {
+            float want = (float) Math.exp(x);
+            worst = Math.max(worst, ulps(VectorMath.exp(x), want));
+        }
+        assertThat(worst).isLessThanOrEqualTo(2);
+        assertThat(VectorMath.exp(0f)).isEqualTo(1f);
+        assertThat(VectorMath.exp(-1000f)).isLessThan(1.2e-38f).isGreaterThanOrEqualTo(0f);
+        assertThat(VectorMath.exp(Float.NEGATIVE_INFINITY)).isLessThan(1.2e-38f);
+        assertThat(VectorMath.exp(1000f)).isGreaterThan(1e38f).isFinite();
+    }
+
+    /**
+     * The vector lanes and the scalar tail compute the same function, so a value's exponential does not depend on
+     * where the range starts or ends (its lane or the tail), and the sum adds in a fixed order.
+     */
+    @Test
+    void expShiftedGivesEachValueTheSameBitsWhateverItsPositionInTheRange() {
+        Random r = new Random(5);
+        float[] values = new float[1000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (r.nextGaussian() * 6);
+        }
+        float shift = 7.5f;
+        for (int from : new int[] {0, 1, 5, 17, 300}) {
+            for (int to : new int[] {from + 1, from + 3, from + 16, from + 33, values.length}) {
+                float[] s = values.clone();
+                float sum = VectorMath.expShifted(s, from, to, shift);
+                double want = 0;
+                for (int i = 0; i < values.length; i++) {
+                    if (i >= from && i < to) {
+                        assertThat(s[i]).as("from %d to %d at %d", from, to, i).isEqualTo(VectorMath.exp(values[i] - shift));
+                        want += s[i];
+                    } else {
+                        assertThat(s[i]).isEqualTo(values[i]);
+                    }
+                }
+                assertThat((double) sum).isCloseTo(want, org.assertj.core.data.Offset.offset(1e-6 * want));
+                float[] again = values.clone();
+                assertThat(VectorMath.expShifted(again, from, to, shift)).isEqualTo(sum);
+            }
+        }
+    }
+
+    @Test
+    void siluTimesMatchesTheScalarFormulaInEveryLaneAndTheTail() {
+        Random r = new Random(9);
+        int n = 77;
+        float[] gate = new float[n];
+        float[] up = new float[n];
+        for (int i = 0; i < n; i++) {
+            gate[i] = (float) (r.nextGaussian() * 10);
+            up[i] = (float) r.nextGaussian();
+        }
+        float[] out = gate.clone();
+        VectorMath.siluTimes(out, up, 0, n);
+        for (int i = 0; i < n; i++) {
+            float g = gate[i];
+            assertThat(out[i]).as("element %d", i).isEqualTo(g / (VectorMath.exp(-g) + 1f) * up[i]);
+            double exact = g / (1 + Math.exp(-g)) * up[i];
+            assertThat((double) out[i]).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-6 * Math.abs(exact) + 1e-30));
+        }
+    }
+}
