@@ -2,6 +2,7 @@ package org.memwall.model;
 
 import org.memwall.tensor.MatMul;
 import org.memwall.tensor.Parallel;
+import org.memwall.tensor.Tensor;
 import org.memwall.tensor.VectorMath;
 
 /**
@@ -34,8 +35,7 @@ final class FeedForward {
         }
         int ff = l.gate().rowCount();
         ensure(n * ff, n * c.embeddingLength());
-        MatMul.matmul(pool, l.gate(), x, n, gate);
-        MatMul.matmul(pool, l.up(), x, n, up);
+        MatMul.matmulAll(pool, new Tensor[] {l.gate(), l.up()}, x, n, new float[][] {gate, up});
         VectorMath.siluTimes(gate, up, 0, n * ff);
         MatMul.matmul(pool, l.down(), gate, n, out);
     }

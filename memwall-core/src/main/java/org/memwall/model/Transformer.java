@@ -129,9 +129,10 @@ public final class Transformer implements ForwardPass {
             Weights.Layer l = w.layers[il];
             // Attention block.
             normOrCopy(s.x, l.attnNorm(), s.xb, n);
-            project(l.wq(), l.bq(), s.xb, n, s.q);
-            project(l.wk(), l.bk(), s.xb, n, s.k);
-            project(l.wv(), l.bv(), s.xb, n, s.v);
+            MatMul.matmulAll(pool, new Tensor[] {l.wq(), l.wk(), l.wv()}, s.xb, n, new float[][] {s.q, s.k, s.v});
+            addBias(l.wq(), l.bq(), n, s.q);
+            addBias(l.wk(), l.bk(), n, s.k);
+            addBias(l.wv(), l.bv(), n, s.v);
             if (l.qNorm() != null) {
                 Norms.rmsNormRows(s.q, l.qNorm(), s.q, n * c.headCount(), c.headDim(), c.rmsEps());
                 Norms.rmsNormRows(s.k, l.kNorm(), s.k, n * c.headCountKv(), c.headDim(), c.rmsEps());
@@ -183,6 +184,10 @@ public final class Transformer implements ForwardPass {
 
     private void project(Tensor weight, float[] bias, float[] in, int n, float[] out) {
         MatMul.matmul(pool, weight, in, n, out);
+        addBias(weight, bias, n, out);
+    }
+
+    private static void addBias(Tensor weight, float[] bias, int n, float[] out) {
         if (bias != null) {
             int m = weight.rowCount();
             for (int t = 0; t < n; t++) {

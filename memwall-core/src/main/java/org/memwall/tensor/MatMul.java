@@ -72,6 +72,57 @@ public final class MatMul {
     }
 
     /**
+     * Several products of the same activations: {@code outs[i] = ws[i] · x} for each i, as {@link #matmul} computes
+     * them. When every weight has a row-interleaved copy of rows of the same length they run as one dispatch over
+     * all their row groups (one wake-up and barrier, and one quantization of x for the integer formats, where three
+     * products of a layer's Q, K and V took three); otherwise one after another. Each row's arithmetic is that of its
+     * own product whatever the split, so the results are the same bits.
+     */
+    public static void matmulAll(Parallel pool, Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        int n = ws[0].rowLength();
+        boolean fused = ws.length > 1;
+        boolean int8 = false;
+        for (Tensor w : ws) {
+            Interleaved il = w.interleaved();
+            if (il == null || w.rowLength() != n) {
+                fused = false;
+                break;
+            }
+            int8 |= il.int8Activations();
+        }
+        if (!fused) {
+            for (int i = 0; i < ws.length; i++) {
+                matmul(pool, ws[i], x, tokens, outs[i]);
+            }
+            return;
+        }
+        Int8Activations a = int8 ? Int8Activations.of(x, tokens, n, pool) : null;
+        int[] start = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) {
+            start[i + 1] = start[i] + ws[i].interleaved().groups();
+        }
+        int total = start[ws.length];
+        Parallel.RangeTask task = (from, to, thread) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(from, start[i]) - start[i];
+                int hi = Math.min(to, start[i + 1]) - start[i];
+                if (lo < hi) {
+                    Interleaved il = ws[i].interleaved();
+                    int rows = ws[i].rowCount();
+                    for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
+                        il.multiply(lo, hi, 0, rows, x, a, t0, Math.min(tokens, t0 + TOKEN_BLOCK), outs[i], rows);
+                    }
+                }
+            }
+        };
+        if (tokens == 1) {
+            pool.forChunks(total, Math.max(4, total / (8 * pool.threads()) / 4 * 4), task);
+        } else {
+            pool.forRange(total, task);
+        }
+    }
+
+    /**
      * The product from the row-interleaved copy: row groups of eight split over the pool, a piece of
      * about eight per thread for one token (see {@link #decodeGrain}), and for several tokens each thread's
      * groups taken once per block of {@link #TOKEN_BLOCK} tokens.

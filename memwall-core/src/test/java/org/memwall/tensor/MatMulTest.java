@@ -113,6 +113,38 @@ class MatMulTest {
     }
 
     /**
+     * Products of the same activations in one dispatch (a layer's Q, K and V; gate and up) give each product's own
+     * bits: integer and float formats mixed (one quantization of x serves the integer ones), row counts that end
+     * inside a group, one token and several; and with a weight kept in its file layout they run one by one.
+     */
+    @org.junit.jupiter.api.Test
+    void productsOfTheSameActivationsInOneDispatchGiveEachProductsOwnBits() {
+        int n = 512;
+        for (boolean allInterleaved : new boolean[] {true, false}) {
+            Tensor[] ws = {
+                new Layout(GgmlType.Q4_0, true).tensor(n, 3 * Interleaved.ROWS + 5, 31),
+                new Layout(GgmlType.Q8_0, true).tensor(n, 2 * Interleaved.ROWS, 32),
+                new Layout(GgmlType.Q6_K, allInterleaved).tensor(n, Interleaved.ROWS - 3, 33),
+                new Layout(GgmlType.Q4_K, true).tensor(n, 7 * Interleaved.ROWS, 34),
+            };
+            for (int tokens : new int[] {1, 6, 9}) {
+                float[] x = gaussian(tokens * n, 35 + tokens);
+                float[][] together = new float[ws.length][];
+                for (int i = 0; i < ws.length; i++) {
+                    together[i] = new float[tokens * ws[i].rowCount()];
+                }
+                MatMul.matmulAll(pool, ws, x, tokens, together);
+                for (int i = 0; i < ws.length; i++) {
+                    float[] alone = new float[tokens * ws[i].rowCount()];
+                    MatMul.matmul(pool, ws[i], x, tokens, alone);
+                    assertThat(together[i]).as("%s, %d tokens, all interleaved %s", ws[i].format().type(), tokens, allInterleaved)
+                            .isEqualTo(alone);
+                }
+            }
+        }
+    }
+
+    /**
      * A batch longer than one token block (64): 70 tokens are two blocks, 17 full groups of four tokens and a
      * tail of two (interleaved: 8 tiles of eight tokens and 6 alone); rows of 1280 are 80 vector chunks;
      * 9 rows are two 4-row groups and one row alone; interleaved, four row groups (the one-token tile of
