@@ -97,72 +97,10 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
         decodeUnscaled(g, k0, len, d, at);
     }
 
-    /**
-     * Row groups g and g + 1 (decoded pieces at s[0 ..] and s[second ..]) with four tokens from t: each block's
-     * products summed from zero with fused multiply-adds (exact: integers below 2^24), then scaled, all in registers
-     * and written out without helper calls (through helpers the JIT's inlining budget ran out and boxed the vectors).
-     */
     @Override
     void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc) {
-        float[] x = act.values;
-        float[] dx = act.scales;
-        int nb = n / 32;
-        MemorySegment data = this.data;
-        long gb = groupBytes;
-        FloatVector a00 = FloatVector.fromMemorySegment(FR, s, acc + 0 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a01 = FloatVector.fromMemorySegment(FR, s, acc + 1 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a10 = FloatVector.fromMemorySegment(FR, s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a11 = FloatVector.fromMemorySegment(FR, s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a20 = FloatVector.fromMemorySegment(FR, s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a21 = FloatVector.fromMemorySegment(FR, s, acc + 5 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a30 = FloatVector.fromMemorySegment(FR, s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
-        FloatVector a31 = FloatVector.fromMemorySegment(FR, s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
-        long blk = g * gb + (long) k0 / 32 * BYTES;
-        for (int e = 0; e < len; e += 32, blk += BYTES) {
-            FloatVector zero = FloatVector.zero(FR);
-            FloatVector s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
-            int xi = t * n + k0 + e;
-            for (int k = 0; k < 32; k++) {
-                long w = (long) V * (e + k);
-                FloatVector w0 = FloatVector.fromMemorySegment(FR, s, w, ByteOrder.LITTLE_ENDIAN);
-                FloatVector w1 = FloatVector.fromMemorySegment(FR, s, second + w, ByteOrder.LITTLE_ENDIAN);
-                FloatVector x0 = FloatVector.broadcast(FR, x[xi + k + 0 * n]);
-                s00 = w0.fma(x0, s00);
-                s01 = w1.fma(x0, s01);
-                FloatVector x1 = FloatVector.broadcast(FR, x[xi + k + 1 * n]);
-                s10 = w0.fma(x1, s10);
-                s11 = w1.fma(x1, s11);
-                FloatVector x2 = FloatVector.broadcast(FR, x[xi + k + 2 * n]);
-                s20 = w0.fma(x2, s20);
-                s21 = w1.fma(x2, s21);
-                FloatVector x3 = FloatVector.broadcast(FR, x[xi + k + 3 * n]);
-                s30 = w0.fma(x3, s30);
-                s31 = w1.fma(x3, s31);
-            }
-            FloatVector c0 = FloatVector.fromMemorySegment(FR, data, blk, ByteOrder.LITTLE_ENDIAN);
-            FloatVector c1 = FloatVector.fromMemorySegment(FR, data, blk + gb, ByteOrder.LITTLE_ENDIAN);
-            int b = t * nb + (k0 + e) / 32;
-            float dx0 = dx[b + 0 * nb];
-            a00 = s00.fma(c0.mul(dx0), a00);
-            a01 = s01.fma(c1.mul(dx0), a01);
-            float dx1 = dx[b + 1 * nb];
-            a10 = s10.fma(c0.mul(dx1), a10);
-            a11 = s11.fma(c1.mul(dx1), a11);
-            float dx2 = dx[b + 2 * nb];
-            a20 = s20.fma(c0.mul(dx2), a20);
-            a21 = s21.fma(c1.mul(dx2), a21);
-            float dx3 = dx[b + 3 * nb];
-            a30 = s30.fma(c0.mul(dx3), a30);
-            a31 = s31.fma(c1.mul(dx3), a31);
-        }
-        a00.intoMemorySegment(s, acc + 0 * V, ByteOrder.LITTLE_ENDIAN);
-        a01.intoMemorySegment(s, acc + 1 * V, ByteOrder.LITTLE_ENDIAN);
-        a10.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        a11.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
-        a20.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
-        a21.intoMemorySegment(s, acc + 5 * V, ByteOrder.LITTLE_ENDIAN);
-        a30.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
-        a31.intoMemorySegment(s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        tile2x4(s, second, k0, len, 32, data, blk, blk + groupBytes, BYTES, false, act, t, acc);
     }
 
     @Override
