@@ -20,22 +20,33 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.memwall.MemwallException;
 import org.memwall.gguf.GgmlType;
+import org.memwall.model.ForwardPass;
+import org.memwall.model.KvCache;
+import org.memwall.model.KvType;
+import org.memwall.model.Model;
 import org.memwall.quant.Quantizer;
+import org.memwall.synth.ModelShape;
+import org.memwall.synth.SyntheticModel;
 import org.memwall.tensor.MatMul;
 import org.memwall.tensor.MemoryBandwidth;
 import org.memwall.tensor.Parallel;
 import org.memwall.tensor.Tensor;
 
 /**
- * The machine memwall runs on, measured by memwall itself ({@code --hardware this-machine}): its
- * memory read bandwidth ({@link MemoryBandwidth}), and per weight format the rates of memwall's own
- * matrix kernels as decode and prefill run them, through {@link MatMul} on the compute pool:
+ * The machine memwall runs on, measured by memwall itself ({@code --hardware this-machine}) through the
+ * code a loaded model runs: its memory read bandwidth ({@link MemoryBandwidth}), per weight format the
+ * rates of {@link MatMul} on the compute pool over a matrix prepared as {@code Model.open} prepares a
+ * model's ({@link Tensor#interleave}: the row-interleaved copy for Q4_0, Q8_0, Q4_K and Q6_K, whose
+ * Q4_0 and Q6_K products quantize their activations to int8 each time), and the attention of a
+ * one-layer model run by {@code Transformer} over a KV cache of the type asked:
  * <ul>
  *   <li>stream rate: bytes/s of a one-token product over a matrix far larger than the caches (decode);</li>
  *   <li>tile rate: FLOP/s of a {@value #TILE_TOKENS}-token product (prefill's register tiles);</li>
  *   <li>dispatch: the mean seconds of one parallel operation (every thread wakes, does a little
  *       work and meets the others), which every matrix product, the attention of every layer and
- *       the logits' product pay once per step.</li>
+ *       the logits' product pay once per step;</li>
+ *   <li>attention rate: FLOP/s (4 · heads · head size per attended position and layer) of decode
+ *       steps, from the difference between steps far into the cache and near its start.</li>
  * </ul>
  * Matrices are random rows quantized by memwall's quantizers and repeated to the size measured (memory
  * reads cost the same whatever the bytes hold). The median of a few passes is kept, as bench keeps its repeats' median.
@@ -47,29 +58,44 @@ public final class MachineProfile {
     static final List<GgmlType> FORMATS = List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q6_K, GgmlType.Q5_0,
             GgmlType.Q4_K, GgmlType.Q4_0);
     static final int TILE_TOKENS = 128;
+    /** Rows of the tile rate's matrix: 4,096 of 4,096, a model layer's size (17 MiB in Q8_0), more than the L2 caches hold. */
+    private static final int TILE_ROWS = 4096;
     private static final int ROW = 4096;
     private static final int DISTINCT_ROWS = 16;
     private static final int PASSES = 5;
-    /** A format's timed passes stop after this long (the first, which compiles the kernel, is not kept). */
+    /** A format's timed passes stop after this long. */
     private static final double SECONDS_PER_FORMAT = 0.3;
+    /**
+     * Untimed products over the first {@value #WARM_ROWS} rows (of {@value #WARM_TOKENS} tokens for the
+     * tile path) before a format is timed, so that it is timed compiled, as a model runs after its first
+     * tokens. Until the JIT has compiled a kernel the Vector API runs interpreted, a thousand times
+     * slower (measured: a one-token product of 64 Q4_0 rows took 20 ms for its first ~50 calls and
+     * 10 µs once compiled, after ~1.7 s and a few hundred calls; two untimed passes over the 96 MiB
+     * matrix, as before, timed Q4_0's one-token kernel at 4–10 GB/s where a model's decode reads 25).
+     */
+    private static final int WARM_CALLS = 3000;
+    private static final int WARM_ROWS = 64;
+    private static final int WARM_TOKENS = 4;
+    /** Warming stops after this long even short of its calls (a very slow machine). */
+    private static final double WARM_LIMIT_SECONDS = 10;
     /** Bytes each format streams: three times a 32 MiB last-level cache, so no pass finds the last one's rows in it. */
     public static final long STREAM_BYTES = 96L << 20;
 
     private MachineProfile() {
     }
 
-    /** Measures every format memwall quantizes to. */
+    /** Measures every format memwall quantizes to, attention over the default KV cache. */
     public static Hardware measure(int threads, long streamBytes) {
-        return measure(threads, streamBytes, FORMATS);
+        return measure(threads, streamBytes, FORMATS, KvType.DEFAULT);
     }
 
     /**
-     * Measures the machine with {@code threads} compute threads for the weight {@code formats} given
-     * (F32 is always measured: memwall's attention runs over F32 keys and values), streaming
-     * {@code streamBytes} per format; a format takes about half a second.
+     * Measures the machine with {@code threads} compute threads for the weight {@code formats} given,
+     * streaming {@code streamBytes} per format (a format takes one or two seconds), and attention over
+     * a {@code kv} cache (about a second).
      */
-    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats) {
-        Set<GgmlType> measured = EnumSet.of(GgmlType.F32);
+    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv) {
+        Set<GgmlType> measured = EnumSet.noneOf(GgmlType.class);
         for (GgmlType t : formats) {
             if (!Quantizer.supports(t)) {
                 throw new MemwallException("this-machine: memwall cannot measure " + t + " weights (it measures " + FORMATS + ")");
@@ -85,47 +111,58 @@ public final class MachineProfile {
                 tile.put(t, tileRate(pool, t));
             }
             double dispatch = dispatchSeconds(pool);
+            double attention = attentionRate(threads, kv);
             String name = String.format(java.util.Locale.ROOT, "this machine (%d threads, measured by memwall)", threads);
             Map<String, Hardware.Source> sources = Map.of("bandwidth_tbps", new Hardware.Source("MemoryBandwidth.measure", "measured"),
                     "stream_rates", new Hardware.Source("MachineProfile: one-token MatMul per format", "measured"),
                     "tile_rates", new Hardware.Source("MachineProfile: " + TILE_TOKENS + "-token MatMul per format", "measured"),
+                    "attention_rate", new Hardware.Source("MachineProfile: decode steps of a one-layer model, " + kv.label() + " KV cache", "measured"),
                     "memory_gb", new Hardware.Source("the operating system's physical memory", "measured"));
             return new Hardware(ID, name, physicalMemory(), bandwidth, Map.of(), Double.NaN, Double.NaN, "dram", 0, Map.copyOf(stream),
-                    Map.copyOf(tile), dispatch, sources);
+                    Map.copyOf(tile), dispatch, attention, sources);
         }
     }
 
     /** Bytes/s of one-token products over a {@code bytes}-sized matrix of {@code type}. */
     static double streamRate(Parallel pool, GgmlType type, long bytes) {
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
-        int rows = (int) Math.max(DISTINCT_ROWS, bytes / rowBytes);
+        int rows = (int) Math.max(WARM_ROWS, bytes / rowBytes);
         try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, type, rows);
+            Tensor w = matrix(arena, pool, type, rows);
             float[] x = activations(1);
             float[] out = new float[rows];
+            warm(() -> MatMul.matmul(pool, w, 0, Math.min(WARM_ROWS, rows), x, 1, out));
             return w.byteSize() / medianSeconds(() -> MatMul.matmul(pool, w, x, 1, out));
         }
     }
 
-    /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} (1,024 rows of 4,096). */
+    /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} ({@value #TILE_ROWS} rows of 4,096). */
     static double tileRate(Parallel pool, GgmlType type) {
-        int rows = 1024;
+        int rows = TILE_ROWS;
         try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, type, rows);
+            Tensor w = matrix(arena, pool, type, rows);
             float[] x = activations(TILE_TOKENS);
             float[] out = new float[rows * TILE_TOKENS];
+            warm(() -> MatMul.matmul(pool, w, 0, WARM_ROWS, x, WARM_TOKENS, out));
             return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(() -> MatMul.matmul(pool, w, x, TILE_TOKENS, out));
+        }
+    }
+
+    /** Runs {@code run} {@value #WARM_CALLS} times, untimed (at most {@value #WARM_LIMIT_SECONDS} s). */
+    private static void warm(Runnable run) {
+        long end = System.nanoTime() + (long) (WARM_LIMIT_SECONDS * 1e9);
+        for (int i = 0; i < WARM_CALLS && System.nanoTime() < end; i++) {
+            run.run();
         }
     }
 
     /**
      * Median of up to {@value #PASSES} timed runs (the faster of two when only two fit in
-     * {@value #SECONDS_PER_FORMAT} s) after two untimed ones that let the JIT compile the kernel. The
-     * median, as {@code memwall bench} reports the median of its repeats: on a machine shared with other
-     * work the fastest pass is one the others left alone, which a sustained run does not see.
+     * {@value #SECONDS_PER_FORMAT} s) after one untimed run. The median, as {@code memwall bench}
+     * reports the median of its repeats: on a machine shared with other work the fastest pass is one
+     * the others left alone, which a sustained run does not see.
      */
     private static double medianSeconds(Runnable run) {
-        run.run();
         run.run();
         double[] times = new double[PASSES];
         int done = 0;
@@ -174,11 +211,76 @@ public final class MachineProfile {
         return (System.nanoTime() - t0) / 1e9 / runs;
     }
 
+    /** Positions of the cache the near and far attention steps attend to. */
+    private static final int NEAR = 64;
+    private static final int FAR = 1024;
+
     /**
-     * A matrix of {@code rows} rows of 4,096 in {@code type}, written to a temporary file and mapped
-     * read-only as a model's weights are (file pages, not anonymous memory); the file is deleted at once.
+     * FLOP/s of memwall's attention in decode steps over a {@code kv} cache: a one-layer model with
+     * Llama-3.2-1B's attention (32 query heads and 8 KV heads of 64; 256 wide elsewhere, so its products
+     * are small), written by {@link SyntheticModel}, opened by {@link Model#open} and run one token at
+     * a time as bench runs it, at position {@value #FAR} and at {@value #NEAR} in turn. Everything but
+     * attention is the same in both steps, so the median difference is the attention of
+     * {@value #FAR} − {@value #NEAR} positions: key and value rows decoded from the cache, dots, softmax
+     * and weighted sums, 4 · heads · head size FLOPs per position.
      */
-    private static Tensor matrix(Arena arena, GgmlType type, int rows) {
+    static double attentionRate(int threads, KvType kv) {
+        ModelShape base = ModelShape.named("llama-3.2-1b");
+        int vocab = 1024;
+        int regular = vocab - base.specials().size();
+        ModelShape shape = new ModelShape("attention-profile", "llama", 1, 256, base.heads(), base.kvHeads(), base.headDim(), 256, vocab,
+                regular, true, base.contextLength(), base.ropeBase(), base.rmsEpsilon(), base.preTokenizer(), base.specials(), regular,
+                regular + 9, base.ropeFactors(), 0, 0, 0);
+        Path file = null;
+        try {
+            file = Files.createTempFile("memwall-profile-", ".gguf");
+            SyntheticModel.write(shape, SyntheticModel.Mix.parse("Q8_0"), 1, 16, file, t -> { });
+            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + 1)) {
+                ForwardPass f = m.forwardPass();
+                SplittableRandom random = new SplittableRandom(3);
+                for (int p = 0; p < FAR; p += 256) {
+                    f.forwardSequence(random.ints(Math.min(256, FAR - p), 0, regular).toArray(), p, cache, false);
+                }
+                int runs = 24;
+                double[] differences = new double[runs];
+                for (int r = -8; r < runs; r++) { // eight untimed pairs compile the step
+                    double far = stepSeconds(f, cache, FAR, random.nextInt(regular));
+                    double near = stepSeconds(f, cache, NEAR, random.nextInt(regular));
+                    if (r >= 0) {
+                        differences[r] = far - near;
+                    }
+                }
+                Arrays.sort(differences);
+                double seconds = Math.max(differences[runs / 2], 1e-9);
+                return 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
+            }
+        } catch (IOException e) {
+            throw new MemwallException("cannot write the attention measurement's model to a temporary file: " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is harmless
+                }
+            }
+        }
+    }
+
+    /** Seconds of one decode step of {@code token} at {@code position}, logits included, as bench times it. */
+    private static double stepSeconds(ForwardPass f, KvCache cache, int position, int token) {
+        long t0 = System.nanoTime();
+        f.forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * A matrix of {@code rows} rows of 4,096 in {@code type}, written to a temporary file, mapped
+     * read-only and prepared as {@code Model.open} prepares a model's matrices for the CPU: repacked into
+     * the row-interleaved copy its kernels read where the format has one ({@link Tensor#interleave}), else
+     * left in the mapped file's pages. The file is deleted at once.
+     */
+    static Tensor matrix(Arena arena, Parallel pool, GgmlType type, int rows) {
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
         SplittableRandom random = new SplittableRandom(7);
         ByteBuffer distinct = ByteBuffer.allocate(DISTINCT_ROWS * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -199,7 +301,9 @@ public final class MachineProfile {
                     }
                 }
                 MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, (long) rows * rowBytes, arena);
-                return new Tensor("profile." + type, type, new long[] {ROW, rows}, data);
+                Tensor w = new Tensor("profile." + type, type, new long[] {ROW, rows}, data);
+                w.interleave(pool);
+                return w;
             } finally {
                 Files.delete(file);
             }
