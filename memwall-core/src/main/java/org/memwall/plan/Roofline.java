@@ -176,7 +176,7 @@ public final class Roofline {
         if (hw.measured() && batch == 1) {
             // One token runs the one-token kernels, whose measured stream rates include their arithmetic; attention follows them.
             double products = denseSeconds + expertSeconds * expertShare(1) + logitsSeconds;
-            return (products / eff.bandwidth() + attention(1, context, 0, 0)) / tp + overhead(batch);
+            return (products / eff.bandwidth() + attention(1, context, 0, 0)) / tp + overhead(batch, batch);
         }
         return step(batch, context, 0, 0);
     }
@@ -195,7 +195,8 @@ public final class Roofline {
      *   experts   = max(experts · share(T) / (η_bw · BW), T · used expert FLOPs / (η_e · R))
      *   logits    = max(output matrix / (η_bw · BW), L · its FLOPs / (η_c · R))              L = batch + min(prefill tokens, 1)
      *   attention = max(batch · KV(context) / (η_bw · BW), attention FLOPs / (η_c · R_bf16))
-     *   step      = (dense + experts + logits + attention) / tp + overhead(T)
+     *   step      = (dense + experts + logits + attention) / tp + overhead(B, T)
+     *   overhead  = layers · t_layer + B · t_sequence (+ a measured machine's dispatches, tp's all-reduces)
      * </pre>
      * Summing per kernel class matters where the classes are bound by different resources: at a large
      * batch the weight products are compute-bound while decode attention streams every sequence's KV.
@@ -209,7 +210,7 @@ public final class Roofline {
         double dense = Math.max(denseSeconds / eff.bandwidth(), tokens * denseMatrixSeconds / eff.compute());
         double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), tokens * expertMatrixSeconds / eff.expertCompute());
         double logits = Math.max(logitsSeconds / eff.bandwidth(), logitTokens * logitsMatrixSeconds / eff.compute());
-        return (dense + experts + logits + attention(batch, context, prefillTokens, prefillContext)) / tp + overhead(tokens);
+        return (dense + experts + logits + attention(batch, context, prefillTokens, prefillContext)) / tp + overhead(batch, tokens);
     }
 
     /** Attention of a step: the decoding sequences' KV reads against every token's attention FLOPs. */
@@ -223,9 +224,10 @@ public final class Roofline {
         return (tokens + 1) / 2.0;
     }
 
-    private double overhead(double tokens) {
+    /** The step's fixed costs: per layer, per decoding sequence, a measured machine's dispatches, tensor parallelism's all-reduces. */
+    private double overhead(int batch, double tokens) {
         double layers = model.config().blockCount();
-        double t = layers * eff.layerSeconds();
+        double t = layers * eff.layerSeconds() + batch * eff.sequenceSeconds();
         if (hw.measured()) {
             t += (layers * operationsPerLayer + 1) * hw.dispatchSeconds(); // and the logits' product
         }
