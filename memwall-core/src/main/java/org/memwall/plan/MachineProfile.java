@@ -66,18 +66,15 @@ public final class MachineProfile {
     /** A format's timed passes stop after this long. */
     private static final double SECONDS_PER_FORMAT = 0.3;
     /**
-     * Untimed products over the first {@value #WARM_ROWS} rows (of {@value #WARM_TOKENS} tokens for the
-     * tile path) before a format is timed, so that it is timed compiled, as a model runs after its first
-     * tokens. Until the JIT has compiled a kernel the Vector API runs interpreted, a thousand times
-     * slower (measured: a one-token product of 64 Q4_0 rows took 20 ms for its first ~50 calls and
-     * 10 µs once compiled, after ~1.7 s and a few hundred calls; two untimed passes over the 96 MiB
-     * matrix, as before, timed Q4_0's one-token kernel at 4–10 GB/s where a model's decode reads 25).
+     * Seconds the product to be timed runs untimed first, so that it is timed compiled, as a model's
+     * kernels are after its first tokens. Until the JIT has compiled a kernel the Vector API runs
+     * interpreted, a thousand times slower, and a kernel compiled while it ran a smaller product is
+     * not the one the model gets: warming on 64 rows (the loops around the kernel then ran once per
+     * call) timed Q8_0's one-token product at 6–13 GB/s, and a model decoding in that JVM afterwards
+     * ran at 23 tokens/s where bench, warmed on the model's own products, ran at 86. Measured on the
+     * 96 MiB Q4_0 product: the first call takes ~0.9 s, the next ten settle from 12 to 5 ms.
      */
-    private static final int WARM_CALLS = 3000;
-    private static final int WARM_ROWS = 64;
-    private static final int WARM_TOKENS = 4;
-    /** Warming stops after this long even short of its calls (a very slow machine). */
-    private static final double WARM_LIMIT_SECONDS = 10;
+    private static final double WARM_SECONDS = 1.5;
     /** Bytes each format streams: three times a 32 MiB last-level cache, so no pass finds the last one's rows in it. */
     public static final long STREAM_BYTES = 96L << 20;
 
@@ -91,7 +88,7 @@ public final class MachineProfile {
 
     /**
      * Measures the machine with {@code threads} compute threads for the weight {@code formats} given,
-     * streaming {@code streamBytes} per format (a format takes one or two seconds), and attention over
+     * streaming {@code streamBytes} per format (a format takes about four seconds), and attention over
      * a {@code kv} cache (about a second).
      */
     public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv) {
@@ -126,13 +123,14 @@ public final class MachineProfile {
     /** Bytes/s of one-token products over a {@code bytes}-sized matrix of {@code type}. */
     static double streamRate(Parallel pool, GgmlType type, long bytes) {
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
-        int rows = (int) Math.max(WARM_ROWS, bytes / rowBytes);
+        int rows = (int) Math.max(DISTINCT_ROWS, bytes / rowBytes);
         try (Arena arena = Arena.ofShared()) {
             Tensor w = matrix(arena, pool, type, rows);
             float[] x = activations(1);
             float[] out = new float[rows];
-            warm(() -> MatMul.matmul(pool, w, 0, Math.min(WARM_ROWS, rows), x, 1, out));
-            return w.byteSize() / medianSeconds(() -> MatMul.matmul(pool, w, x, 1, out));
+            Runnable product = () -> MatMul.matmul(pool, w, x, 1, out);
+            warm(product);
+            return w.byteSize() / medianSeconds(product);
         }
     }
 
@@ -143,15 +141,16 @@ public final class MachineProfile {
             Tensor w = matrix(arena, pool, type, rows);
             float[] x = activations(TILE_TOKENS);
             float[] out = new float[rows * TILE_TOKENS];
-            warm(() -> MatMul.matmul(pool, w, 0, WARM_ROWS, x, WARM_TOKENS, out));
-            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(() -> MatMul.matmul(pool, w, x, TILE_TOKENS, out));
+            Runnable product = () -> MatMul.matmul(pool, w, x, TILE_TOKENS, out);
+            warm(product);
+            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(product);
         }
     }
 
-    /** Runs {@code run} {@value #WARM_CALLS} times, untimed (at most {@value #WARM_LIMIT_SECONDS} s). */
+    /** Runs {@code run} untimed for {@value #WARM_SECONDS} s, at least three times. */
     private static void warm(Runnable run) {
-        long end = System.nanoTime() + (long) (WARM_LIMIT_SECONDS * 1e9);
-        for (int i = 0; i < WARM_CALLS && System.nanoTime() < end; i++) {
+        long end = System.nanoTime() + (long) (WARM_SECONDS * 1e9);
+        for (int i = 0; i < 3 || System.nanoTime() < end; i++) {
             run.run();
         }
     }
