@@ -63,8 +63,8 @@ public final class MachineProfile {
     private static final int ROW = 4096;
     private static final int DISTINCT_ROWS = 16;
     private static final int PASSES = 5;
-    /** A format's timed passes stop after this long. */
-    private static final double SECONDS_PER_FORMAT = 0.3;
+    /** Seconds of one timed sample of a product. */
+    private static final double SAMPLE_SECONDS = 0.1;
     /**
      * Seconds the product to be timed runs untimed first, so that it is timed compiled, as a model's
      * kernels are after its first tokens. Until the JIT has compiled a kernel the Vector API runs
@@ -156,25 +156,29 @@ public final class MachineProfile {
     }
 
     /**
-     * Median of up to {@value #PASSES} timed runs (the faster of two when only two fit in
-     * {@value #SECONDS_PER_FORMAT} s) after one untimed run. The median, as {@code memwall bench}
-     * reports the median of its repeats: on a machine shared with other work the fastest pass is one
-     * the others left alone, which a sustained run does not see.
+     * Seconds of one run: the median of {@value #PASSES} samples, each the mean of as many runs as fill
+     * {@value #SAMPLE_SECONDS} s (at least one). The median, as {@code memwall bench} reports the median
+     * of its repeats; samples as long as a bench repeat (a 3-layer file's 32 decode steps take 0.1–0.4 s),
+     * because on a machine shared with other work a single 4 ms product is often one that the others left
+     * alone, which a sustained run does not see (single products timed Q4_0 and Q4_K_M decode 34–48% faster
+     * than bench at load 2.3–2.7, and Q8_0 15% slower).
      */
     private static double medianSeconds(Runnable run) {
-        run.run();
-        double[] times = new double[PASSES];
-        int done = 0;
-        double spent = 0;
-        while (done < PASSES && spent < SECONDS_PER_FORMAT) {
+        double[] samples = new double[PASSES];
+        for (int i = 0; i < PASSES; i++) {
             long t0 = System.nanoTime();
-            run.run();
-            times[done] = (System.nanoTime() - t0) / 1e9;
-            spent += times[done++];
+            long end = t0 + (long) (SAMPLE_SECONDS * 1e9);
+            int runs = 0;
+            long now;
+            do {
+                run.run();
+                runs++;
+                now = System.nanoTime();
+            } while (now < end);
+            samples[i] = (now - t0) / 1e9 / runs;
         }
-        double[] kept = Arrays.copyOf(times, done);
-        Arrays.sort(kept);
-        return kept[(done - 1) / 2];
+        Arrays.sort(samples);
+        return samples[PASSES / 2];
     }
 
     /**
