@@ -93,9 +93,9 @@ public final class Calibration {
         if (fitCases.isEmpty()) {
             throw new MemwallException("no fit cases for engine '" + engine + "'");
         }
-        double[] x = {0.5, 0.5, 0.5, 20e-6};
-        double[] lo = {0.02, 0.02, 0.02, 0};
-        double[] hi = {1, 1, 1, 2e-3};
+        double[] x = {0.5, 0.5, 0.5, 20e-6, 0};
+        double[] lo = {0.02, 0.02, 0.02, 0, 0};
+        double[] hi = {1, 1, 1, 2e-3, 1e-3};
         double best = loss(engine, fitCases, x);
         for (double step = 2; step > 1.0005; step = Math.sqrt(step)) {
             boolean improved = true;
@@ -104,7 +104,7 @@ public final class Calibration {
                 for (int i = 0; i < x.length; i++) {
                     for (int dir = -1; dir <= 1; dir += 2) {
                         double[] y = x.clone();
-                        y[i] = i == 3 && y[i] == 0 ? (dir > 0 ? 1e-6 : 0) : y[i] * Math.pow(step, dir);
+                        y[i] = i >= 3 && y[i] == 0 ? (dir > 0 ? 1e-6 : 0) : y[i] * Math.pow(step, dir);
                         y[i] = Math.clamp(y[i], lo[i], hi[i]);
                         double l = loss(engine, fitCases, y);
                         if (l < best - 1e-12) {
@@ -116,11 +116,11 @@ public final class Calibration {
                 }
             }
         }
-        return new Efficiency(engine, x[0], x[1], x[2], x[3]);
+        return new Efficiency(engine, x[0], x[1], x[2], x[3], x[4]);
     }
 
     private double loss(String engine, List<Case> fitCases, double[] x) {
-        Efficiency e = new Efficiency(engine, x[0], x[1], x[2], x[3]);
+        Efficiency e = new Efficiency(engine, x[0], x[1], x[2], x[3], x[4]);
         double sum = 0;
         for (Case c : fitCases) {
             double err = Math.log(predict(c, e) / c.value());

@@ -10,20 +10,21 @@ import org.memwall.MemwallException;
 /**
  * How far an engine gets from the roofline: the share of the bandwidth its decode reaches, the share
  * of the matrix rate its dense products reach, the share its MoE expert products reach (grouped
- * products of a few tokens per expert run far below the peak), and a fixed cost per layer and step (kernel launches,
- * synchronisation, the small operations between products). Fitted to the calibration set
+ * products of a few tokens per expert run far below the peak), a fixed cost per layer and step (kernel launches,
+ * synchronisation, the small operations between products), and a cost per sequence and step (the engine's
+ * bookkeeping of each running request: scheduling, sampling, detokenizing, on the host). Fitted to the calibration set
  * ({@link Calibration}); the fitted values live in {@code efficiency.fitted}.
  */
-public record Efficiency(String engine, double bandwidth, double compute, double expertCompute, double layerSeconds) {
+public record Efficiency(String engine, double bandwidth, double compute, double expertCompute, double layerSeconds, double sequenceSeconds) {
 
     /**
      * A machine memwall measured itself: its kernel rates and dispatch cost are memwall's own, so nothing
      * is scaled ({@link MachineProfile}).
      */
-    public static final Efficiency MEASURED = new Efficiency("memwall (measured)", 1, 1, 1, 0);
+    public static final Efficiency MEASURED = new Efficiency("memwall (measured)", 1, 1, 1, 0, 0);
 
     /** Roofline as drawn: every byte at full bandwidth, every FLOP at the peak rate, nothing else. */
-    public static final Efficiency IDEAL = new Efficiency("ideal", 1, 1, 1, 0);
+    public static final Efficiency IDEAL = new Efficiency("ideal", 1, 1, 1, 0, 0);
 
     /** The fitted factors of {@code engine}, or an error listing the engines. */
     public static Efficiency fitted(String engine) {
@@ -48,7 +49,8 @@ public record Efficiency(String engine, double bandwidth, double compute, double
         Map<String, Efficiency> out = new LinkedHashMap<>();
         for (String key : p.stringPropertyNames().stream().sorted().toList()) {
             String[] v = p.getProperty(key).trim().split("\\s+");
-            out.put(key, new Efficiency(key, Double.parseDouble(v[0]), Double.parseDouble(v[1]), Double.parseDouble(v[2]), Double.parseDouble(v[3])));
+            out.put(key, new Efficiency(key, Double.parseDouble(v[0]), Double.parseDouble(v[1]), Double.parseDouble(v[2]), Double.parseDouble(v[3]),
+                    v.length > 4 ? Double.parseDouble(v[4]) : 0));
         }
         return out;
     }

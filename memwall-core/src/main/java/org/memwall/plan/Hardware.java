@@ -27,11 +27,13 @@ import org.memwall.gguf.GgmlType;
  * @param streamRates  measured decode-kernel bytes/s per weight format (empty for catalog devices)
  * @param tileRates    measured prefill FLOP/s per weight format (empty for catalog devices)
  * @param dispatchSeconds measured fixed seconds of one parallel operation (NaN for catalog devices)
+ * @param attentionRate measured FLOP/s of memwall's attention over its KV cache (NaN for catalog devices,
+ *                      whose attention runs at their BF16 matrix rate)
  * @param sources      every catalog key's source and check
  */
 public record Hardware(String id, String name, long memoryBytes, double bandwidth, Map<Precision, Double> matrixRates,
                        double link, double powerW, String memory, int stacks, Map<GgmlType, Double> streamRates,
-                       Map<GgmlType, Double> tileRates, double dispatchSeconds, Map<String, Source> sources) {
+                       Map<GgmlType, Double> tileRates, double dispatchSeconds, double attentionRate, Map<String, Source> sources) {
 
     /** Where a catalog number comes from, and how far it was checked (vendor, third-party, unconfirmed). */
     public record Source(String text, String check) {
@@ -114,7 +116,7 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
             throw new MemwallException(id + " has no HBM stack count in the catalog, so its memory cannot be swapped");
         }
         return new Hardware(id + "@" + g.name(), name + " with " + g.name(), stacks * g.stackBytes(), stacks * g.stackBandwidth(), matrixRates,
-                link, powerW, g.name(), stacks, streamRates, tileRates, dispatchSeconds, sources);
+                link, powerW, g.name(), stacks, streamRates, tileRates, dispatchSeconds, attentionRate, sources);
     }
 
     private static Catalog catalog() {
@@ -184,7 +186,7 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
             devices.put(e.getKey(), new Hardware(e.getKey(), v.getOrDefault("name", e.getKey()), (long) (number(v, "memory_gb", e.getKey()) * 1e9),
                     number(v, "bandwidth_tbps", e.getKey()) * 1e12, rates, optional(v, "link_gbps") * 1e9, optional(v, "power_w"),
                     v.getOrDefault("memory", "unknown"), v.containsKey("stacks") ? (int) number(v, "stacks", e.getKey()) : 0,
-                    Map.of(), Map.of(), Double.NaN, Map.copyOf(sources.get(e.getKey()))));
+                    Map.of(), Map.of(), Double.NaN, Double.NaN, Map.copyOf(sources.get(e.getKey()))));
         }
         return new Catalog(devices, hbm);
     }

@@ -20,22 +20,33 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.memwall.MemwallException;
 import org.memwall.gguf.GgmlType;
+import org.memwall.model.ForwardPass;
+import org.memwall.model.KvCache;
+import org.memwall.model.KvType;
+import org.memwall.model.Model;
 import org.memwall.quant.Quantizer;
+import org.memwall.synth.ModelShape;
+import org.memwall.synth.SyntheticModel;
 import org.memwall.tensor.MatMul;
 import org.memwall.tensor.MemoryBandwidth;
 import org.memwall.tensor.Parallel;
 import org.memwall.tensor.Tensor;
 
 /**
- * The machine memwall runs on, measured by memwall itself ({@code --hardware this-machine}): its
- * memory read bandwidth ({@link MemoryBandwidth}), and per weight format the rates of memwall's own
- * matrix kernels as decode and prefill run them, through {@link MatMul} on the compute pool:
+ * The machine memwall runs on, measured by memwall itself ({@code --hardware this-machine}) through the
+ * code a loaded model runs: its memory read bandwidth ({@link MemoryBandwidth}), per weight format the
+ * rates of {@link MatMul} on the compute pool over a matrix prepared as {@code Model.open} prepares a
+ * model's ({@link Tensor#interleave}: the row-interleaved copy for Q4_0, Q8_0, Q4_K and Q6_K, whose
+ * Q4_0 and Q6_K products quantize their activations to int8 each time), and the attention of a
+ * one-layer model run by {@code Transformer} over a KV cache of the type asked:
  * <ul>
  *   <li>stream rate: bytes/s of a one-token product over a matrix far larger than the caches (decode);</li>
  *   <li>tile rate: FLOP/s of a {@value #TILE_TOKENS}-token product (prefill's register tiles);</li>
  *   <li>dispatch: the mean seconds of one parallel operation (every thread wakes, does a little
  *       work and meets the others), which every matrix product, the attention of every layer and
- *       the logits' product pay once per step.</li>
+ *       the logits' product pay once per step;</li>
+ *   <li>attention rate: FLOP/s (4 · heads · head size per attended position and layer) of decode
+ *       steps, from the difference between steps far into the cache and near its start.</li>
  * </ul>
  * Matrices are random rows quantized by memwall's quantizers and repeated to the size measured (memory
  * reads cost the same whatever the bytes hold). The median of a few passes is kept, as bench keeps its repeats' median.
@@ -47,29 +58,47 @@ public final class MachineProfile {
     static final List<GgmlType> FORMATS = List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q6_K, GgmlType.Q5_0,
             GgmlType.Q4_K, GgmlType.Q4_0);
     static final int TILE_TOKENS = 128;
+    /** Rows of the tile rate's matrix: 4,096 of 4,096, a model layer's size (17 MiB in Q8_0), more than the L2 caches hold. */
+    private static final int TILE_ROWS = 4096;
     private static final int ROW = 4096;
     private static final int DISTINCT_ROWS = 16;
     private static final int PASSES = 5;
-    /** A format's timed passes stop after this long (the first, which compiles the kernel, is not kept). */
-    private static final double SECONDS_PER_FORMAT = 0.3;
+    /**
+     * Rows of each one-token product the stream rate times: a Llama-3.2-1B layer's products are 512 to 8,192
+     * rows of 2,048 or 8,192 (0.3–9 MiB); each pays its thread wake-ups, the idle tail of its last pieces and
+     * (Q4_0, Q6_K) its activations' quantization on the calling thread, which one 96 MiB product spreads thin.
+     */
+    private static final int PRODUCT_ROWS = 2048;
+    /** Seconds of one timed sample of a product. */
+    private static final double SAMPLE_SECONDS = 0.1;
+    /**
+     * Seconds the product to be timed runs untimed first, so that it is timed compiled, as a model's
+     * kernels are after its first tokens. Until the JIT has compiled a kernel the Vector API runs
+     * interpreted, a thousand times slower, and a kernel compiled while it ran a smaller product is
+     * not the one the model gets: warming on 64 rows (the loops around the kernel then ran once per
+     * call) timed Q8_0's one-token product at 6–13 GB/s, and a model decoding in that JVM afterwards
+     * ran at 23 tokens/s where bench, warmed on the model's own products, ran at 86. Measured on the
+     * 96 MiB Q4_0 product: the first call takes ~0.9 s, the next ten settle from 12 to 5 ms.
+     */
+    private static final double WARM_SECONDS = 1.5;
     /** Bytes each format streams: three times a 32 MiB last-level cache, so no pass finds the last one's rows in it. */
     public static final long STREAM_BYTES = 96L << 20;
 
     private MachineProfile() {
     }
 
-    /** Measures every format memwall quantizes to. */
+    /** Measures every format memwall quantizes to, attention over the default KV cache. */
     public static Hardware measure(int threads, long streamBytes) {
-        return measure(threads, streamBytes, FORMATS);
+        return measure(threads, streamBytes, FORMATS, KvType.DEFAULT);
     }
 
     /**
-     * Measures the machine with {@code threads} compute threads for the weight {@code formats} given
-     * (F32 is always measured: memwall's attention runs over F32 keys and values), streaming
-     * {@code streamBytes} per format; a format takes about half a second.
+     * Measures the machine with {@code threads} compute threads for the weight {@code formats} given,
+     * streaming {@code streamBytes} per format (a format takes about four seconds), and attention over
+     * a {@code kv} cache (about a second).
      */
-    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats) {
-        Set<GgmlType> measured = EnumSet.of(GgmlType.F32);
+    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv) {
+        Set<GgmlType> measured = EnumSet.noneOf(GgmlType.class);
         for (GgmlType t : formats) {
             if (!Quantizer.supports(t)) {
                 throw new MemwallException("this-machine: memwall cannot measure " + t + " weights (it measures " + FORMATS + ")");
@@ -80,18 +109,22 @@ public final class MachineProfile {
             double bandwidth = MemoryBandwidth.measure(pool, streamBytes, PASSES);
             Map<GgmlType, Double> stream = new EnumMap<>(GgmlType.class);
             Map<GgmlType, Double> tile = new EnumMap<>(GgmlType.class);
+            // Prompts first, as a model runs them: the JIT compiles code the two paths share (MatMul, the
+            // format's multiply) for whichever it meets first, and bench and run meet a prompt first.
             for (GgmlType t : measured) {
-                stream.put(t, streamRate(pool, t, streamBytes));
                 tile.put(t, tileRate(pool, t));
+                stream.put(t, streamRate(pool, t, streamBytes));
             }
             double dispatch = dispatchSeconds(pool);
+            double attention = attentionRate(threads, kv);
             String name = String.format(java.util.Locale.ROOT, "this machine (%d threads, measured by memwall)", threads);
             Map<String, Hardware.Source> sources = Map.of("bandwidth_tbps", new Hardware.Source("MemoryBandwidth.measure", "measured"),
                     "stream_rates", new Hardware.Source("MachineProfile: one-token MatMul per format", "measured"),
                     "tile_rates", new Hardware.Source("MachineProfile: " + TILE_TOKENS + "-token MatMul per format", "measured"),
+                    "attention_rate", new Hardware.Source("MachineProfile: decode steps of a one-layer model, " + kv.label() + " KV cache", "measured"),
                     "memory_gb", new Hardware.Source("the operating system's physical memory", "measured"));
             return new Hardware(ID, name, physicalMemory(), bandwidth, Map.of(), Double.NaN, Double.NaN, "dram", 0, Map.copyOf(stream),
-                    Map.copyOf(tile), dispatch, sources);
+                    Map.copyOf(tile), dispatch, attention, sources);
         }
     }
 
@@ -100,45 +133,65 @@ public final class MachineProfile {
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
         int rows = (int) Math.max(DISTINCT_ROWS, bytes / rowBytes);
         try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, type, rows);
+            Tensor w = matrix(arena, pool, type, rows);
             float[] x = activations(1);
             float[] out = new float[rows];
-            return w.byteSize() / medianSeconds(() -> MatMul.matmul(pool, w, x, 1, out));
+            // One product per PRODUCT_ROWS rows, one after another, as a model's layer runs its products.
+            Runnable products = () -> {
+                for (int r = 0; r < rows; r += PRODUCT_ROWS) {
+                    MatMul.matmul(pool, w, r, Math.min(PRODUCT_ROWS, rows - r), x, 1, out);
+                }
+            };
+            warm(products);
+            return w.byteSize() / medianSeconds(products);
         }
     }
 
-    /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} (1,024 rows of 4,096). */
+    /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} ({@value #TILE_ROWS} rows of 4,096). */
     static double tileRate(Parallel pool, GgmlType type) {
-        int rows = 1024;
+        int rows = TILE_ROWS;
         try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, type, rows);
+            Tensor w = matrix(arena, pool, type, rows);
             float[] x = activations(TILE_TOKENS);
             float[] out = new float[rows * TILE_TOKENS];
-            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(() -> MatMul.matmul(pool, w, x, TILE_TOKENS, out));
+            Runnable product = () -> MatMul.matmul(pool, w, x, TILE_TOKENS, out);
+            warm(product);
+            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(product);
+        }
+    }
+
+    /** Runs {@code run} untimed for {@value #WARM_SECONDS} s, at least three times. */
+    private static void warm(Runnable run) {
+        long end = System.nanoTime() + (long) (WARM_SECONDS * 1e9);
+        for (int i = 0; i < 3 || System.nanoTime() < end; i++) {
+            run.run();
         }
     }
 
     /**
-     * Median of up to {@value #PASSES} timed runs (the faster of two when only two fit in
-     * {@value #SECONDS_PER_FORMAT} s) after two untimed ones that let the JIT compile the kernel. The
-     * median, as {@code memwall bench} reports the median of its repeats: on a machine shared with other
-     * work the fastest pass is one the others left alone, which a sustained run does not see.
+     * Seconds of one run: the median of {@value #PASSES} samples, each the mean of as many runs as fill
+     * {@value #SAMPLE_SECONDS} s (at least one). The median, as {@code memwall bench} reports the median
+     * of its repeats; samples as long as a bench repeat (a 3-layer file's 32 decode steps take 0.1–0.4 s),
+     * because on a machine shared with other work a single 4 ms product is often one that the others left
+     * alone, which a sustained run does not see (single products timed Q4_0 and Q4_K_M decode 34–48% faster
+     * than bench at load 2.3–2.7, and Q8_0 15% slower).
      */
     private static double medianSeconds(Runnable run) {
-        run.run();
-        run.run();
-        double[] times = new double[PASSES];
-        int done = 0;
-        double spent = 0;
-        while (done < PASSES && spent < SECONDS_PER_FORMAT) {
+        double[] samples = new double[PASSES];
+        for (int i = 0; i < PASSES; i++) {
             long t0 = System.nanoTime();
-            run.run();
-            times[done] = (System.nanoTime() - t0) / 1e9;
-            spent += times[done++];
+            long end = t0 + (long) (SAMPLE_SECONDS * 1e9);
+            int runs = 0;
+            long now;
+            do {
+                run.run();
+                runs++;
+                now = System.nanoTime();
+            } while (now < end);
+            samples[i] = (now - t0) / 1e9 / runs;
         }
-        double[] kept = Arrays.copyOf(times, done);
-        Arrays.sort(kept);
-        return kept[(done - 1) / 2];
+        Arrays.sort(samples);
+        return samples[PASSES / 2];
     }
 
     /**
@@ -174,11 +227,76 @@ public final class MachineProfile {
         return (System.nanoTime() - t0) / 1e9 / runs;
     }
 
+    /** Positions of the cache the near and far attention steps attend to. */
+    private static final int NEAR = 64;
+    private static final int FAR = 1024;
+
     /**
-     * A matrix of {@code rows} rows of 4,096 in {@code type}, written to a temporary file and mapped
-     * read-only as a model's weights are (file pages, not anonymous memory); the file is deleted at once.
+     * FLOP/s of memwall's attention in decode steps over a {@code kv} cache: a one-layer model with
+     * Llama-3.2-1B's attention (32 query heads and 8 KV heads of 64; 256 wide elsewhere, so its products
+     * are small), written by {@link SyntheticModel}, opened by {@link Model#open} and run one token at
+     * a time as bench runs it, at position {@value #FAR} and at {@value #NEAR} in turn. Everything but
+     * attention is the same in both steps, so the median difference is the attention of
+     * {@value #FAR} − {@value #NEAR} positions: key and value rows decoded from the cache, dots, softmax
+     * and weighted sums, 4 · heads · head size FLOPs per position.
      */
-    private static Tensor matrix(Arena arena, GgmlType type, int rows) {
+    static double attentionRate(int threads, KvType kv) {
+        ModelShape base = ModelShape.named("llama-3.2-1b");
+        int vocab = 1024;
+        int regular = vocab - base.specials().size();
+        ModelShape shape = new ModelShape("attention-profile", "llama", 1, 256, base.heads(), base.kvHeads(), base.headDim(), 256, vocab,
+                regular, true, base.contextLength(), base.ropeBase(), base.rmsEpsilon(), base.preTokenizer(), base.specials(), regular,
+                regular + 9, base.ropeFactors(), 0, 0, 0);
+        Path file = null;
+        try {
+            file = Files.createTempFile("memwall-profile-", ".gguf");
+            SyntheticModel.write(shape, SyntheticModel.Mix.parse("Q8_0"), 1, 16, file, t -> { });
+            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + 1)) {
+                ForwardPass f = m.forwardPass();
+                SplittableRandom random = new SplittableRandom(3);
+                for (int p = 0; p < FAR; p += 256) {
+                    f.forwardSequence(random.ints(Math.min(256, FAR - p), 0, regular).toArray(), p, cache, false);
+                }
+                int runs = 24;
+                double[] differences = new double[runs];
+                for (int r = -8; r < runs; r++) { // eight untimed pairs compile the step
+                    double far = stepSeconds(f, cache, FAR, random.nextInt(regular));
+                    double near = stepSeconds(f, cache, NEAR, random.nextInt(regular));
+                    if (r >= 0) {
+                        differences[r] = far - near;
+                    }
+                }
+                Arrays.sort(differences);
+                double seconds = Math.max(differences[runs / 2], 1e-9);
+                return 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
+            }
+        } catch (IOException e) {
+            throw new MemwallException("cannot write the attention measurement's model to a temporary file: " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is harmless
+                }
+            }
+        }
+    }
+
+    /** Seconds of one decode step of {@code token} at {@code position}, logits included, as bench times it. */
+    private static double stepSeconds(ForwardPass f, KvCache cache, int position, int token) {
+        long t0 = System.nanoTime();
+        f.forward(new int[] {token}, new int[] {position}, new KvCache[] {cache}, new boolean[] {true});
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * A matrix of {@code rows} rows of 4,096 in {@code type}, written to a temporary file, mapped
+     * read-only and prepared as {@code Model.open} prepares a model's matrices for the CPU: repacked into
+     * the row-interleaved copy its kernels read where the format has one ({@link Tensor#interleave}), else
+     * left in the mapped file's pages. The file is deleted at once.
+     */
+    static Tensor matrix(Arena arena, Parallel pool, GgmlType type, int rows) {
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
         SplittableRandom random = new SplittableRandom(7);
         ByteBuffer distinct = ByteBuffer.allocate(DISTINCT_ROWS * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -199,7 +317,9 @@ public final class MachineProfile {
                     }
                 }
                 MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, (long) rows * rowBytes, arena);
-                return new Tensor("profile." + type, type, new long[] {ROW, rows}, data);
+                Tensor w = new Tensor("profile." + type, type, new long[] {ROW, rows}, data);
+                w.interleave(pool);
+                return w;
             } finally {
                 Files.delete(file);
             }

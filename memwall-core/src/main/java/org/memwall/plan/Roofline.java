@@ -5,17 +5,19 @@ import org.memwall.model.ModelConfig;
 
 /**
  * Time of one forward step of a replica ({@code tp} devices) from bytes and FLOPs, its kernel classes
- * (dense products, expert products, attention) one after another, each at its own roofline:
+ * (dense products, expert products, the logits' product, attention) one after another, each at its own roofline:
  * <pre>
  *   t = [max(dense bytes / (η_bw · BW), dense flops / (η_c · R)) + max(expert bytes / (η_bw · BW), expert flops / (η_e · R))
+ *        + max(output bytes / (η_bw · BW), logits flops / (η_c · R))
  *        + max(KV bytes / (η_bw · BW), attention flops / (η_c · R_bf16))] / tp + layers · t_layer + all-reduce
  * </pre>
  * Bytes are the weights a step touches (every dense matrix; of a MoE layer's experts the expected
  * share used by B tokens, 1 − (1 − k/E)^B) plus the KV cache each sequence attends to (sliding-window
  * layers cap it at the window). FLOPs are 2 per weight a token uses plus 4 · heads · head size per
- * attended position. With tp &gt; 1 every layer adds two all-reduces of the step's activations,
+ * attended position; the output matrix multiplies only the tokens that need logits (each decoding
+ * token, a prompt's last). With tp &gt; 1 every layer adds two all-reduces of the step's activations,
  * each moving 2(tp−1)/tp of them over the link. A measured machine reads each format at its kernels'
- * measured rates instead of the bandwidth and matrix rate.
+ * measured rates instead of the bandwidth and matrix rate, and attends at memwall's measured attention rate.
  */
 public final class Roofline {
     private final ModelSpec model;
@@ -23,17 +25,21 @@ public final class Roofline {
     private final Efficiency eff;
     private final int tp;
     private final long weightBytes;
-    /** Seconds to read every weight read each step, and every expert, at the stream rates. */
+    /** Seconds to read every weight read each step, every expert, and the output matrix, at the stream rates. */
     private final double denseSeconds;
     private final double expertSeconds;
-    /** Matrix seconds per token at the matrix rates: dense matrices, and experts at their used share. */
+    private final double logitsSeconds;
+    /** Matrix seconds per token at the matrix rates: dense matrices, experts at their used share, the output matrix. */
     private final double denseMatrixSeconds;
     private final double expertMatrixSeconds;
-    /** Bytes of the weights read each step and of every expert; FLOPs per token of the dense matrices and of the experts a token uses. */
+    private final double logitsMatrixSeconds;
+    /** Bytes of the weights read each step, of every expert and of the output matrix; FLOPs per token of each. */
     private final double denseBytes;
     private final double expertBytes;
+    private final double logitsBytes;
     private final double denseFlops;
     private final double expertFlops;
+    private final double logitsFlops;
     private final double kvBytesPerPosition;
     private final double attentionRate;
     private final int[] windows;
@@ -57,6 +63,10 @@ public final class Roofline {
         double expertRead = 0;
         double denseF = 0;
         double expertF = 0;
+        double logits = 0;
+        double logitsMatrix = 0;
+        double logitsRead = 0;
+        double logitsF = 0;
         for (ModelSpec.Matrix m : model.tensors()) {
             long b = type.bytes(m, model);
             bytes += b;
@@ -66,7 +76,12 @@ public final class Roofline {
             GgmlType format = type.format(m, model);
             boolean expert = m.role() == ModelSpec.Role.EXPERTS;
             double f = 2.0 * m.elements() * (expert ? used : 1);
-            if (expert) {
+            if (m.role() == ModelSpec.Role.OUTPUT || m.role() == ModelSpec.Role.EMBEDDING) { // the output matrix, or the tied embedding as it
+                logitsRead += b;
+                logitsF += f;
+                logits += b / hw.streamRate(format);
+                logitsMatrix += f / hw.matrixRate(type.compute(), format);
+            } else if (expert) {
                 expertRead += b;
                 expertF += f;
                 experts += b / hw.streamRate(format);
@@ -87,9 +102,13 @@ public final class Roofline {
         this.expertBytes = expertRead;
         this.denseFlops = denseF;
         this.expertFlops = expertF;
+        this.logitsSeconds = logits;
+        this.logitsMatrixSeconds = logitsMatrix;
+        this.logitsBytes = logitsRead;
+        this.logitsFlops = logitsF;
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
-        // memwall attends over F32 keys and values; an accelerator's attention runs at its BF16 matrix rate.
-        this.attentionRate = hw.matrixRate(Precision.BF16, hw.measured() ? GgmlType.F32 : GgmlType.F16);
+        // A measured machine's attention runs at memwall's measured attention rate; an accelerator's at its BF16 matrix rate.
+        this.attentionRate = hw.measured() ? hw.attentionRate() : hw.matrixRate(Precision.BF16, GgmlType.F16);
         int products = (int) model.tensors().stream().filter(m -> m.layer() == 0 && m.role() != ModelSpec.Role.SMALL
                 && m.role() != ModelSpec.Role.EXPERTS).count();
         long expertMatrices = model.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.EXPERTS && m.dims().length == 3).count();
@@ -125,22 +144,22 @@ public final class Roofline {
 
     /** FLOPs of one decode step of {@code batch} sequences at {@code context}, the whole replica. */
     public double decodeFlops(int batch, double context) {
-        return batch * (denseFlops + expertFlops + attentionFlops(context));
+        return batch * (denseFlops + expertFlops + logitsFlops + attentionFlops(context));
     }
 
     /** Bytes one decode step reads from memory, the whole replica: weights it uses and every sequence's KV cache. */
     public double decodeBytes(int batch, double context) {
-        return denseBytes + expertBytes * expertShare(batch) + batch * kvBytes(context);
+        return denseBytes + logitsBytes + expertBytes * expertShare(batch) + batch * kvBytes(context);
     }
 
-    /** FLOPs of a prompt of {@code tokens} tokens in one pass. */
+    /** FLOPs of a prompt of {@code tokens} tokens in one pass (logits of its last token only). */
     public double prefillFlops(int tokens) {
-        return tokens * (denseFlops + expertFlops + attentionFlops(meanContext(tokens)));
+        return tokens * (denseFlops + expertFlops + attentionFlops(meanContext(tokens))) + logitsFlops;
     }
 
     /** Bytes a prompt's pass reads: the weights its tokens use (the KV it writes is left out, as in the step time). */
     public double prefillBytes(int tokens) {
-        return denseBytes + expertBytes * expertShare(tokens);
+        return denseBytes + logitsBytes + expertBytes * expertShare(tokens);
     }
 
     /** Expected share of a MoE layer's experts that {@code tokens} tokens use. */
@@ -155,9 +174,9 @@ public final class Roofline {
     /** One decode step of {@code batch} sequences each attending to {@code context} positions. */
     public double decodeStep(int batch, double context) {
         if (hw.measured() && batch == 1) {
-            // One token runs the fused decode kernels, whose measured stream rates include their arithmetic; attention follows them.
-            double memory = denseSeconds + expertSeconds * expertShare(1) + kvBytes(context) / hw.bandwidth();
-            return (memory / eff.bandwidth() + attentionFlops(context) / attentionRate / eff.compute()) / tp + overhead(batch);
+            // One token runs the one-token kernels, whose measured stream rates include their arithmetic; attention follows them.
+            double products = denseSeconds + expertSeconds * expertShare(1) + logitsSeconds;
+            return (products / eff.bandwidth() + attention(1, context, 0, 0)) / tp + overhead(batch, batch);
         }
         return step(batch, context, 0, 0);
     }
@@ -174,19 +193,30 @@ public final class Roofline {
      * <pre>
      *   dense     = max(dense weights / (η_bw · BW), T · dense FLOPs / (η_c · R))             T = batch + prefill tokens
      *   experts   = max(experts · share(T) / (η_bw · BW), T · used expert FLOPs / (η_e · R))
+     *   logits    = max(output matrix / (η_bw · BW), L · its FLOPs / (η_c · R))              L = batch + min(prefill tokens, 1)
      *   attention = max(batch · KV(context) / (η_bw · BW), attention FLOPs / (η_c · R_bf16))
-     *   step      = (dense + experts + attention) / tp + overhead(T)
+     *   step      = (dense + experts + logits + attention) / tp + overhead(B, T)
+     *   overhead  = layers · t_layer + B · t_sequence (+ a measured machine's dispatches, tp's all-reduces)
      * </pre>
      * Summing per kernel class matters where the classes are bound by different resources: at a large
      * batch the weight products are compute-bound while decode attention streams every sequence's KV.
+     * Logits are computed for the decoding tokens and a prompt's last token only (engines, and memwall,
+     * do not multiply a prompt's other positions by the output matrix); the prompts finishing in a step are
+     * counted as at most one, a difference of less than one row beside a batch's B.
      */
     public double step(int batch, double context, double prefillTokens, double prefillContext) {
         double tokens = batch + prefillTokens;
+        double logitTokens = batch + Math.min(prefillTokens, 1);
         double dense = Math.max(denseSeconds / eff.bandwidth(), tokens * denseMatrixSeconds / eff.compute());
         double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), tokens * expertMatrixSeconds / eff.expertCompute());
-        double attentionFlops = batch * attentionFlops(context) + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) : 0);
-        double attention = Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), attentionFlops / attentionRate / eff.compute());
-        return (dense + experts + attention) / tp + overhead(tokens);
+        double logits = Math.max(logitsSeconds / eff.bandwidth(), logitTokens * logitsMatrixSeconds / eff.compute());
+        return (dense + experts + logits + attention(batch, context, prefillTokens, prefillContext)) / tp + overhead(batch, tokens);
+    }
+
+    /** Attention of a step: the decoding sequences' KV reads against every token's attention FLOPs. */
+    private double attention(int batch, double context, double prefillTokens, double prefillContext) {
+        double flops = batch * attentionFlops(context) + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) : 0);
+        return Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), flops / attentionRate / eff.compute());
     }
 
     /** Mean attended positions over a prompt (each position sees those before it); windows are applied in attentionFlops. */
@@ -194,9 +224,10 @@ public final class Roofline {
         return (tokens + 1) / 2.0;
     }
 
-    private double overhead(double tokens) {
+    /** The step's fixed costs: per layer, per decoding sequence, a measured machine's dispatches, tensor parallelism's all-reduces. */
+    private double overhead(int batch, double tokens) {
         double layers = model.config().blockCount();
-        double t = layers * eff.layerSeconds();
+        double t = layers * eff.layerSeconds() + batch * eff.sequenceSeconds();
         if (hw.measured()) {
             t += (layers * operationsPerLayer + 1) * hw.dispatchSeconds(); // and the logits' product
         }

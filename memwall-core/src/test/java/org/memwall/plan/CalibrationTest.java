@@ -20,6 +20,7 @@ class CalibrationTest {
             assertThat(stored.compute()).as(engine).isCloseTo(refit.compute(), within(0.001));
             assertThat(stored.expertCompute()).as(engine).isCloseTo(refit.expertCompute(), within(0.001));
             assertThat(stored.layerSeconds()).as(engine).isCloseTo(refit.layerSeconds(), within(1e-6));
+            assertThat(stored.sequenceSeconds()).as(engine).isCloseTo(refit.sequenceSeconds(), within(1e-7));
         }
     }
 

@@ -2,64 +2,112 @@ package org.memwall.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import java.lang.foreign.Arena;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.memwall.MemwallException;
 import org.memwall.gguf.GgmlType;
+import org.memwall.quant.Interleaved;
+import org.memwall.tensor.Parallel;
+import org.memwall.tensor.Tensor;
 
 class MachineProfileTest {
-    /** One measurement for the class: 32 MiB per format keeps it short (the CLI streams 96 MiB). */
-    private static final Hardware MACHINE = MachineProfile.measure(2, 32L << 20, List.of(GgmlType.Q8_0, GgmlType.Q4_0));
+    /** A measured machine with rates set here, so the step's arithmetic can be checked exactly. */
+    private static final Hardware RATES = new Hardware(MachineProfile.ID, "test machine", 1L << 34, 20e9, Map.of(), Double.NaN, Double.NaN, "dram",
+            0, Map.of(GgmlType.Q8_0, 15e9, GgmlType.Q4_0, 12e9), Map.of(GgmlType.Q8_0, 60e9, GgmlType.Q4_0, 50e9), 3e-6, 8e9, Map.of());
 
     @Test
-    void measuresTheFormatsAskedForAndF32ForAttention() {
-        assertThat(MACHINE.id()).isEqualTo("this-machine");
-        assertThat(MACHINE.measured()).isTrue();
-        assertThat(MACHINE.streamRates()).containsOnlyKeys(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0);
-        assertThat(MACHINE.tileRates()).containsOnlyKeys(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0);
+    void measuresTheFormatsAskedForAndAttention() {
+        // One format and 32 MiB keep it short (the CLI streams 96 MiB per format).
+        Hardware machine = MachineProfile.measure(2, 32L << 20, List.of(GgmlType.Q4_0), org.memwall.model.KvType.F16);
+        assertThat(machine.id()).isEqualTo("this-machine");
+        assertThat(machine.measured()).isTrue();
+        assertThat(machine.streamRates()).containsOnlyKeys(GgmlType.Q4_0);
+        assertThat(machine.tileRates()).containsOnlyKeys(GgmlType.Q4_0);
         // Physical bounds of any machine this runs on: above 100 MB/s and 100 MFLOP/s, below 10 TB/s and 100 TFLOP/s.
-        assertThat(MACHINE.bandwidth()).isBetween(1e8, 1e13);
-        assertThat(MACHINE.streamRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e13));
-        assertThat(MACHINE.tileRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e14));
-        assertThat(MACHINE.dispatchSeconds()).isBetween(1e-8, 1e-2);
-        assertThat(MACHINE.memoryBytes()).isGreaterThan(1L << 28);
+        assertThat(machine.bandwidth()).isBetween(1e8, 1e13);
+        assertThat(machine.streamRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e13));
+        assertThat(machine.tileRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e14));
+        assertThat(machine.attentionRate()).isBetween(1e7, 1e14);
+        assertThat(machine.dispatchSeconds()).isBetween(1e-8, 1e-2);
+        assertThat(machine.memoryBytes()).isGreaterThan(1L << 28);
     }
 
     @Test
-    void decodeOnAMeasuredMachineIsItsFormatsStreamTimesPlusTheDispatchesOfItsLayers() {
+    void theMatrixTimedIsTheCopyAModelsKernelsRead() {
+        // Model.open repacks Q4_0, Q8_0, Q4_K and Q6_K into row-interleaved copies; the profile must time those, not the file's blocks.
+        try (Parallel pool = new Parallel(2); Arena arena = Arena.ofConfined()) {
+            for (GgmlType t : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
+                Tensor w = MachineProfile.matrix(arena, pool, t, 64);
+                assertThat(w.interleaved() != null).as(t.toString()).isEqualTo(Interleaved.AVAILABLE);
+                if (w.interleaved() != null) {
+                    assertThat(w.interleaved().int8Activations()).as(t.toString()).isEqualTo(t == GgmlType.Q4_0 || t == GgmlType.Q6_K);
+                }
+            }
+            assertThat(MachineProfile.matrix(arena, pool, GgmlType.F16, 64).interleaved()).isNull();
+        }
+    }
+
+    @Test
+    void decodeOnAMeasuredMachineIsItsFormatsStreamTimesAttentionAndTheDispatchesOfItsLayers() {
         ModelSpec m = ModelSpec.named("llama-3.2-1b");
         WeightType q8 = WeightType.parse("Q8_0");
-        Roofline r = new Roofline(m, q8, KvType.F32, MACHINE, Efficiency.MEASURED, 1);
+        Roofline r = new Roofline(m, q8, KvType.F16, RATES, Efficiency.MEASURED, 1);
         double stream = 0;
         for (ModelSpec.Matrix t : m.tensors()) {
             if (t.role() != ModelSpec.Role.SMALL) {
-                stream += q8.bytes(t, m) / MACHINE.streamRate(q8.format(t, m));
+                stream += q8.bytes(t, m) / RATES.streamRate(q8.format(t, m));
             }
         }
-        // 16 layers of 7 products and one attention, and the logits' product, at no context: nothing else.
-        double expected = stream + (16 * 8 + 1) * MACHINE.dispatchSeconds();
-        assertThat(r.decodeStep(1, 0)).isCloseTo(expected, org.assertj.core.api.Assertions.within(expected * 1e-9));
+        // 16 layers of 7 products and one attention, and the logits' product: nothing else at no context.
+        double dispatches = (16 * 8 + 1) * 3e-6;
+        assertThat(r.decodeStep(1, 0)).isCloseTo(stream + dispatches, within(1e-12));
+        // At 1,000 positions attention runs at the measured rate (4 · 32 heads · 64 per position and layer); it outlasts the
+        // 16 · 1,000 · 8 heads · 64 · (K + V) · 2 bytes of F16 KV at the bandwidth.
+        double attention = 4.0 * 32 * 64 * 1000 * 16 / 8e9;
+        assertThat(16 * 1000 * 8 * 64 * 2 * 2.0 / 20e9).isLessThan(attention);
+        assertThat(r.decodeStep(1, 1000)).isCloseTo(stream + attention + dispatches, within(1e-12));
     }
 
     @Test
-    void theDispatchMeasuredWakesEveryThreadOfThePool() {
-        // A dispatch that the caller runs alone costs nothing a decode step pays: every thread must take part.
-        try (org.memwall.tensor.Parallel pool = new org.memwall.tensor.Parallel(3)) {
-            boolean[] ran = new boolean[3];
-            assertThat(MachineProfile.dispatchSeconds(pool, ran)).isPositive();
-            assertThat(ran).containsOnly(true);
+    void aPromptOnAMeasuredMachineRunsItsProductsAtTheTileRatesAndItsLogitsForOneToken() {
+        ModelSpec m = ModelSpec.named("llama-3.2-1b");
+        WeightType q8 = WeightType.parse("Q8_0");
+        Roofline r = new Roofline(m, q8, KvType.F16, RATES, Efficiency.MEASURED, 1);
+        double layers = 0;
+        double output = 0;
+        for (ModelSpec.Matrix t : m.tensors()) {
+            if (t.role() == ModelSpec.Role.EMBEDDING) {
+                output = q8.bytes(t, m) / 15e9; // tied: the embedding is the output matrix, streamed once for the last token
+            } else if (t.role() != ModelSpec.Role.SMALL) {
+                layers += 512 * 2.0 * t.elements() / 60e9;
+            }
         }
+        double attention = 512 * 4.0 * 32 * 64 * (513 / 2.0) * 16 / 8e9;
+        assertThat(r.prefill(512)).isCloseTo(layers + output + attention + (16 * 8 + 1) * 3e-6, within(1e-12));
     }
 
     @Test
     void aFormatThatWasNotMeasuredIsNamed() {
         ModelSpec m = ModelSpec.named("llama-3.2-1b");
-        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("Q4_K_M"), KvType.F32, MACHINE, Efficiency.MEASURED, 1))
+        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("Q4_K_M"), KvType.F16, RATES, Efficiency.MEASURED, 1))
                 .isInstanceOf(MemwallException.class).hasMessageContaining("no measured decode rate for Q");
-        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("fp8"), KvType.F32, MACHINE, Efficiency.MEASURED, 1))
+        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("fp8"), KvType.F16, RATES, Efficiency.MEASURED, 1))
                 .isInstanceOf(MemwallException.class).hasMessageContaining("no measured decode rate for BF16");
-        assertThatThrownBy(() -> MachineProfile.measure(1, 1 << 20, List.of(GgmlType.MXFP4)))
+        assertThatThrownBy(() -> MachineProfile.measure(1, 1 << 20, List.of(GgmlType.MXFP4), org.memwall.model.KvType.F16))
                 .isInstanceOf(MemwallException.class).hasMessageContaining("cannot measure MXFP4");
+    }
+
+    @Test
+    void theDispatchMeasuredWakesEveryThreadOfThePool() {
+        // A dispatch that the caller runs alone costs nothing a decode step pays: every thread must take part.
+        try (Parallel pool = new Parallel(3)) {
+            boolean[] ran = new boolean[3];
+            assertThat(MachineProfile.dispatchSeconds(pool, ran)).isPositive();
+            assertThat(ran).containsOnly(true);
+        }
     }
 }

@@ -39,8 +39,10 @@ class PlanPlotTest {
         Element decode = byId(svg, "decode-1");
         assertThat(number(decode, "data-x")).isCloseTo(decodeX, within(1e-9 * decodeX));
         assertThat(number(decode, "cx")).isCloseTo(pixelX(panel, decodeX), within(0.01));
-        // Prefill of 1,000 tokens reads the weights once; attention sees 500.5 positions on average.
-        double prefillX = 1000 * (2 * MATRICES + 4.0 * 32 * 128 * 500.5 * 32) / (2 * MATRICES);
+        // Prefill of 1,000 tokens reads the weights once; attention sees 500.5 positions on average; the output matrix
+        // (128,256 × 4,096) multiplies the last token only.
+        double output = 128_256.0 * 4096;
+        double prefillX = (1000 * (2 * (MATRICES - output) + 4.0 * 32 * 128 * 500.5 * 32) + 2 * output) / (2 * MATRICES);
         Element prefill = byId(svg, "prefill");
         assertThat(number(prefill, "data-x")).isCloseTo(prefillX, within(1e-9 * prefillX));
         assertThat(number(prefill, "cx")).isCloseTo(pixelX(panel, prefillX), within(0.01));

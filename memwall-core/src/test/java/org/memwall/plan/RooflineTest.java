@@ -41,9 +41,24 @@ class RooflineTest {
         double attention = 4.0 * 32 * 128 * 1000 * 32;
         assertThat(4096 * attention / 989e12).isLessThan(4096 * kv / 4.8e12); // attention is bound by its KV reads
         assertThat(r.decodeStep(4096, 1000)).isCloseTo(4096 * 2.0 * matrices / 989e12 + 4096 * kv / 4.8e12, within(1e-9));
-        // Continuous batching: 512 prompt tokens (attending over 250 positions each) ride in the step and share its weight reads.
-        assertThat(r.step(64, 1000, 512, 250)).isCloseTo(Math.max(matrices * 2 / 4.8e12, 576 * 2.0 * matrices / 989e12)
+        // Continuous batching: 512 prompt tokens (attending over 250 positions each) ride in the step and share its weight reads;
+        // the output matrix multiplies the 64 decoding tokens and the prompt's last.
+        double output = 128_256.0 * 4096;
+        assertThat(r.step(64, 1000, 512, 250)).isCloseTo(Math.max((matrices - output) * 2 / 4.8e12, 576 * 2.0 * (matrices - output) / 989e12)
+                + Math.max(output * 2 / 4.8e12, 65 * 2.0 * output / 989e12)
                 + Math.max(64 * kv / 4.8e12, (64 * attention + 512 * 4.0 * 32 * 128 * 250 * 32) / 989e12), within(1e-9));
+    }
+
+    @Test
+    void aPromptMultipliesTheOutputMatrixForItsLastTokenOnly() {
+        Roofline r = new Roofline(ModelSpec.named("llama-3.1-8b"), WeightType.parse("bf16"), KvType.BF16, H200, Efficiency.IDEAL, 1);
+        double matrices = 8_030_261_312L - (32L * 2 * 4096 + 4096 + 64) - 128_256L * 4096;
+        double output = 128_256.0 * 4096;
+        // 4,096 prompt tokens: the layers' products are compute-bound; the logits of one token read the output matrix once.
+        double attention = 4096 * 4.0 * 32 * 128 * (4097 / 2.0) * 32;
+        assertThat(r.prefill(4096)).isCloseTo(4096 * 2.0 * (matrices - output) / 989e12 + output * 2 / 4.8e12 + attention / 989e12,
+                within(1e-9));
+        assertThat(r.prefillFlops(4096)).isEqualTo(4096 * 2.0 * (matrices - output) + attention + 2 * output);
     }
 
     @Test
