@@ -71,12 +71,6 @@ public final class OpenAiServer implements AutoCloseable {
      * a sequence cancelled while queued is never released.
      */
     private final Map<Sequence, Gone> noticedGone = Collections.synchronizedMap(new WeakHashMap<>());
-
-    /** When a generation's client was noticed gone, and whether its release has been measured since. */
-    private static final class Gone {
-        final long noticedNanos = System.nanoTime();
-        boolean released;
-    }
     private HttpServer http;
     private volatile boolean accepting = true;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -408,6 +402,12 @@ public final class OpenAiServer implements AutoCloseable {
             metrics.disconnectNoticed(hangup);
         }
         seq.cancel();
+    }
+
+    /** When a generation's client was noticed gone, and whether its release has been measured since. */
+    private static final class Gone {
+        final long noticedNanos = System.nanoTime();
+        boolean released;
     }
 
     /**
