@@ -112,29 +112,33 @@ final class TemplateParser {
             String inner = src.substring(bodyStart, rightStrip ? end - 1 : end);
             pos = end + 2;
             int tagLine = lineOf(src, open);
-            if (kind != '{' && !rightStrip && pos < n && src.charAt(pos) == '\n') {
-                pos++; // trim_blocks
+            boolean raw = kind == '%' && inner.strip().equals("raw");
+            if (kind != '{' && !rightStrip && !raw && pos < n && src.charAt(pos) == '\n') {
+                pos++; // trim_blocks (as Jinja's lexer, not after a raw tag: what follows it is the raw text)
             }
             stripNext = rightStrip;
             if (kind == '#') {
                 continue;
             }
-            if (kind == '%' && inner.strip().equals("raw")) {
-                int endRaw = findEndRaw(src, pos);
-                if (endRaw < 0) {
+            if (raw) {
+                int tagStart = findEndRaw(src, pos);
+                if (tagStart < 0) {
                     line = tagLine;
                     throw error("missing endraw");
                 }
-                int tagStart = src.lastIndexOf("{%", endRaw);
-                String raw = src.substring(pos, tagStart);
-                if (src.charAt(tagStart + 2) == '-') {
-                    raw = raw.stripTrailing();
+                // The end of that tag; not the last "{%" before it, which a tag right after endraw's "%}" would be.
+                int endRaw = src.indexOf("%}", tagStart + 2) + 2;
+                String rawText = src.substring(pos, tagStart);
+                if (rightStrip) { // "-%}" closing the raw tag strips the start of the raw text, not what follows endraw
+                    rawText = rawText.stripLeading();
                 }
-                addText(raw, tagLine);
+                if (src.charAt(tagStart + 2) == '-') {
+                    rawText = rawText.stripTrailing();
+                }
+                addText(rawText, tagLine);
                 pos = endRaw;
-                if (src.charAt(endRaw - 3) == '-') {
-                    stripNext = true;
-                } else if (pos < n && src.charAt(pos) == '\n') {
+                stripNext = src.charAt(endRaw - 3) == '-';
+                if (!stripNext && pos < n && src.charAt(pos) == '\n') {
                     pos++;
                 }
                 continue;
@@ -191,7 +195,7 @@ final class TemplateParser {
         return -1;
     }
 
-    /** After a raw tag: the position just past the matching {@code endraw} tag, or -1. */
+    /** After a raw tag: where the matching {@code endraw} tag starts, or -1. */
     private static int findEndRaw(String src, int from) {
         int i = from;
         while ((i = src.indexOf("{%", i)) >= 0) {
@@ -208,7 +212,7 @@ final class TemplateParser {
                 inner = inner.substring(0, inner.length() - 1);
             }
             if (inner.strip().equals("endraw")) {
-                return close + 2;
+                return i;
             }
             i = close;
         }

@@ -37,12 +37,20 @@ public record ModelConfig(
         public static final RopeScaling NONE = new RopeScaling("none", 1f, 0, 32f, 1f);
     }
 
+    /** More blocks than any model has (the largest have ~126: Llama 3.1 405B), far below what per-layer arrays can afford. */
+    static final int MAX_BLOCKS = 65_536;
+
     public static ModelConfig from(GgufMetadata md) {
         String archName = md.getString("general.architecture");
         Architecture arch = Architecture.byName(archName);
         String p = archName + ".";
         int nEmbd = positive(md, p + "embedding_length");
         int nLayer = positive(md, p + "block_count");
+        if (nLayer > MAX_BLOCKS) {
+            // Per-layer arrays are sized by it before any tensor is checked: a 15 KB file claiming 2^30 blocks
+            // made the load allocate 5 GB before failing on block 0's first tensor (found by the GGUF fuzzer).
+            throw new MemwallException("metadata key '" + p + "block_count' is " + nLayer + ", more than any model has (at most " + MAX_BLOCKS + ")");
+        }
         int nHead = uniform(md, p + "attention.head_count", -1);
         int nHeadKv = uniform(md, p + "attention.head_count_kv", nHead);
         if (nHead <= 0 || nHeadKv <= 0 || nHead % nHeadKv != 0) {

@@ -71,6 +71,20 @@ class ChatTemplateTest {
     }
 
     @Test
+    void rawBlocksKeepTheirTextAndEndAtTheirOwnEndraw() {
+        assertThat(render("{% raw %}{{ x }}{% endraw %}!", "x", 1)).isEqualTo("{{ x }}!");
+        // Whitespace control as Jinja2 3.x renders these (with trim_blocks and lstrip_blocks, as Hugging Face does).
+        assertThat(render("a {%- raw -%} b {%- endraw %} c")).isEqualTo("ab c");
+        assertThat(render("a {% raw %} b {% endraw %} c")).isEqualTo("a  b  c");
+        assertThat(render("a\n{% raw %}\nb\n{% endraw %}\nc")).isEqualTo("a\n\nb\nc");
+        assertThat(render("a{% raw -%}\n b {% endraw -%}\n c")).isEqualTo("ab c");
+        // A tag right after endraw: its "{%" was taken for endraw's own, and the raw text ran on to include
+        // "{% endraw %}"; at the very end of the source, a raw StringIndexOutOfBoundsException (found by the fuzzer).
+        assertThat(render("{% raw %}x{% endraw %}{% if true %}y{% endif %}")).isEqualTo("xy");
+        assertThatThrownBy(() -> ChatTemplate.parse("{% raw %}x{% endraw %}{%")).isInstanceOf(TemplateException.class);
+    }
+
+    @Test
     void loopVariablesNamespaceAndLoopControls() {
         String t = "{% set ns = namespace(n=0) %}{% for x in xs %}{% if x == 3 %}{% continue %}{% endif %}{% if x == 5 %}{% break %}{% endif %}"
                 + "{{ loop.index }}:{{ x }}{{ ',' if not loop.last }}{% set ns.n = ns.n + x %}{% endfor %}|{{ ns.n }}";

@@ -123,6 +123,23 @@ class GgufHostileInputTest {
     }
 
     @Test
+    void aHugeBlockCountIsRejectedBeforeAnythingIsSizedByIt() throws IOException {
+        // Found by the GGUF fuzzer: 2^30 + 1 blocks in a 15 KB file made the load allocate 5 GB (per-layer
+        // arrays) and take seconds before failing on block 0's first missing tensor.
+        byte[] key = "llama.block_count".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] full = Files.readAllBytes(TestModels.stories());
+        int at = indexOf(full, key) + key.length;
+        assertThat(ByteBuffer.wrap(full).order(ByteOrder.LITTLE_ENDIAN).getInt(at)).as("a u32 value").isEqualTo(4);
+        Path file = tmp.resolve("blocks.gguf");
+        Files.write(file, patch(full, at + 4, 4, (1 << 30) + 1));
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertThatThrownBy(() -> Model.open(file, 1).close()).isInstanceOf(MemwallException.class)
+                .hasMessage("metadata key 'llama.block_count' is 1073741825, more than any model has (at most 65536)");
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes allocated").isLessThan(64L << 20);
+    }
+
+    @Test
     void eachStructuralProblemIsNamed() throws IOException {
         assertRejected(writer().addTensor("w", GgmlType.F32, new long[] {4, 4}, new byte[64]), b -> b.putInt(4, 7), "unsupported GGUF version 7");
         assertRejected(writer(), b -> b.putInt(0, 0x12345678), "not a GGUF file");

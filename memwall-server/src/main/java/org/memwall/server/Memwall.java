@@ -235,7 +235,7 @@ public final class Memwall implements AutoCloseable {
     private Result generate(ObjectNode body, boolean chat, Consumer<String> onText, Generation g) {
         try {
             int[] tokens = new int[2];
-            OpenAiServer.Started s = engine.start(GenerationRequest.parse(body, chat), chat, tokens);
+            OpenAiServer.Started s = engine.start(null, GenerationRequest.parse(body, chat), chat, tokens);
             g.started = s;
             if (g.cancelled) {
                 s.seq().cancel();
@@ -248,7 +248,7 @@ public final class Memwall implements AutoCloseable {
                     }
                 }, () -> { });
             } finally {
-                s.seq().cancel();
+                s.close();
             }
             List<ToolCall> calls = new ArrayList<>();
             for (ToolCallFormat.Call c : s.reply().calls()) {

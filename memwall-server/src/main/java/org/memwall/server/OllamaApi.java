@@ -112,7 +112,7 @@ final class OllamaApi {
         boolean asChat = chat || !req.path("raw").asBoolean(false);
         GenerationRequest request = GenerationRequest.parse(openAi, asChat);
         long t0 = System.nanoTime();
-        OpenAiServer.Started started = server.start(request, asChat, tokens);
+        OpenAiServer.Started started = server.start(ex, request, asChat, tokens);
         long promptDone = System.nanoTime();
         try {
             if (!stream) {
@@ -158,7 +158,7 @@ final class OllamaApi {
             line(out, done(last, finish, tokens, t0, promptDone));
             return 200;
         } finally {
-            started.seq().cancel();
+            started.close();
         }
     }
 

@@ -14,8 +14,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,6 +30,7 @@ import org.memwall.chat.ChatFormatter;
 import org.memwall.chat.ToolCallFormat;
 import org.memwall.engine.Engine;
 import org.memwall.engine.EngineBusyException;
+import org.memwall.engine.Generator;
 import org.memwall.engine.KvBudgetException;
 import org.memwall.engine.Sequence;
 import org.memwall.grammar.Grammar;
@@ -60,6 +64,13 @@ public final class OpenAiServer implements AutoCloseable {
      */
     private final Semaphore admission;
     private final WriteStallCutoff stalls;
+    private final DisconnectWatcher disconnects = new DisconnectWatcher();
+    /**
+     * Generations whose client has gone, with when that was noticed. Weak keys: an entry outlives its
+     * exchange until the engine releases the sequence (a failed write ends the exchange first), and
+     * a sequence cancelled while queued is never released.
+     */
+    private final Map<Sequence, Gone> noticedGone = Collections.synchronizedMap(new WeakHashMap<>());
     private HttpServer http;
     private volatile boolean accepting = true;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -89,6 +100,13 @@ public final class OpenAiServer implements AutoCloseable {
         this.ollama = new OllamaApi(this, model, formatter, embeddings);
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
         this.stalls = new WriteStallCutoff(settings.writeStallMillis());
+        engine.onRelease(s -> {
+            Gone gone = noticedGone.get(s);
+            if (gone != null && !gone.released) {
+                gone.released = true; // on the engine's thread alone
+                metrics.disconnectReleased(System.nanoTime() - gone.noticedNanos);
+            }
+        });
     }
 
     public void start() throws IOException {
@@ -96,6 +114,9 @@ public final class OpenAiServer implements AutoCloseable {
         http.setExecutor(executor);
         http.createContext("/", this::handle).getFilters().add(stalls.filter());
         http.start();
+        if (!disconnects.available()) {
+            System.err.println("memwall: a vanished client is noticed on its stream's next write (" + disconnects.unavailableReason() + ")");
+        }
     }
 
     /** The bound port (useful with port 0). */
@@ -105,6 +126,15 @@ public final class OpenAiServer implements AutoCloseable {
 
     public Engine engine() {
         return engine;
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** Whether a vanished client is noticed as its connection closes rather than at its next write (see {@link DisconnectWatcher}). */
+    boolean watchesDisconnects() {
+        return disconnects.available();
     }
 
     /** Stops accepting, lets running requests finish for up to {@code drainMillis}, cancels the rest. */
@@ -124,6 +154,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         executor.shutdownNow();
         stalls.close();
+        disconnects.close();
     }
 
     /** Stops at once: running requests are cut (their clients hear why), and nothing waits longer than one forward step. */
@@ -282,7 +313,7 @@ public final class OpenAiServer implements AutoCloseable {
     private int complete(HttpExchange ex, String id, boolean chat, int[] tokens) throws IOException {
         GenerationRequest req = GenerationRequest.parse(readBody(ex), chat);
         String modelName = servedName(req.model());
-        Started started = start(req, chat, tokens);
+        Started started = start(ex, req, chat, tokens);
         Sequence seq = started.seq();
         Reply reply = started.reply();
         String created = Long.toString(System.currentTimeMillis() / 1000);
@@ -329,20 +360,63 @@ public final class OpenAiServer implements AutoCloseable {
             }
             return sendJson(ex, 200, body);
         } finally {
+            started.close();
+        }
+    }
+
+    /** A queued generation, the reply its tokens decode into, and the watch on its client's connection. */
+    final class Started implements AutoCloseable {
+        private final Sequence seq;
+        private final Reply reply;
+        private final DisconnectWatcher.Watch watch;
+
+        Started(HttpExchange ex, Sequence seq, Reply reply) {
+            this.seq = seq;
+            this.reply = reply;
+            this.watch = disconnects.watch(ex, () -> clientGone(seq, true));
+        }
+
+        Sequence seq() {
+            return seq;
+        }
+
+        Reply reply() {
+            return reply;
+        }
+
+        /** The exchange is over: stops the watch (before the connection can be reused) and the sequence. */
+        @Override
+        public void close() {
+            watch.close();
             seq.cancel();
         }
     }
 
-    /** A queued generation and the reply its tokens decode into. */
-    record Started(Sequence seq, Reply reply) {
+    /**
+     * A running generation's client has gone ({@code hangup}: its connection closed under the watch;
+     * otherwise a write failed): its sequence leaves the batch at the next step boundary, and the
+     * time from here to its release is recorded ({@code memwall_disconnect_release_seconds}).
+     */
+    void clientGone(Sequence seq, boolean hangup) {
+        if (noticedGone.putIfAbsent(seq, new Gone()) == null) {
+            metrics.disconnectNoticed(hangup);
+        }
+        seq.cancel();
+    }
+
+    /** When a generation's client was noticed gone, and whether its release has been measured since. */
+    private static final class Gone {
+        final long noticedNanos = System.nanoTime();
+        boolean released;
     }
 
     /**
      * Renders and tokenizes a validated request, checks it against the context, builds its sampler
-     * (under the grammar a response format or a required tool call asks for) and queues it;
-     * {@code tokens[0]} gets the prompt length.
+     * (under the grammar a response format or a required tool call asks for), queues it and watches
+     * {@code ex}'s client (null: an in-process caller); {@code tokens[0]} gets the prompt length. The
+     * caller closes what it returns.
      */
-    Started start(GenerationRequest req, boolean chat, int[] tokens) {
+    Started start(HttpExchange ex, GenerationRequest req, boolean chat, int[] tokens) {
         int[] prompt;
         if (chat) {
             if (formatter == null) {
@@ -389,7 +463,7 @@ public final class OpenAiServer implements AutoCloseable {
             throw new ApiError(400, "invalid_request_error", req.maxTokens() != null ? "max_tokens" : chat ? "messages" : "prompt",
                     "kv_budget_exceeded", e.getMessage());
         }
-        return new Started(seq, new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops(), calls,
+        return new Started(ex, seq, new Reply(tokenizer, formatter != null && formatter.harmony() && chat, req.stops(), calls,
                 req.toolChoice().parallel()));
     }
 
@@ -418,13 +492,16 @@ public final class OpenAiServer implements AutoCloseable {
                 seq.cancel();
                 throw new IOException("interrupted");
             } catch (IOException gone) {
-                seq.cancel(); // the client went away: its sequence leaves the batch at the next step
+                clientGone(seq, false);
                 throw gone;
             }
             if (e == null) {
                 continue;
             }
             if (e.isEnd()) {
+                if (e.stop() == Generator.Stop.CALLER && noticedGone.containsKey(seq)) {
+                    throw new IOException("the client hung up"); // nobody to write the rest to
+                }
                 reply.finish(sink);
                 if (e.error() != null) {
                     if (e.error().equals("timeout")) {
@@ -573,7 +650,7 @@ public final class OpenAiServer implements AutoCloseable {
             out.flush();
             return 200;
         } catch (IOException e) {
-            seq.cancel(); // the client went away: its sequence leaves the batch at the next step
+            clientGone(seq, false);
             throw e;
         }
     }

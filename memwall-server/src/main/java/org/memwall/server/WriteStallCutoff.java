@@ -71,6 +71,11 @@ final class WriteStallCutoff implements AutoCloseable {
         watcher.interrupt();
     }
 
+    /** The server's own exchange behind the one handlers get from {@link #filter()}. */
+    static HttpExchange unwrap(HttpExchange ex) {
+        return ex instanceof WatchedExchange w ? w.ex : ex;
+    }
+
     /** A response stream that registers itself with the watcher for the duration of each blocking call. */
     private final class Guarded extends OutputStream {
         private final OutputStream out;

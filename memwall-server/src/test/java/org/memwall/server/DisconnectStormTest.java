@@ -28,12 +28,20 @@ import org.junit.jupiter.api.Test;
 /**
  * Streaming clients that drop mid-stream (a reset, as when a client process dies) at random moments,
  * all at once: each one's sequence leaves the batch and frees its KV cache shortly after its client's
- * reset (measured per drop, from the reset to the engine's release of that very sequence, and printed;
- * the figure the issue asks for is 100 ms), while the streams that stay get exactly the text they get
- * alone. By default 24 droppers over 2 s; the issue's run is {@code -Dmemwall.storm.clients=200}.
+ * reset, while the streams that stay get exactly the text they get alone. By default 24 droppers over
+ * 2 s; the issue's run is {@code -Dmemwall.storm.clients=200}.
+ *
+ * <p>Two measures of each drop, both printed: the server's own, from noticing the client gone to the
+ * release of its sequence ({@code memwall_disconnect_release_seconds}), which must stay within
+ * {@link #BOUND_MILLIS}; and the test's, from its client's reset to that very sequence's release
+ * ({@code Engine.onRelease}), whose distribution the issue's figure (100 ms) is about. The bound is
+ * generous (steps of a 26-sequence batch take tens of milliseconds on two loaded cores, and the test's
+ * own 26 clients share them) so that this run does not flake; the long run reports the real figures.
  */
 class DisconnectStormTest {
     static final int DROPPERS = Integer.getInteger("memwall.storm.clients", 24);
+    /** The longest the server may take from noticing a vanished client to freeing its sequence's KV cache, in this test. */
+    static final long BOUND_MILLIS = Long.getLong("memwall.storm.bound.millis", 1000);
 
     static String streaming(int maxTokens) {
         return streaming("Once upon a time", maxTokens);
@@ -128,10 +136,21 @@ class DisconnectStormTest {
             }
             Arrays.sort(freedMillis);
             long within100 = Arrays.stream(freedMillis).filter(m -> m <= 100).count();
+            long[] server = f.server.metrics().disconnectReleases();
+            long serverMaxMillis = f.server.metrics().disconnectReleaseMaxNanos() / 1_000_000;
+            long serverWithin100 = 0;
+            for (int b = 0; b < ServerMetrics.RELEASE_BUCKETS.length && ServerMetrics.RELEASE_BUCKETS[b] <= 0.1; b++) {
+                serverWithin100 += server[b];
+            }
             System.out.printf(Locale.ROOT, "disconnect storm: %d concurrent drops over %.1f s beside 2 streams; each sequence released after its client's reset:"
-                            + " median %d ms, p99 %d ms, max %d ms, %d of %d within 100 ms; load average %s%n",
+                            + " median %d ms, p99 %d ms, max %d ms, %d of %d within 100 ms; by the server's measure (noticed -> released): max %d ms,"
+                            + " %d of %d within 100 ms; noticed at hang-up %d, at a write %d; load average %s%n",
                     DROPPERS, windowMillis / 1000.0, freedMillis[DROPPERS / 2], freedMillis[Math.min(DROPPERS - 1, (int) Math.ceil(DROPPERS * 0.99) - 1)],
-                    freedMillis[DROPPERS - 1], within100, DROPPERS, LoadTest.loadAverage());
+                    freedMillis[DROPPERS - 1], within100, DROPPERS, serverMaxMillis, serverWithin100, Arrays.stream(server).sum(),
+                    f.metric("memwall_client_disconnects_total{noticed=\"hangup\"}"), f.metric("memwall_client_disconnects_total{noticed=\"write\"}"),
+                    LoadTest.loadAverage());
+            assertThat(Arrays.stream(server).sum()).as("the server measured every drop's release").isEqualTo(DROPPERS);
+            assertThat(serverMaxMillis).as("the server's longest drop -> release (notice to KV freed)").isLessThanOrEqualTo(BOUND_MILLIS);
             for (CompletableFuture<HttpResponse<String>> s : stayers) {
                 HttpResponse<String> done = s.get();
                 assertThat(LoadTest.wellFormed(done)).isNull();
