@@ -397,9 +397,18 @@ final class Builtins {
                 if (floating || Values.toLong(b) < 0) {
                     return Math.pow(Values.toDouble(a), Values.toDouble(b));
                 }
+                // by squaring: one multiplication per bit of the exponent (one per unit let `1 ** 10**18` run for
+                // ever, found by the template fuzzer); a square is computed only when a higher bit needs it, so it
+                // overflows only when the result would
                 long base = Values.toLong(a), result = 1;
-                for (long e = Values.toLong(b); e > 0; e--) {
-                    result = Math.multiplyExact(result, base);
+                for (long e = Values.toLong(b); e > 0; ) {
+                    if ((e & 1) != 0) {
+                        result = Math.multiplyExact(result, base);
+                    }
+                    e >>= 1;
+                    if (e > 0) {
+                        base = Math.multiplyExact(base, base);
+                    }
                 }
                 return result;
             }

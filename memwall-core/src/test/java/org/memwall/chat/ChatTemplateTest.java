@@ -117,6 +117,17 @@ class ChatTemplateTest {
                 .isInstanceOf(TemplateRaisedException.class).hasMessage("roles must alternate");
     }
 
+    /** Integer powers by squaring: a huge exponent of 0, 1 or −1 used to loop once per unit (found by the fuzzer). */
+    @Test
+    void integerPowersOfHugeExponentsAreImmediateAndOverflowIsAnError() {
+        assertThat(render("{{ 1 ** 999999999999999999 }} {{ (-1) ** 1000000000000000001 }} {{ 0 ** 123456789012345 }}"))
+                .isEqualTo("1 -1 0");
+        assertThat(render("{{ 2 ** 62 }} {{ 3 ** 39 }} {{ (-2) ** 63 }} {{ 7 ** 0 }}"))
+                .isEqualTo("4611686018427387904 4052555153018976267 -9223372036854775808 1");
+        assertThatThrownBy(() -> render("{{ 2 ** 64 }}")).isInstanceOf(org.memwall.MemwallException.class);
+        assertThatThrownBy(() -> render("{{ 3 ** 40 }}")).isInstanceOf(org.memwall.MemwallException.class);
+    }
+
     @Test
     void budgetsAbortHostileTemplatesQuickly() {
         long t0 = System.nanoTime();
