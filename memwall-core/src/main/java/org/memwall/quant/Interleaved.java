@@ -202,17 +202,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
 
     // --- what the formats' kernels share ---
 
-    /**
-     * Nibble {@code shift / 4} (0: low, 1: high) of each of the eight bytes of {@code bytes} (little-endian),
-     * packed into one int, byte j's nibble in bits 4j..4j+3: three shift-or-mask steps halve the gaps.
-     */
-    static int nibbles(long bytes, int shift) {
-        long v = (bytes >>> shift) & 0x0F0F0F0F0F0F0F0FL;
-        v = (v | (v >>> 4)) & 0x00FF00FF00FF00FFL;
-        v = (v | (v >>> 8)) & 0x0000FFFF0000FFFFL;
-        return (int) (v | (v >>> 16));
-    }
-
     static FloatVector floats(MemorySegment p, long offset) {
         return FloatVector.fromMemorySegment(FR, p, offset, ByteOrder.LITTLE_ENDIAN);
     }
@@ -224,26 +213,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
     /** Eight signed bytes (one per row) widened to floats. */
     static FloatVector signedBytes(MemorySegment p, long offset) {
         return (FloatVector) ByteVector.fromMemorySegment(BR, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, FR, 0);
-    }
-
-    /** Bits [28 − shl, 32 − shl) of each lane, sign-extended, as floats. */
-    static FloatVector nibble(IntVector v, int shl) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0);
-    }
-
-    /** Bits [28 − shl, 32 − shl) of each lane, unsigned, as floats. */
-    static FloatVector unsignedNibble(IntVector v, int shl) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
-    }
-
-    /** Bits [26 − shl, 32 − shl) of each lane, sign-extended, as floats. */
-    static FloatVector int6(IntVector v, int shl) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0);
-    }
-
-    /** Bits [24 − shl, 32 − shl) of each lane, sign-extended, as floats. */
-    static FloatVector int8(IntVector v, int shl) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, shl).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
     }
 
     static FloatVector x(float[] x, int index) {
