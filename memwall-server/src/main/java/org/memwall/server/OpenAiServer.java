@@ -18,8 +18,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -65,6 +67,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final Semaphore admission;
     private final WriteStallCutoff stalls;
     private final DisconnectWatcher disconnects = new DisconnectWatcher();
+    /** The running exchanges whose request body was read to its end (an exchange's attributes are its context's, shared). */
+    private final Set<HttpExchange> bodiesRead = ConcurrentHashMap.newKeySet();
     /**
      * Generations whose client has gone, with when that was noticed. Weak keys: an entry outlives its
      * exchange until the engine releases the sequence (a failed write ends the exchange first), and
@@ -186,6 +190,7 @@ public final class OpenAiServer implements AutoCloseable {
             status = 500;
             sendError(ex, new ApiError(500, "server_error", null, "internal_error", "internal error: " + e));
         } finally {
+            bodiesRead.remove(ex);
             ex.close();
         }
         metrics.count(status);
@@ -295,6 +300,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (body.length > settings.maxBodyBytes()) {
             throw tooLarge();
         }
+        bodiesRead.add(ex);
         try {
             return JSON.readTree(body);
         } catch (JsonProcessingException e) {
@@ -304,6 +310,15 @@ public final class OpenAiServer implements AutoCloseable {
             // UTF-16/32 and cannot decode. Left alone it passed for a vanished client: no answer at all.
             throw ApiError.invalid(null, "malformed JSON: " + e.getMessage());
         }
+    }
+
+    /** Whether the request may carry body bytes that {@link #readBody} has not consumed (refused before or over the limit). */
+    private boolean bodyUnread(HttpExchange ex) {
+        if (bodiesRead.contains(ex)) {
+            return false;
+        }
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        return ex.getRequestHeaders().containsKey("Transfer-Encoding") || length != null && !length.strip().equals("0");
     }
 
     private ApiError tooLarge() {
@@ -721,6 +736,12 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void sendError(HttpExchange ex, ApiError e) {
         try {
+            if (bodyUnread(ex)) {
+                // The JDK's server drains at most 64 KiB of an unread body and otherwise closes the
+                // connection after the answer; said in the answer, a client does not reuse the
+                // connection for its next request (which then found it closed: no answer at all).
+                ex.getResponseHeaders().set("Connection", "close");
+            }
             sendJson(ex, e.status, ex.getRequestURI().getPath().startsWith("/api/") ? OllamaApi.errorBody(e.getMessage()) : errorBody(e));
         } catch (IOException | RuntimeException ignored) {
             // headers already sent (mid-stream) or client gone: nothing more to tell it
