@@ -2,7 +2,13 @@ package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * An interleaved format multiplied in integers ({@link Int8Activations}): its own kernels for one token
@@ -12,7 +18,7 @@ import jdk.incubator.vector.FloatVector;
  * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
-abstract sealed class IntegerInterleaved extends Interleaved permits InterleavedQ4_0, InterleavedQ4_K, InterleavedQ6_K {
+abstract sealed class IntegerInterleaved extends Interleaved permits InterleavedQ4_0, InterleavedQ4_K, InterleavedQ6_K, InterleavedQ8_0 {
     /** One-token sums and their scratch, per thread. */
     private static final AlignedBuffer SUMS = new AlignedBuffer();
     /** Decoded weights, what a piece needs beside them, and a batch's sums, per thread. */
@@ -143,6 +149,64 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
         a31.intoMemorySegment(s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * Row group g's piece decoded at s[w ..] (weights [k0, k0 + len), blocks of 32) with four tokens from t: each block's
+     * products summed in floats (exact: integers below 2^24), then scaled by the block's vector at cs[c + cStride·i ..]
+     * (block i of the piece) times dx into the sums at s[acc + 2V·u ..] of token t + u.
+     */
+    final void tile1x4(MemorySegment s, long w, int k0, int len, MemorySegment cs, long c, long cStride, Int8Activations act, int t, long acc) {
+        float[] x = act.values;
+        float[] dx = act.scales;
+        int nb = n / 32;
+        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
+        for (int e = 0; e < len; e += 32, c += cStride) {
+            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
+            int xi = t * n + k0 + e;
+            for (int k = 0; k < 32; k++, w += V) {
+                FloatVector wk = floats(s, w);
+                s0 = wk.fma(x(x, xi + k), s0);
+                s1 = wk.fma(x(x, xi + n + k), s1);
+                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
+                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
+            }
+            FloatVector d = floats(cs, c);
+            int b = t * nb + (k0 + e) / 32;
+            a0 = s0.fma(d.mul(dx[b]), a0);
+            a1 = s1.fma(d.mul(dx[b + nb]), a1);
+            a2 = s2.fma(d.mul(dx[b + 2 * nb]), a2);
+            a3 = s3.fma(d.mul(dx[b + 3 * nb]), a3);
+        }
+        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Two bytes per row: one for each 16-bit lane. */
+    private static final VectorSpecies<Byte> B2R = VectorSpecies.of(byte.class, VectorShape.forBitSize(16 * ROWS));
+    /** One 16-bit lane per row. */
+    private static final VectorSpecies<Short> SHORTS_R = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * ROWS));
+
+    /** 2R bytes (one per 16-bit lane) from {@code p[offset ..]}, sign-extended. */
+    static ShortVector widened(MemorySegment p, long offset) {
+        return (ShortVector) ByteVector.fromMemorySegment(B2R, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SR, 0);
+    }
+
+    /**
+     * {@code chunks} chunks of 2R signed bytes from data[from ..] (chunk c: byte 2i + p is weight 2c + p of row i) as
+     * floats (exact), weight k of row i at float ROWS·k + i of s[at ..].
+     */
+    final void decodePairs(long from, int chunks, MemorySegment s, long at) {
+        long o = at;
+        for (int c = 0; c < chunks; c++, o += 2L * V) {
+            // lane i: weights 2c (low byte) and 2c + 1 (high byte) of row i, sign-extended from 16 bits
+            IntVector v = (IntVector) ShortVector.fromMemorySegment(SHORTS_R, data, from + 2L * ROWS * c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, IR, 0);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                    .intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
 
     final void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
         MemorySegment s = SUMS.get(scratchFloats());

@@ -105,7 +105,7 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
 
     @Override
     void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
-        tile1x4(d, 0, g, k0, len, a, t, acc);
+        tile1x4(d, 0, k0, len, data, g * groupBytes + (long) k0 / 32 * BYTES, BYTES, a, t, acc);
     }
 
     /**
@@ -127,40 +127,6 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
                 }
             }
         }
-    }
-
-    /**
-     * Row group g with four tokens from t over weights [k0, k0 + len) decoded by {@link #decodeUnscaled} at
-     * {@code s[w ..]}: each block's products summed in floats (exact: integers below 2^15), then scaled into the
-     * sums at s[acc + 2V·u ..] of token t + u.
-     */
-    private void tile1x4(MemorySegment s, long w, int g, int k0, int len, Int8Activations act, int t, long acc) {
-        float[] x = act.values;
-        float[] dx = act.scales;
-        int nb = n / 32;
-        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
-        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        for (int e = 0; e < len; e += 32, blk += BYTES) {
-            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
-            int xi = t * n + k0 + e;
-            for (int k = 0; k < 32; k++, w += V) {
-                FloatVector wk = floats(s, w);
-                s0 = wk.fma(x(x, xi + k), s0);
-                s1 = wk.fma(x(x, xi + n + k), s1);
-                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
-                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
-            }
-            FloatVector d = floats(data, blk);
-            int b = t * nb + (k0 + e) / 32;
-            a0 = s0.fma(d.mul(dx[b]), a0);
-            a1 = s1.fma(d.mul(dx[b + nb]), a1);
-            a2 = s2.fma(d.mul(dx[b + 2 * nb]), a2);
-            a3 = s3.fma(d.mul(dx[b + 3 * nb]), a3);
-        }
-        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
-        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
-        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** s[4V .. 8V) holds block sums. */
