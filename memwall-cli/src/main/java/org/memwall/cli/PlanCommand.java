@@ -108,6 +108,7 @@ final class PlanCommand implements Callable<Integer> {
             }
         }
         Set<GgmlType> formats = EnumSet.noneOf(GgmlType.class);
+        List<MachineProfile.Product> prompt = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {
             ModelSpec spec = ModelSpec.of(models.get(i));
             String type = types == null ? null : types.get(types.size() == 1 ? 0 : i);
@@ -115,6 +116,9 @@ final class PlanCommand implements Callable<Integer> {
             workloads.add(new Workload(spec, w, KvType.parse(kv), input, output, concurrency, rate == null ? Double.NaN : rate,
                     ttft == null ? Double.NaN : ttft, tpot == null ? Double.NaN : tpot));
             formats.addAll(w.formats(spec));
+            if (thisMachine) {
+                prompt.addAll(MachineProfile.products(spec, w));
+            }
         }
         if (sweep != null && Sweep.kind(sweep) == Sweep.Kind.TYPE && sweep.contains("=")) {
             for (String t : sweep.substring(sweep.indexOf('=') + 1).split(",")) {
@@ -123,7 +127,8 @@ final class PlanCommand implements Callable<Integer> {
         }
         // this-machine is measured once the input is known good, and only for the formats the models use.
         Hardware hw = thisMachine ? MachineProfile.measure(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
-                MachineProfile.STREAM_BYTES, formats, org.memwall.model.KvType.parse(kv)) : catalogDevice;
+                MachineProfile.STREAM_BYTES, formats, org.memwall.model.KvType.parse(kv), prompt,
+                Math.max(1, Math.min(input, org.memwall.engine.Generator.PREFILL_CHUNK))) : catalogDevice;
         Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, thisMachine ? Efficiency.MEASURED : Efficiency.fitted(engine));
         if (workloads.size() > 1 || powerBudget != null) {
             if (sweep != null) {

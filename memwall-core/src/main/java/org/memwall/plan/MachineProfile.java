@@ -24,6 +24,7 @@ import org.memwall.model.ForwardPass;
 import org.memwall.model.KvCache;
 import org.memwall.model.KvType;
 import org.memwall.model.Model;
+import org.memwall.quant.Interleaved;
 import org.memwall.quant.Quantizer;
 import org.memwall.synth.ModelShape;
 import org.memwall.synth.SyntheticModel;
@@ -81,6 +82,8 @@ public final class MachineProfile {
      * 96 MiB Q4_0 product: the first call takes ~0.9 s, the next ten settle from 12 to 5 ms.
      */
     private static final double WARM_SECONDS = 1.5;
+    /** The most bytes of a matrix a prompt product is timed on. */
+    private static final long MAX_TILE_BYTES = 48L << 20;
     /** Bytes each format streams: three times a 32 MiB last-level cache, so no pass finds the last one's rows in it. */
     public static final long STREAM_BYTES = 96L << 20;
 
@@ -98,6 +101,48 @@ public final class MachineProfile {
      * a {@code kv} cache (about a second).
      */
     public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv) {
+        return measure(threads, streamBytes, formats, kv, List.of(), TILE_TOKENS);
+    }
+
+    /**
+     * A matrix product a prompt runs: its weight format, {@code rows} outputs of {@code columns} inputs, and
+     * how many such products a pass over the model runs ({@link #products}).
+     */
+    public record Product(GgmlType format, int rows, int columns, int count) {
+        double flopsPerToken() {
+            return 2.0 * rows * columns * count;
+        }
+    }
+
+    /**
+     * The products of {@code model}'s layers in {@code type} as a prompt runs them, grouped by format and
+     * shape: every layer matrix but the experts (each expert's product sees a prompt's tokens split by the
+     * router) and the output matrix (the logits of a prompt's last token, priced at the stream rate).
+     */
+    public static List<Product> products(ModelSpec model, WeightType type) {
+        Map<List<Object>, Integer> counts = new java.util.LinkedHashMap<>();
+        for (ModelSpec.Matrix m : model.tensors()) {
+            if (m.layer() < 0 || m.dims().length != 2 || m.role() == ModelSpec.Role.SMALL || m.role() == ModelSpec.Role.EXPERTS) {
+                continue;
+            }
+            GgmlType f = type.format(m, model);
+            if (f == null) {
+                continue;
+            }
+            counts.merge(List.of(f, (int) m.dims()[1], (int) m.dims()[0]), 1, Integer::sum);
+        }
+        List<Product> out = new java.util.ArrayList<>();
+        counts.forEach((k, n) -> out.add(new Product((GgmlType) k.get(0), (Integer) k.get(1), (Integer) k.get(2), n)));
+        return List.copyOf(out);
+    }
+
+    /**
+     * As {@link #measure(int, long, Collection, KvType)}, timing each format's tile rate on the {@code prompt}
+     * products of that format (their real row counts and lengths, at {@code promptTokens} tokens per product,
+     * the chunk a prompt is run in): FLOPs over seconds summed over them, each weighted by how many a pass runs.
+     * A format none of them uses is timed on {@value #TILE_ROWS} rows of 4,096.
+     */
+    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv, List<Product> prompt, int promptTokens) {
         Set<GgmlType> measured = EnumSet.noneOf(GgmlType.class);
         for (GgmlType t : formats) {
             if (!Quantizer.supports(t)) {
@@ -112,19 +157,22 @@ public final class MachineProfile {
             // Prompts first, as a model runs them: the JIT compiles code the two paths share (MatMul, the
             // format's multiply) for whichever it meets first, and bench and run meet a prompt first.
             for (GgmlType t : measured) {
-                tile.put(t, tileRate(pool, t));
+                List<Product> own = prompt.stream().filter(p -> p.format() == t).toList();
+                tile.put(t, own.isEmpty() ? tileRate(pool, t) : tileRate(pool, own, promptTokens));
                 stream.put(t, streamRate(pool, t, streamBytes));
             }
             double dispatch = dispatchSeconds(pool);
-            double attention = attentionRate(threads, kv);
+            double[] attention = attentionRates(threads, kv, promptTokens);
             String name = String.format(java.util.Locale.ROOT, "this machine (%d threads, measured by memwall)", threads);
             Map<String, Hardware.Source> sources = Map.of("bandwidth_tbps", new Hardware.Source("MemoryBandwidth.measure", "measured"),
                     "stream_rates", new Hardware.Source("MachineProfile: one-token MatMul per format", "measured"),
                     "tile_rates", new Hardware.Source("MachineProfile: " + TILE_TOKENS + "-token MatMul per format", "measured"),
                     "attention_rate", new Hardware.Source("MachineProfile: decode steps of a one-layer model, " + kv.label() + " KV cache", "measured"),
+                    "prompt_attention_rate", new Hardware.Source("MachineProfile: " + promptTokens + "-token prompts of a one-layer model over "
+                            + FAR + " cached positions and none", "measured"),
                     "memory_gb", new Hardware.Source("the operating system's physical memory", "measured"));
             return new Hardware(ID, name, physicalMemory(), bandwidth, Map.of(), Double.NaN, Double.NaN, "dram", 0, Map.copyOf(stream),
-                    Map.copyOf(tile), dispatch, attention, sources);
+                    Map.copyOf(tile), dispatch, attention[0], attention[1], sources);
         }
     }
 
@@ -142,27 +190,48 @@ public final class MachineProfile {
                     MatMul.matmul(pool, w, r, Math.min(PRODUCT_ROWS, rows - r), x, 1, out);
                 }
             };
-            warm(products);
+            warm(products, WARM_SECONDS);
             return w.byteSize() / medianSeconds(products);
         }
     }
 
     /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} ({@value #TILE_ROWS} rows of 4,096). */
     static double tileRate(Parallel pool, GgmlType type) {
-        int rows = TILE_ROWS;
-        try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, pool, type, rows);
-            float[] x = activations(TILE_TOKENS);
-            float[] out = new float[rows * TILE_TOKENS];
-            Runnable product = () -> MatMul.matmul(pool, w, x, TILE_TOKENS, out);
-            warm(product);
-            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(product);
-        }
+        return tileRate(pool, List.of(new Product(type, TILE_ROWS, ROW, 1)), TILE_TOKENS);
     }
 
-    /** Runs {@code run} untimed for {@value #WARM_SECONDS} s, at least three times. */
-    private static void warm(Runnable run) {
-        long end = System.nanoTime() + (long) (WARM_SECONDS * 1e9);
+    /**
+     * FLOP/s of {@code tokens}-token products of the given shapes (one format): Σ count · FLOPs / Σ count · seconds.
+     * Each is timed on its own matrix, warmed on itself first (the first for {@value #WARM_SECONDS} s, the
+     * rest for a third of it: the format's kernel is compiled by then). A matrix of more than
+     * {@value #MAX_TILE_BYTES} bytes is timed on fewer rows of the same length: the rows a thread streams per
+     * block of tokens exceed the caches either way, and the row length decides what the activations occupy.
+     */
+    static double tileRate(Parallel pool, List<Product> products, int tokens) {
+        double flops = 0;
+        double seconds = 0;
+        boolean first = true;
+        for (Product p : products) {
+            long rowBytes = p.format().bytesFor(p.columns());
+            int rows = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), MAX_TILE_BYTES / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
+            try (Arena arena = Arena.ofShared()) {
+                Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
+                float[] x = activations(tokens, p.columns());
+                float[] out = new float[rows * tokens];
+                Runnable product = () -> MatMul.matmul(pool, w, x, tokens, out);
+                warm(product, first ? WARM_SECONDS : WARM_SECONDS / 3);
+                first = false;
+                double s = medianSeconds(product) * p.rows() / rows;
+                flops += p.flopsPerToken() * tokens;
+                seconds += s * p.count();
+            }
+        }
+        return flops / seconds;
+    }
+
+    /** Runs {@code run} untimed for {@code seconds}, at least three times. */
+    private static void warm(Runnable run, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
         for (int i = 0; i < 3 || System.nanoTime() < end; i++) {
             run.run();
         }
@@ -227,6 +296,8 @@ public final class MachineProfile {
         return (System.nanoTime() - t0) / 1e9 / runs;
     }
 
+    /** The most prompt tokens the prompt attention rate is timed on: a prompt is run in chunks of at most this many. */
+    private static final int PROMPT_MAX = org.memwall.engine.Generator.PREFILL_CHUNK;
     /** Positions of the cache the near and far attention steps attend to. */
     private static final int NEAR = 64;
     private static final int FAR = 1024;
@@ -240,7 +311,7 @@ public final class MachineProfile {
      * {@value #FAR} − {@value #NEAR} positions: key and value rows decoded from the cache, dots, softmax
      * and weighted sums, 4 · heads · head size FLOPs per position.
      */
-    static double attentionRate(int threads, KvType kv) {
+    static double[] attentionRates(int threads, KvType kv, int promptTokens) {
         ModelShape base = ModelShape.named("llama-3.2-1b");
         int vocab = 1024;
         int regular = vocab - base.specials().size();
@@ -251,7 +322,7 @@ public final class MachineProfile {
         try {
             file = Files.createTempFile("memwall-profile-", ".gguf");
             SyntheticModel.write(shape, SyntheticModel.Mix.parse("Q8_0"), 1, 16, file, t -> { });
-            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + 1)) {
+            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + PROMPT_MAX + 1)) {
                 ForwardPass f = m.forwardPass();
                 SplittableRandom random = new SplittableRandom(3);
                 for (int p = 0; p < FAR; p += 256) {
@@ -268,7 +339,26 @@ public final class MachineProfile {
                 }
                 Arrays.sort(differences);
                 double seconds = Math.max(differences[runs / 2], 1e-9);
-                return 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
+                double decode = 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
+                // A prompt of promptTokens tokens at position FAR (over the cache) and at 0: each token attends to FAR more
+                // positions in the first; the products, norms and stores are the same, so the difference is that attention.
+                int n = Math.clamp(promptTokens, 1, PROMPT_MAX);
+                int pairs = 5;
+                double[] promptDifferences = new double[pairs];
+                for (int r = -2; r < pairs; r++) { // two untimed pairs compile the prompt's path
+                    int[] tokens = random.ints(n, 0, regular).toArray();
+                    long t0 = System.nanoTime();
+                    f.forwardSequence(tokens, FAR, cache, false);
+                    long t1 = System.nanoTime();
+                    f.forwardSequence(tokens, 0, cache, false);
+                    long t2 = System.nanoTime();
+                    if (r >= 0) {
+                        promptDifferences[r] = ((t1 - t0) - (t2 - t1)) / 1e9;
+                    }
+                }
+                Arrays.sort(promptDifferences);
+                double promptSeconds = Math.max(promptDifferences[pairs / 2], 1e-9);
+                return new double[] {decode, 4.0 * shape.heads() * shape.headDim() * FAR * n / promptSeconds};
             }
         } catch (IOException e) {
             throw new MemwallException("cannot write the attention measurement's model to a temporary file: " + e.getMessage(), e);
@@ -297,6 +387,12 @@ public final class MachineProfile {
      * left in the mapped file's pages. The file is deleted at once.
      */
     static Tensor matrix(Arena arena, Parallel pool, GgmlType type, int rows) {
+        return matrix(arena, pool, type, rows, ROW);
+    }
+
+    /** {@link #matrix(Arena, Parallel, GgmlType, int)} with rows of {@code columns}. */
+    static Tensor matrix(Arena arena, Parallel pool, GgmlType type, int rows, int columns) {
+        final int ROW = columns;
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
         SplittableRandom random = new SplittableRandom(7);
         ByteBuffer distinct = ByteBuffer.allocate(DISTINCT_ROWS * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -329,7 +425,11 @@ public final class MachineProfile {
     }
 
     private static float[] activations(int tokens) {
-        float[] x = new float[tokens * ROW];
+        return activations(tokens, ROW);
+    }
+
+    private static float[] activations(int tokens, int columns) {
+        float[] x = new float[tokens * columns];
         SplittableRandom random = new SplittableRandom(11);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-1, 1);

@@ -42,6 +42,7 @@ public final class Roofline {
     private final double logitsFlops;
     private final double kvBytesPerPosition;
     private final double attentionRate;
+    private final double promptAttentionRate;
     private final int[] windows;
     /** Parallel operations of one layer and step on a measured machine: its matrix products (experts: those a token uses) and attention. */
     private final int operationsPerLayer;
@@ -109,6 +110,8 @@ public final class Roofline {
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
         // A measured machine's attention runs at memwall's measured attention rate; an accelerator's at its BF16 matrix rate.
         this.attentionRate = hw.measured() ? hw.attentionRate() : hw.matrixRate(Precision.BF16, GgmlType.F16);
+        // A measured machine's prompt tokens attend at the rate measured for a prompt (many tokens share the work).
+        this.promptAttentionRate = hw.measured() && !Double.isNaN(hw.promptAttentionRate()) ? hw.promptAttentionRate() : attentionRate;
         int products = (int) model.tensors().stream().filter(m -> m.layer() == 0 && m.role() != ModelSpec.Role.SMALL
                 && m.role() != ModelSpec.Role.EXPERTS).count();
         long expertMatrices = model.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.EXPERTS && m.dims().length == 3).count();
@@ -215,8 +218,9 @@ public final class Roofline {
 
     /** Attention of a step: the decoding sequences' KV reads against every token's attention FLOPs. */
     private double attention(int batch, double context, double prefillTokens, double prefillContext) {
-        double flops = batch * attentionFlops(context) + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) : 0);
-        return Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), flops / attentionRate / eff.compute());
+        double seconds = batch * attentionFlops(context) / attentionRate
+                + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) / promptAttentionRate : 0);
+        return Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), seconds / eff.compute());
     }
 
     /** Mean attended positions over a prompt (each position sees those before it); windows are applied in attentionFlops. */
