@@ -211,10 +211,31 @@ public final class Roofline {
         double tokens = batch + prefillTokens;
         double logitTokens = batch + Math.min(prefillTokens, 1);
         double dense = Math.max(denseSeconds / eff.bandwidth(), tokens * denseMatrixSeconds / eff.compute());
-        double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), tokens * expertMatrixSeconds / eff.expertCompute());
+        double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), expertRows(tokens) * expertMatrixSeconds / eff.expertCompute());
         double logits = Math.max(logitsSeconds / eff.bandwidth(), logitTokens * logitsMatrixSeconds / eff.compute());
         return (dense + experts + logits + attention(batch, context, prefillTokens, prefillContext)) / tp + overhead(batch, tokens);
     }
+
+    /**
+     * Token rows the expert products of {@code tokens} tokens compute: each active expert's rows (the tokens routed to it,
+     * T · k / active experts on average) rounded up to {@value #EXPERT_ROW_BLOCK}, counted in tokens. A device's expert
+     * products are grouped GEMMs whose token dimension is tiled: Hopper runs gpt-oss's experts on TensorRT-LLM's Triton MoE
+     * backend (its published benchmark options), and Triton's {@code tl.dot} takes blocks of at least 16 in every dimension,
+     * so an expert that gets 7 tokens (gpt-oss-120b's 128 experts at a long output's ~220 tokens per step) computes 16.
+     * A measured machine's experts run memwall's CPU kernels, which compute the rows they get.
+     */
+    double expertRows(double tokens) {
+        ModelConfig c = model.config();
+        if (hw.measured() || c.expertCount() == 0 || tokens <= 0) {
+            return tokens;
+        }
+        double active = c.expertCount() * expertShare(tokens);
+        double perExpert = tokens * c.expertUsedCount() / active;
+        return tokens * Math.ceil(perExpert / EXPERT_ROW_BLOCK) * EXPERT_ROW_BLOCK / perExpert;
+    }
+
+    /** The smallest block of token rows a device's expert product computes (Triton's smallest dot block). */
+    static final int EXPERT_ROW_BLOCK = 16;
 
     /** Attention of a step: the decoding sequences' KV reads against every token's attention FLOPs. */
     private double attention(int batch, double context, double prefillTokens, double prefillContext) {
