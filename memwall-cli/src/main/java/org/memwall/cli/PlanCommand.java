@@ -109,6 +109,8 @@ final class PlanCommand implements Callable<Integer> {
         }
         Set<GgmlType> formats = EnumSet.noneOf(GgmlType.class);
         List<MachineProfile.Product> prompt = new ArrayList<>();
+        org.memwall.model.ModelConfig layer = null;
+        GgmlType layerFormat = null;
         for (int i = 0; i < models.size(); i++) {
             ModelSpec spec = ModelSpec.of(models.get(i));
             String type = types == null ? null : types.get(types.size() == 1 ? 0 : i);
@@ -118,6 +120,11 @@ final class PlanCommand implements Callable<Integer> {
             formats.addAll(w.formats(spec));
             if (thisMachine) {
                 prompt.addAll(MachineProfile.products(spec, w));
+                if (layer == null) { // the first model's layer shape, its feed-forward's format
+                    layer = spec.config();
+                    layerFormat = spec.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.FFN).findFirst()
+                            .map(m -> w.format(m, spec)).orElse(null);
+                }
             }
         }
         if (sweep != null && Sweep.kind(sweep) == Sweep.Kind.TYPE && sweep.contains("=")) {
@@ -128,7 +135,7 @@ final class PlanCommand implements Callable<Integer> {
         // this-machine is measured once the input is known good, and only for the formats the models use.
         Hardware hw = thisMachine ? MachineProfile.measure(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
                 MachineProfile.STREAM_BYTES, formats, org.memwall.model.KvType.parse(kv), prompt,
-                Math.max(1, Math.min(input, org.memwall.engine.Generator.PREFILL_CHUNK))) : catalogDevice;
+                Math.max(1, Math.min(input, org.memwall.engine.Generator.PREFILL_CHUNK)), layer, layerFormat) : catalogDevice;
         Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, thisMachine ? Efficiency.MEASURED : Efficiency.fitted(engine));
         if (workloads.size() > 1 || powerBudget != null) {
             if (sweep != null) {

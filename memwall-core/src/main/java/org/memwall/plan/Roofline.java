@@ -255,6 +255,7 @@ public final class Roofline {
         double t = layers * eff.layerSeconds() + batch * eff.sequenceSeconds();
         if (hw.measured()) {
             t += (layers * operationsPerLayer + 1) * hw.dispatchSeconds(); // and the logits' product
+            t += tokens * layers * hw.tokenLayerSeconds(); // norms, RoPE, the activation function, KV stores, copies
         }
         if (tp > 1) {
             double bytes = 2.0 * (tp - 1) / tp * tokens * model.config().embeddingLength() * 2; // BF16 activations

@@ -17,7 +17,7 @@ import org.memwall.tensor.Tensor;
 class MachineProfileTest {
     /** A measured machine with rates set here, so the step's arithmetic can be checked exactly. */
     private static final Hardware RATES = new Hardware(MachineProfile.ID, "test machine", 1L << 34, 20e9, Map.of(), Double.NaN, Double.NaN, "dram",
-            0, Map.of(GgmlType.Q8_0, 15e9, GgmlType.Q4_0, 12e9), Map.of(GgmlType.Q8_0, 60e9, GgmlType.Q4_0, 50e9), 3e-6, 8e9, 20e9, Map.of());
+            0, Map.of(GgmlType.Q8_0, 15e9, GgmlType.Q4_0, 12e9), Map.of(GgmlType.Q8_0, 60e9, GgmlType.Q4_0, 50e9), 3e-6, 8e9, 20e9, 1e-6, Map.of());
 
     @Test
     void measuresTheFormatsAskedForAndAttention() {
@@ -33,6 +33,7 @@ class MachineProfileTest {
         assertThat(machine.tileRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e14));
         assertThat(machine.attentionRate()).isBetween(1e7, 1e14);
         assertThat(machine.promptAttentionRate()).isBetween(1e7, 1e14);
+        assertThat(machine.tokenLayerSeconds()).isZero(); // no model's layer asked for
         assertThat(machine.dispatchSeconds()).isBetween(1e-8, 1e-2);
         assertThat(machine.memoryBytes()).isGreaterThan(1L << 28);
     }
@@ -50,6 +51,20 @@ class MachineProfileTest {
                 new MachineProfile.Product(GgmlType.Q6_K, 2048, 8192, 8));
         long weights = products.stream().mapToLong(p -> (long) p.rows() * p.columns() * p.count()).sum();
         assertThat(weights).isEqualTo(16L * (2 * 2048 * 2048 + 2 * 512 * 2048 + 3 * 8192 * 2048));
+    }
+
+    @Test
+    void aLayersOtherWorkIsMeasuredOnALayerOfTheModelsShape() {
+        // A small llama layer (512 wide, 8 heads of 64, feed-forward 1,024) in Q8_0: 64-token prompts less their products and
+        // attention. Bounds: above nothing (norms, RoPE, SiLU over 1,024 and the KV stores take time) and below 10 ms a token.
+        org.memwall.model.ModelConfig layer = ModelSpec.named("llama-3.2-1b").config();
+        layer = new org.memwall.model.ModelConfig(layer.architecture(), 512, 1, 8, 2, 64, 64, 1024, layer.contextLength(), layer.rmsEps(),
+                layer.ropeBase(), 64, layer.ropeScaling(), 1f, 1f, layer.attentionScale(), 1f, 0, 0, 0, null);
+        double seconds = MachineProfile.tokenLayerSeconds(2, org.memwall.model.KvType.F16, layer, GgmlType.Q8_0, 64, 1e10);
+        assertThat(seconds).isBetween(0.0, 1e-2);
+        // No layer memwall writes for experts: not measured.
+        assertThat(MachineProfile.tokenLayerSeconds(2, org.memwall.model.KvType.F16, ModelSpec.named("gpt-oss-20b").config(), GgmlType.Q8_0, 64,
+                1e10)).isZero();
     }
 
     @Test
@@ -88,8 +103,9 @@ class MachineProfileTest {
                 stream += q8.bytes(t, m) / RATES.streamRate(q8.format(t, m));
             }
         }
-        // 16 layers of 7 products and one attention, and the logits' product: nothing else at no context.
-        double dispatches = (16 * 8 + 1) * 3e-6;
+        // 16 layers of 7 products and one attention, and the logits' product, and 1 µs per token and layer of the layers'
+        // other work: nothing else at no context.
+        double dispatches = (16 * 8 + 1) * 3e-6 + 16 * 1e-6;
         assertThat(r.decodeStep(1, 0)).isCloseTo(stream + dispatches, within(1e-12));
         // At 1,000 positions attention runs at the measured rate (4 · 32 heads · 64 per position and layer); it outlasts the
         // 16 · 1,000 · 8 heads · 64 · (K + V) · 2 bytes of F16 KV at the bandwidth.
@@ -114,7 +130,7 @@ class MachineProfileTest {
         }
         // A prompt's tokens attend at the prompt attention rate (20 GFLOP/s here), not the decode steps' (8).
         double attention = 512 * 4.0 * 32 * 64 * (513 / 2.0) * 16 / 20e9;
-        assertThat(r.prefill(512)).isCloseTo(layers + output + attention + (16 * 8 + 1) * 3e-6, within(1e-12));
+        assertThat(r.prefill(512)).isCloseTo(layers + output + attention + (16 * 8 + 1) * 3e-6 + 512 * 16 * 1e-6, within(1e-12));
     }
 
     @Test
