@@ -135,7 +135,7 @@ final class PlanCommand implements Callable<Integer> {
         // this-machine is measured once the input is known good, and only for the formats the models use.
         Hardware hw = thisMachine ? MachineProfile.measure(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
                 MachineProfile.STREAM_BYTES, formats, org.memwall.model.KvType.parse(kv), prompt,
-                Math.max(1, Math.min(input, org.memwall.engine.Generator.PREFILL_CHUNK)), layer, layerFormat) : catalogDevice;
+                MachineProfile.promptChunk(input), layer, layerFormat) : catalogDevice;
         Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, thisMachine ? Efficiency.MEASURED : Efficiency.fitted(engine));
         if (workloads.size() > 1 || powerBudget != null) {
             if (sweep != null) {

@@ -243,6 +243,15 @@ public final class MachineProfile {
         return flops / seconds;
     }
 
+    /**
+     * Tokens per product a prompt of {@code inputTokens} is timed at: the engine's chunk ({@code Generator.PREFILL_CHUNK},
+     * 512; bench runs prompts in the same chunks), at least {@value #TILE_TOKENS}. A prompt of fewer tokens would time the
+     * one-token kernels as a prompt's and run them before the decode rates are timed, which changes what the JIT compiles.
+     */
+    public static int promptChunk(int inputTokens) {
+        return Math.clamp(inputTokens, TILE_TOKENS, PROMPT_MAX);
+    }
+
     /** Runs {@code run} untimed for {@code seconds}, at least three times. */
     private static void warm(Runnable run, double seconds) {
         long end = System.nanoTime() + (long) (seconds * 1e9);
