@@ -43,12 +43,17 @@ import org.memwall.tensor.Tensor;
  * one-layer model run by {@code Transformer} over a KV cache of the type asked:
  * <ul>
  *   <li>stream rate: bytes/s of a one-token product over a matrix far larger than the caches (decode);</li>
- *   <li>tile rate: FLOP/s of a {@value #TILE_TOKENS}-token product (prefill's register tiles);</li>
+ *   <li>tile rate: FLOP/s of the model's own layer products in the format ({@link #products}) at the prompt chunk the
+ *       engine runs ({@link #promptChunk}), or of a {@value #TILE_TOKENS}-token product over 4,096 rows of 4,096 where no model's
+ *       matrices were given;</li>
  *   <li>dispatch: the mean seconds of one parallel operation (every thread wakes, does a little
  *       work and meets the others), which every matrix product, the attention of every layer and
  *       the logits' product pay once per step;</li>
- *   <li>attention rate: FLOP/s (4 · heads · head size per attended position and layer) of decode
- *       steps, from the difference between steps far into the cache and near its start.</li>
+ *   <li>attention rates: FLOP/s (4 · heads · head size per attended position and layer) of decode
+ *       steps, from the difference between steps far into the cache and near its start, and of prompts, from
+ *       prompts over the cache and at its start;</li>
+ *   <li>a prompt layer's other work per token ({@link #tokenLayerSeconds}): norms, RoPE, the activation
+ *       function, KV stores and copies, on a one-layer model of the model's layer shape.</li>
  * </ul>
  * Matrices are random rows quantized by memwall's quantizers and repeated to the size measured (memory
  * reads cost the same whatever the bytes hold). The median of a few passes is kept, as bench keeps its repeats' median.
