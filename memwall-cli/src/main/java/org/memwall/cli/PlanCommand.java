@@ -108,6 +108,9 @@ final class PlanCommand implements Callable<Integer> {
             }
         }
         Set<GgmlType> formats = EnumSet.noneOf(GgmlType.class);
+        List<MachineProfile.Product> prompt = new ArrayList<>();
+        org.memwall.model.ModelConfig layer = null;
+        GgmlType layerFormat = null;
         for (int i = 0; i < models.size(); i++) {
             ModelSpec spec = ModelSpec.of(models.get(i));
             String type = types == null ? null : types.get(types.size() == 1 ? 0 : i);
@@ -115,6 +118,14 @@ final class PlanCommand implements Callable<Integer> {
             workloads.add(new Workload(spec, w, KvType.parse(kv), input, output, concurrency, rate == null ? Double.NaN : rate,
                     ttft == null ? Double.NaN : ttft, tpot == null ? Double.NaN : tpot));
             formats.addAll(w.formats(spec));
+            if (thisMachine) {
+                prompt.addAll(MachineProfile.products(spec, w));
+                if (layer == null) { // the first model's layer shape, its feed-forward's format
+                    layer = spec.config();
+                    layerFormat = spec.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.FFN).findFirst()
+                            .map(m -> w.format(m, spec)).orElse(null);
+                }
+            }
         }
         if (sweep != null && Sweep.kind(sweep) == Sweep.Kind.TYPE && sweep.contains("=")) {
             for (String t : sweep.substring(sweep.indexOf('=') + 1).split(",")) {
@@ -123,7 +134,8 @@ final class PlanCommand implements Callable<Integer> {
         }
         // this-machine is measured once the input is known good, and only for the formats the models use.
         Hardware hw = thisMachine ? MachineProfile.measure(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
-                MachineProfile.STREAM_BYTES, formats, org.memwall.model.KvType.parse(kv)) : catalogDevice;
+                MachineProfile.STREAM_BYTES, formats, org.memwall.model.KvType.parse(kv), prompt,
+                MachineProfile.promptChunk(input), layer, layerFormat) : catalogDevice;
         Deployment d = new Deployment(hw, count, tp, pue, price == null ? Double.NaN : price, thisMachine ? Efficiency.MEASURED : Efficiency.fitted(engine));
         if (workloads.size() > 1 || powerBudget != null) {
             if (sweep != null) {

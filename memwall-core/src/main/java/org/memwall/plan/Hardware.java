@@ -27,13 +27,26 @@ import org.memwall.gguf.GgmlType;
  * @param streamRates  measured decode-kernel bytes/s per weight format (empty for catalog devices)
  * @param tileRates    measured prefill FLOP/s per weight format (empty for catalog devices)
  * @param dispatchSeconds measured fixed seconds of one parallel operation (NaN for catalog devices)
+ * @param tokenLayerSeconds measured seconds per token and layer of what a prompt's layer runs besides its weight
+ *                     products and attention (norms, RoPE, the activation function, KV stores, copies; 0 for catalog devices)
+ * @param promptAttentionRate measured FLOP/s of memwall's attention for a prompt's tokens (a chunk of tokens attending
+ *                     together, each over the positions before it; NaN for catalog devices)
  * @param attentionRate measured FLOP/s of memwall's attention over its KV cache (NaN for catalog devices,
  *                      whose attention runs at their BF16 matrix rate)
  * @param sources      every catalog key's source and check
  */
 public record Hardware(String id, String name, long memoryBytes, double bandwidth, Map<Precision, Double> matrixRates,
                        double link, double powerW, String memory, int stacks, Map<GgmlType, Double> streamRates,
-                       Map<GgmlType, Double> tileRates, double dispatchSeconds, double attentionRate, Map<String, Source> sources) {
+                       Map<GgmlType, Double> tileRates, double dispatchSeconds, double attentionRate, double promptAttentionRate,
+                       double tokenLayerSeconds, Map<String, Source> sources) {
+
+    /** A device whose prompts attend at its decode attention rate (the catalog's, and a measured one's when not told apart). */
+    public Hardware(String id, String name, long memoryBytes, double bandwidth, Map<Precision, Double> matrixRates, double link, double powerW,
+                    String memory, int stacks, Map<GgmlType, Double> streamRates, Map<GgmlType, Double> tileRates, double dispatchSeconds,
+                    double attentionRate, Map<String, Source> sources) {
+        this(id, name, memoryBytes, bandwidth, matrixRates, link, powerW, memory, stacks, streamRates, tileRates, dispatchSeconds, attentionRate,
+                attentionRate, 0, sources);
+    }
 
     /** Where a catalog number comes from, and how far it was checked (vendor, third-party, unconfirmed). */
     public record Source(String text, String check) {
@@ -116,7 +129,8 @@ public record Hardware(String id, String name, long memoryBytes, double bandwidt
             throw new MemwallException(id + " has no HBM stack count in the catalog, so its memory cannot be swapped");
         }
         return new Hardware(id + "@" + g.name(), name + " with " + g.name(), stacks * g.stackBytes(), stacks * g.stackBandwidth(), matrixRates,
-                link, powerW, g.name(), stacks, streamRates, tileRates, dispatchSeconds, attentionRate, sources);
+                link, powerW, g.name(), stacks, streamRates, tileRates, dispatchSeconds, attentionRate,
+                promptAttentionRate, tokenLayerSeconds, sources);
     }
 
     private static Catalog catalog() {

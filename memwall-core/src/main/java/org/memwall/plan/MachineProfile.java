@@ -24,6 +24,8 @@ import org.memwall.model.ForwardPass;
 import org.memwall.model.KvCache;
 import org.memwall.model.KvType;
 import org.memwall.model.Model;
+import org.memwall.model.ModelConfig;
+import org.memwall.quant.Interleaved;
 import org.memwall.quant.Quantizer;
 import org.memwall.synth.ModelShape;
 import org.memwall.synth.SyntheticModel;
@@ -41,12 +43,17 @@ import org.memwall.tensor.Tensor;
  * one-layer model run by {@code Transformer} over a KV cache of the type asked:
  * <ul>
  *   <li>stream rate: bytes/s of a one-token product over a matrix far larger than the caches (decode);</li>
- *   <li>tile rate: FLOP/s of a {@value #TILE_TOKENS}-token product (prefill's register tiles);</li>
+ *   <li>tile rate: FLOP/s of the model's own layer products in the format ({@link #products}) at the prompt chunk the
+ *       engine runs ({@link #promptChunk}), or of a {@value #TILE_TOKENS}-token product over 4,096 rows of 4,096 where no model's
+ *       matrices were given;</li>
  *   <li>dispatch: the mean seconds of one parallel operation (every thread wakes, does a little
  *       work and meets the others), which every matrix product, the attention of every layer and
  *       the logits' product pay once per step;</li>
- *   <li>attention rate: FLOP/s (4 · heads · head size per attended position and layer) of decode
- *       steps, from the difference between steps far into the cache and near its start.</li>
+ *   <li>attention rates: FLOP/s (4 · heads · head size per attended position and layer) of decode
+ *       steps, from the difference between steps far into the cache and near its start, and of prompts, from
+ *       prompts over the cache and at its start;</li>
+ *   <li>a prompt layer's other work per token ({@link #tokenLayerSeconds}): norms, RoPE, the activation
+ *       function, KV stores and copies, on a one-layer model of the model's layer shape.</li>
  * </ul>
  * Matrices are random rows quantized by memwall's quantizers and repeated to the size measured (memory
  * reads cost the same whatever the bytes hold). The median of a few passes is kept, as bench keeps its repeats' median.
@@ -81,6 +88,8 @@ public final class MachineProfile {
      * 96 MiB Q4_0 product: the first call takes ~0.9 s, the next ten settle from 12 to 5 ms.
      */
     private static final double WARM_SECONDS = 1.5;
+    /** The most bytes of a matrix a prompt product is timed on. */
+    private static final long MAX_TILE_BYTES = 48L << 20;
     /** Bytes each format streams: three times a 32 MiB last-level cache, so no pass finds the last one's rows in it. */
     public static final long STREAM_BYTES = 96L << 20;
 
@@ -98,6 +107,58 @@ public final class MachineProfile {
      * a {@code kv} cache (about a second).
      */
     public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv) {
+        return measure(threads, streamBytes, formats, kv, List.of(), TILE_TOKENS);
+    }
+
+    /**
+     * A matrix product a prompt runs: its weight format, {@code rows} outputs of {@code columns} inputs, and
+     * how many such products a pass over the model runs ({@link #products}).
+     */
+    public record Product(GgmlType format, int rows, int columns, int count) {
+        double flopsPerToken() {
+            return 2.0 * rows * columns * count;
+        }
+    }
+
+    /**
+     * The products of {@code model}'s layers in {@code type} as a prompt runs them, grouped by format and
+     * shape: every layer matrix but the experts (each expert's product sees a prompt's tokens split by the
+     * router) and the output matrix (the logits of a prompt's last token, priced at the stream rate).
+     */
+    public static List<Product> products(ModelSpec model, WeightType type) {
+        Map<List<Object>, Integer> counts = new java.util.LinkedHashMap<>();
+        for (ModelSpec.Matrix m : model.tensors()) {
+            if (m.layer() < 0 || m.dims().length != 2 || m.role() == ModelSpec.Role.SMALL || m.role() == ModelSpec.Role.EXPERTS) {
+                continue;
+            }
+            GgmlType f = type.format(m, model);
+            if (f == null) {
+                continue;
+            }
+            counts.merge(List.of(f, (int) m.dims()[1], (int) m.dims()[0]), 1, Integer::sum);
+        }
+        List<Product> out = new java.util.ArrayList<>();
+        counts.forEach((k, n) -> out.add(new Product((GgmlType) k.get(0), (Integer) k.get(1), (Integer) k.get(2), n)));
+        return List.copyOf(out);
+    }
+
+    /**
+     * As {@link #measure(int, long, Collection, KvType)}, timing each format's tile rate on the {@code prompt}
+     * products of that format (their real row counts and lengths, at {@code promptTokens} tokens per product,
+     * the chunk a prompt is run in): FLOPs over seconds summed over them, each weighted by how many a pass runs.
+     * A format none of them uses is timed on {@value #TILE_ROWS} rows of 4,096.
+     */
+    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv, List<Product> prompt, int promptTokens) {
+        return measure(threads, streamBytes, formats, kv, prompt, promptTokens, null, null);
+    }
+
+    /**
+     * As {@link #measure(int, long, Collection, KvType, List, int)}, and the seconds per token and layer of what a prompt's
+     * layer of {@code layer}'s shape runs besides its products and attention ({@link #tokenLayerSeconds}), its matrices in
+     * {@code format}; not measured (0) when {@code layer} is null or not a dense llama-style layer.
+     */
+    public static Hardware measure(int threads, long streamBytes, Collection<GgmlType> formats, KvType kv, List<Product> prompt, int promptTokens,
+                                   ModelConfig layer, GgmlType format) {
         Set<GgmlType> measured = EnumSet.noneOf(GgmlType.class);
         for (GgmlType t : formats) {
             if (!Quantizer.supports(t)) {
@@ -112,19 +173,26 @@ public final class MachineProfile {
             // Prompts first, as a model runs them: the JIT compiles code the two paths share (MatMul, the
             // format's multiply) for whichever it meets first, and bench and run meet a prompt first.
             for (GgmlType t : measured) {
-                tile.put(t, tileRate(pool, t));
+                benchWarmUp(pool, prompt.stream().filter(p -> p.format() == t).toList());
+                List<Product> own = prompt.stream().filter(p -> p.format() == t).toList();
+                tile.put(t, own.isEmpty() ? tileRate(pool, t) : tileRate(pool, own, promptTokens));
                 stream.put(t, streamRate(pool, t, streamBytes));
             }
             double dispatch = dispatchSeconds(pool);
-            double attention = attentionRate(threads, kv);
+            double[] attention = attentionRates(threads, kv, promptTokens);
+            double rest = layer == null ? 0 : tokenLayerSeconds(threads, kv, layer, format, Math.clamp(promptTokens, 1, PROMPT_MAX), attention[1]);
             String name = String.format(java.util.Locale.ROOT, "this machine (%d threads, measured by memwall)", threads);
             Map<String, Hardware.Source> sources = Map.of("bandwidth_tbps", new Hardware.Source("MemoryBandwidth.measure", "measured"),
                     "stream_rates", new Hardware.Source("MachineProfile: one-token MatMul per format", "measured"),
                     "tile_rates", new Hardware.Source("MachineProfile: " + TILE_TOKENS + "-token MatMul per format", "measured"),
                     "attention_rate", new Hardware.Source("MachineProfile: decode steps of a one-layer model, " + kv.label() + " KV cache", "measured"),
+                    "token_layer_seconds", new Hardware.Source("MachineProfile: a one-layer model of the model's layer shape, a prompt "
+                            + "less its products (timed alone) and its attention", "measured"),
+                    "prompt_attention_rate", new Hardware.Source("MachineProfile: " + promptTokens + "-token prompts of a one-layer model over "
+                            + FAR + " cached positions and none", "measured"),
                     "memory_gb", new Hardware.Source("the operating system's physical memory", "measured"));
             return new Hardware(ID, name, physicalMemory(), bandwidth, Map.of(), Double.NaN, Double.NaN, "dram", 0, Map.copyOf(stream),
-                    Map.copyOf(tile), dispatch, attention, sources);
+                    Map.copyOf(tile), dispatch, attention[0], attention[1], rest, sources);
         }
     }
 
@@ -142,27 +210,79 @@ public final class MachineProfile {
                     MatMul.matmul(pool, w, r, Math.min(PRODUCT_ROWS, rows - r), x, 1, out);
                 }
             };
-            warm(products);
+            warm(products, WARM_SECONDS);
             return w.byteSize() / medianSeconds(products);
         }
     }
 
     /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} ({@value #TILE_ROWS} rows of 4,096). */
     static double tileRate(Parallel pool, GgmlType type) {
-        int rows = TILE_ROWS;
-        try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, pool, type, rows);
-            float[] x = activations(TILE_TOKENS);
-            float[] out = new float[rows * TILE_TOKENS];
-            Runnable product = () -> MatMul.matmul(pool, w, x, TILE_TOKENS, out);
-            warm(product);
-            return 2.0 * rows * ROW * TILE_TOKENS / medianSeconds(product);
+        return tileRate(pool, List.of(new Product(type, TILE_ROWS, ROW, 1)), TILE_TOKENS);
+    }
+
+    /**
+     * FLOP/s of {@code tokens}-token products of the given shapes (one format): Σ count · FLOPs / Σ count · seconds.
+     * Each is timed on its own matrix, warmed on itself first (the first for {@value #WARM_SECONDS} s, the
+     * rest for a third of it: the format's kernel is compiled by then). A matrix of more than
+     * {@value #MAX_TILE_BYTES} bytes is timed on fewer rows of the same length: the rows a thread streams per
+     * block of tokens exceed the caches either way, and the row length decides what the activations occupy.
+     */
+    static double tileRate(Parallel pool, List<Product> products, int tokens) {
+        double flops = 0;
+        double seconds = 0;
+        boolean first = true;
+        for (Product p : products) {
+            long rowBytes = p.format().bytesFor(p.columns());
+            int rows = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), MAX_TILE_BYTES / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
+            try (Arena arena = Arena.ofShared()) {
+                Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
+                float[] x = activations(tokens, p.columns());
+                float[] out = new float[rows * tokens];
+                Runnable product = () -> MatMul.matmul(pool, w, x, tokens, out);
+                warm(product, first ? WARM_SECONDS : WARM_SECONDS / 3);
+                first = false;
+                double s = medianSeconds(product) * p.rows() / rows;
+                flops += p.flopsPerToken() * tokens;
+                seconds += s * p.count();
+            }
+        }
+        return flops / seconds;
+    }
+
+    /**
+     * Tokens per product a prompt of {@code inputTokens} is timed at: the engine's chunk ({@code Generator.PREFILL_CHUNK},
+     * 512; bench runs prompts in the same chunks), at least {@value #TILE_TOKENS}. A prompt of fewer tokens would time the
+     * one-token kernels as a prompt's and run them before the decode rates are timed, which changes what the JIT compiles.
+     */
+    public static int promptChunk(int inputTokens) {
+        return Math.clamp(inputTokens, TILE_TOKENS, PROMPT_MAX);
+    }
+
+    /**
+     * What bench and a model meet before their first timed prompt: a 16-token prompt, then 32 one-token steps (bench's
+     * warm-up), here as those products of each of the format's shapes. Without it the profile's JVM ran seconds of
+     * 512-token products before any one-token product, and the one-token kernels it then timed ran at a quarter of the
+     * rate a bench in another JVM decodes at (Q4_K_M 1B file: 3.7 GB/s against ~17).
+     */
+    private static void benchWarmUp(Parallel pool, List<Product> products) {
+        for (Product p : products) {
+            int rows = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(),
+                    MAX_TILE_BYTES / p.format().bytesFor(p.columns()) / Interleaved.ROWS * Interleaved.ROWS));
+            try (Arena arena = Arena.ofShared()) {
+                Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
+                float[] x = activations(16, p.columns());
+                float[] out = new float[rows * 16];
+                MatMul.matmul(pool, w, x, 16, out);
+                for (int i = 0; i < 32; i++) {
+                    MatMul.matmul(pool, w, x, 1, out);
+                }
+            }
         }
     }
 
-    /** Runs {@code run} untimed for {@value #WARM_SECONDS} s, at least three times. */
-    private static void warm(Runnable run) {
-        long end = System.nanoTime() + (long) (WARM_SECONDS * 1e9);
+    /** Runs {@code run} untimed for {@code seconds}, at least three times. */
+    private static void warm(Runnable run, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
         for (int i = 0; i < 3 || System.nanoTime() < end; i++) {
             run.run();
         }
@@ -227,6 +347,8 @@ public final class MachineProfile {
         return (System.nanoTime() - t0) / 1e9 / runs;
     }
 
+    /** The most prompt tokens the prompt attention rate is timed on: a prompt is run in chunks of at most this many. */
+    private static final int PROMPT_MAX = org.memwall.engine.Generator.PREFILL_CHUNK;
     /** Positions of the cache the near and far attention steps attend to. */
     private static final int NEAR = 64;
     private static final int FAR = 1024;
@@ -240,7 +362,7 @@ public final class MachineProfile {
      * {@value #FAR} − {@value #NEAR} positions: key and value rows decoded from the cache, dots, softmax
      * and weighted sums, 4 · heads · head size FLOPs per position.
      */
-    static double attentionRate(int threads, KvType kv) {
+    static double[] attentionRates(int threads, KvType kv, int promptTokens) {
         ModelShape base = ModelShape.named("llama-3.2-1b");
         int vocab = 1024;
         int regular = vocab - base.specials().size();
@@ -251,7 +373,7 @@ public final class MachineProfile {
         try {
             file = Files.createTempFile("memwall-profile-", ".gguf");
             SyntheticModel.write(shape, SyntheticModel.Mix.parse("Q8_0"), 1, 16, file, t -> { });
-            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + 1)) {
+            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + PROMPT_MAX + 1)) {
                 ForwardPass f = m.forwardPass();
                 SplittableRandom random = new SplittableRandom(3);
                 for (int p = 0; p < FAR; p += 256) {
@@ -268,10 +390,113 @@ public final class MachineProfile {
                 }
                 Arrays.sort(differences);
                 double seconds = Math.max(differences[runs / 2], 1e-9);
-                return 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
+                double decode = 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
+                // A prompt of promptTokens tokens at position FAR (over the cache) and at 0: each token attends to FAR more
+                // positions in the first; the products, norms and stores are the same, so the difference is that attention.
+                int n = Math.clamp(promptTokens, 1, PROMPT_MAX);
+                int pairs = 5;
+                double[] promptDifferences = new double[pairs];
+                for (int r = -2; r < pairs; r++) { // two untimed pairs compile the prompt's path
+                    int[] tokens = random.ints(n, 0, regular).toArray();
+                    long t0 = System.nanoTime();
+                    f.forwardSequence(tokens, FAR, cache, false);
+                    long t1 = System.nanoTime();
+                    f.forwardSequence(tokens, 0, cache, false);
+                    long t2 = System.nanoTime();
+                    if (r >= 0) {
+                        promptDifferences[r] = ((t1 - t0) - (t2 - t1)) / 1e9;
+                    }
+                }
+                Arrays.sort(promptDifferences);
+                double promptSeconds = Math.max(promptDifferences[pairs / 2], 1e-9);
+                return new double[] {decode, 4.0 * shape.heads() * shape.headDim() * FAR * n / promptSeconds};
             }
         } catch (IOException e) {
             throw new MemwallException("cannot write the attention measurement's model to a temporary file: " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is harmless
+                }
+            }
+        }
+    }
+
+    /**
+     * Seconds per token and layer of what a prompt's layer runs besides its weight products and its attention: norms, RoPE,
+     * the activation function, the KV stores, residual adds and the copies between them. A one-layer model of {@code c}'s
+     * layer shape (its width, heads and feed-forward; matrices in {@code format}'s mix, a 1,024-token vocabulary), written by
+     * {@link SyntheticModel} and opened by {@link Model#open}, runs prompts of {@code tokens} tokens; the same layer's products
+     * are run alone after each prompt through {@link MatMul} as the layer calls them (Q, K and V together, gate and up together),
+     * and the median difference, less the prompt's attention at {@code promptAttentionRate}, is that work. In one JVM on
+     * Llama-3.2-1B's files the products ran 0.9–1.7 s of a 4–5 s 512-token prompt's 16 layers short of the whole, where attention
+     * accounts for ~0.5 s. 0 where memwall does not write such a layer (experts, other families) or the format has no mix.
+     */
+    static double tokenLayerSeconds(int threads, KvType kv, ModelConfig c, GgmlType format, int tokens, double promptAttentionRate) {
+        SyntheticModel.Mix mix = switch (format == null ? GgmlType.F32 : format) {
+            case Q8_0 -> SyntheticModel.Mix.Q8_0;
+            case Q4_0 -> SyntheticModel.Mix.Q4_0;
+            case Q4_K, Q6_K -> SyntheticModel.Mix.Q4_K_M;
+            case F16 -> SyntheticModel.Mix.F16;
+            case BF16 -> SyntheticModel.Mix.BF16;
+            default -> null;
+        };
+        if (mix == null || c.expertCount() > 0 || !c.architecture().name().equals("llama")) {
+            return 0;
+        }
+        ModelShape base = ModelShape.named("llama-3.2-1b");
+        int vocab = 1024;
+        int regular = vocab - base.specials().size();
+        ModelShape shape = new ModelShape("layer-profile", "llama", 1, c.embeddingLength(), c.headCount(), c.headCountKv(), c.headDim(),
+                c.feedForwardLength(), vocab, regular, true, base.contextLength(), base.ropeBase(), base.rmsEpsilon(), base.preTokenizer(),
+                base.specials(), regular, regular + 9, base.ropeFactors(), 0, 0, 0);
+        Path file = null;
+        try {
+            file = Files.createTempFile("memwall-profile-", ".gguf");
+            SyntheticModel.write(shape, mix, 1, 16, file, t -> { });
+            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(tokens + 1); Parallel pool = new Parallel(threads)) {
+                ForwardPass f = m.forwardPass();
+                org.memwall.model.Weights.Layer l = m.weights().layers[0];
+                int d = c.embeddingLength();
+                int ff = c.feedForwardLength();
+                SplittableRandom random = new SplittableRandom(5);
+                float[] x = new float[tokens * Math.max(d, Math.max(ff, c.queryDim()))];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) random.nextDouble(-1, 1);
+                }
+                float[] q = new float[tokens * c.queryDim()];
+                float[] k = new float[tokens * c.keyDim()];
+                float[] v = new float[tokens * c.kvValueDim()];
+                float[] o = new float[tokens * d];
+                float[] g = new float[tokens * ff];
+                float[] u = new float[tokens * ff];
+                Runnable products = () -> {
+                    MatMul.matmulAll(pool, new Tensor[] {l.wq(), l.wk(), l.wv()}, x, tokens, new float[][] {q, k, v});
+                    MatMul.matmul(pool, l.wo(), x, tokens, o);
+                    MatMul.matmulAll(pool, new Tensor[] {l.gate(), l.up()}, x, tokens, new float[][] {g, u});
+                    MatMul.matmul(pool, l.down(), x, tokens, o);
+                };
+                int pairs = 5;
+                double[] differences = new double[pairs];
+                for (int r = -2; r < pairs; r++) { // two untimed pairs compile both
+                    int[] prompt = random.ints(tokens, 0, regular).toArray();
+                    long t0 = System.nanoTime();
+                    f.forwardSequence(prompt, 0, cache, false);
+                    long t1 = System.nanoTime();
+                    products.run();
+                    long t2 = System.nanoTime();
+                    if (r >= 0) {
+                        differences[r] = ((t1 - t0) - (t2 - t1)) / 1e9;
+                    }
+                }
+                Arrays.sort(differences);
+                double attention = tokens * 4.0 * c.headCount() * c.headDim() * Roofline.meanContext(tokens) / promptAttentionRate;
+                return Math.max(0, differences[pairs / 2] - attention) / tokens;
+            }
+        } catch (IOException e) {
+            throw new MemwallException("cannot write the layer measurement's model to a temporary file: " + e.getMessage(), e);
         } finally {
             if (file != null) {
                 try {
@@ -297,6 +522,12 @@ public final class MachineProfile {
      * left in the mapped file's pages. The file is deleted at once.
      */
     static Tensor matrix(Arena arena, Parallel pool, GgmlType type, int rows) {
+        return matrix(arena, pool, type, rows, ROW);
+    }
+
+    /** {@link #matrix(Arena, Parallel, GgmlType, int)} with rows of {@code columns}. */
+    static Tensor matrix(Arena arena, Parallel pool, GgmlType type, int rows, int columns) {
+        final int ROW = columns;
         int rowBytes = Math.toIntExact(type.bytesFor(ROW));
         SplittableRandom random = new SplittableRandom(7);
         ByteBuffer distinct = ByteBuffer.allocate(DISTINCT_ROWS * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -329,7 +560,11 @@ public final class MachineProfile {
     }
 
     private static float[] activations(int tokens) {
-        float[] x = new float[tokens * ROW];
+        return activations(tokens, ROW);
+    }
+
+    private static float[] activations(int tokens, int columns) {
+        float[] x = new float[tokens * columns];
         SplittableRandom random = new SplittableRandom(11);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-1, 1);

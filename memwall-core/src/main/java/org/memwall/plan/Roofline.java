@@ -42,6 +42,7 @@ public final class Roofline {
     private final double logitsFlops;
     private final double kvBytesPerPosition;
     private final double attentionRate;
+    private final double promptAttentionRate;
     private final int[] windows;
     /** Parallel operations of one layer and step on a measured machine: its matrix products (experts: those a token uses) and attention. */
     private final int operationsPerLayer;
@@ -109,6 +110,8 @@ public final class Roofline {
         this.kvBytesPerPosition = (double) (c.keyDim() + c.kvValueDim()) * kv.bytes;
         // A measured machine's attention runs at memwall's measured attention rate; an accelerator's at its BF16 matrix rate.
         this.attentionRate = hw.measured() ? hw.attentionRate() : hw.matrixRate(Precision.BF16, GgmlType.F16);
+        // A measured machine's prompt tokens attend at the rate measured for a prompt (many tokens share the work).
+        this.promptAttentionRate = hw.measured() && !Double.isNaN(hw.promptAttentionRate()) ? hw.promptAttentionRate() : attentionRate;
         int products = (int) model.tensors().stream().filter(m -> m.layer() == 0 && m.role() != ModelSpec.Role.SMALL
                 && m.role() != ModelSpec.Role.EXPERTS).count();
         long expertMatrices = model.tensors().stream().filter(m -> m.layer() == 0 && m.role() == ModelSpec.Role.EXPERTS && m.dims().length == 3).count();
@@ -208,15 +211,37 @@ public final class Roofline {
         double tokens = batch + prefillTokens;
         double logitTokens = batch + Math.min(prefillTokens, 1);
         double dense = Math.max(denseSeconds / eff.bandwidth(), tokens * denseMatrixSeconds / eff.compute());
-        double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), tokens * expertMatrixSeconds / eff.expertCompute());
+        double experts = Math.max(expertSeconds * expertShare(tokens) / eff.bandwidth(), expertRows(tokens) * expertMatrixSeconds / eff.expertCompute());
         double logits = Math.max(logitsSeconds / eff.bandwidth(), logitTokens * logitsMatrixSeconds / eff.compute());
         return (dense + experts + logits + attention(batch, context, prefillTokens, prefillContext)) / tp + overhead(batch, tokens);
     }
 
+    /**
+     * Token rows the expert products of {@code tokens} tokens compute: each active expert's rows (the tokens routed to it,
+     * T · k / active experts on average) rounded up to {@value #EXPERT_ROW_BLOCK}, counted in tokens. A device's expert
+     * products are grouped GEMMs whose token dimension is tiled: Hopper runs gpt-oss's experts on TensorRT-LLM's Triton MoE
+     * backend (its published benchmark options), and Triton's {@code tl.dot} takes blocks of at least 16 in every dimension,
+     * so an expert that gets 7 tokens (gpt-oss-120b's 128 experts at a long output's ~220 tokens per step) computes 16.
+     * A measured machine's experts run memwall's CPU kernels, which compute the rows they get.
+     */
+    double expertRows(double tokens) {
+        ModelConfig c = model.config();
+        if (hw.measured() || c.expertCount() == 0 || tokens <= 0) {
+            return tokens;
+        }
+        double active = c.expertCount() * expertShare(tokens);
+        double perExpert = tokens * c.expertUsedCount() / active;
+        return tokens * Math.ceil(perExpert / EXPERT_ROW_BLOCK) * EXPERT_ROW_BLOCK / perExpert;
+    }
+
+    /** The smallest block of token rows a device's expert product computes (Triton's smallest dot block). */
+    static final int EXPERT_ROW_BLOCK = 16;
+
     /** Attention of a step: the decoding sequences' KV reads against every token's attention FLOPs. */
     private double attention(int batch, double context, double prefillTokens, double prefillContext) {
-        double flops = batch * attentionFlops(context) + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) : 0);
-        return Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), flops / attentionRate / eff.compute());
+        double seconds = batch * attentionFlops(context) / attentionRate
+                + (prefillTokens > 0 ? prefillTokens * attentionFlops(prefillContext) / promptAttentionRate : 0);
+        return Math.max(batch * kvBytes(context) / hw.bandwidth() / eff.bandwidth(), seconds / eff.compute());
     }
 
     /** Mean attended positions over a prompt (each position sees those before it); windows are applied in attentionFlops. */
@@ -230,6 +255,7 @@ public final class Roofline {
         double t = layers * eff.layerSeconds() + batch * eff.sequenceSeconds();
         if (hw.measured()) {
             t += (layers * operationsPerLayer + 1) * hw.dispatchSeconds(); // and the logits' product
+            t += tokens * layers * hw.tokenLayerSeconds(); // norms, RoPE, the activation function, KV stores, copies
         }
         if (tp > 1) {
             double bytes = 2.0 * (tp - 1) / tp * tokens * model.config().embeddingLength() * 2; // BF16 activations

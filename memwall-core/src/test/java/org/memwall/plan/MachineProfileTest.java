@@ -17,7 +17,7 @@ import org.memwall.tensor.Tensor;
 class MachineProfileTest {
     /** A measured machine with rates set here, so the step's arithmetic can be checked exactly. */
     private static final Hardware RATES = new Hardware(MachineProfile.ID, "test machine", 1L << 34, 20e9, Map.of(), Double.NaN, Double.NaN, "dram",
-            0, Map.of(GgmlType.Q8_0, 15e9, GgmlType.Q4_0, 12e9), Map.of(GgmlType.Q8_0, 60e9, GgmlType.Q4_0, 50e9), 3e-6, 8e9, Map.of());
+            0, Map.of(GgmlType.Q8_0, 15e9, GgmlType.Q4_0, 12e9), Map.of(GgmlType.Q8_0, 60e9, GgmlType.Q4_0, 50e9), 3e-6, 8e9, 20e9, 1e-6, Map.of());
 
     @Test
     void measuresTheFormatsAskedForAndAttention() {
@@ -32,8 +32,49 @@ class MachineProfileTest {
         assertThat(machine.streamRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e13));
         assertThat(machine.tileRates().values()).allSatisfy(r -> assertThat(r).isBetween(1e8, 1e14));
         assertThat(machine.attentionRate()).isBetween(1e7, 1e14);
+        assertThat(machine.promptAttentionRate()).isBetween(1e7, 1e14);
+        assertThat(machine.tokenLayerSeconds()).isZero(); // no model's layer asked for
         assertThat(machine.dispatchSeconds()).isBetween(1e-8, 1e-2);
         assertThat(machine.memoryBytes()).isGreaterThan(1L << 28);
+    }
+
+    @Test
+    void aPromptsProductsAreTheModelsLayerMatricesByFormatAndShape() {
+        // Llama-3.2-1B in Q4_K_M: per layer Q 2048x2048, K and V 512x2048, O 2048x2048, gate and up 8192x2048, down 2048x8192;
+        // llama-quantize gives V and down Q6_K in half the layers (8 of 16 here), Q4_K elsewhere; the tied embedding is the
+        // output matrix, multiplied for a prompt's last token only, so it is no prompt product.
+        ModelSpec m = ModelSpec.named("llama-3.2-1b");
+        List<MachineProfile.Product> products = MachineProfile.products(m, WeightType.parse("Q4_K_M"));
+        assertThat(products).containsExactlyInAnyOrder(new MachineProfile.Product(GgmlType.Q4_K, 2048, 2048, 32),
+                new MachineProfile.Product(GgmlType.Q4_K, 512, 2048, 16 + 8), new MachineProfile.Product(GgmlType.Q6_K, 512, 2048, 8),
+                new MachineProfile.Product(GgmlType.Q4_K, 8192, 2048, 32), new MachineProfile.Product(GgmlType.Q4_K, 2048, 8192, 8),
+                new MachineProfile.Product(GgmlType.Q6_K, 2048, 8192, 8));
+        long weights = products.stream().mapToLong(p -> (long) p.rows() * p.columns() * p.count()).sum();
+        assertThat(weights).isEqualTo(16L * (2 * 2048 * 2048 + 2 * 512 * 2048 + 3 * 8192 * 2048));
+    }
+
+    @Test
+    void aLayersOtherWorkIsMeasuredOnALayerOfTheModelsShape() {
+        // A small llama layer (512 wide, 8 heads of 64, feed-forward 1,024) in Q8_0: 64-token prompts less their products and
+        // attention. Bounds: above nothing (norms, RoPE, SiLU over 1,024 and the KV stores take time) and below 10 ms a token.
+        org.memwall.model.ModelConfig layer = ModelSpec.named("llama-3.2-1b").config();
+        layer = new org.memwall.model.ModelConfig(layer.architecture(), 512, 1, 8, 2, 64, 64, 1024, layer.contextLength(), layer.rmsEps(),
+                layer.ropeBase(), 64, layer.ropeScaling(), 1f, 1f, layer.attentionScale(), 1f, 0, 0, 0, null);
+        double seconds = MachineProfile.tokenLayerSeconds(2, org.memwall.model.KvType.F16, layer, GgmlType.Q8_0, 64, 1e10);
+        assertThat(seconds).isBetween(0.0, 1e-2);
+        // No layer memwall writes for experts: not measured.
+        assertThat(MachineProfile.tokenLayerSeconds(2, org.memwall.model.KvType.F16, ModelSpec.named("gpt-oss-20b").config(), GgmlType.Q8_0, 64,
+                1e10)).isZero();
+    }
+
+    @Test
+    void theTileRateIsTimedOnTheProductsAsked() {
+        // Two shapes of one format at 16 tokens: a rate in physical bounds (FLOPs over seconds of both).
+        try (Parallel pool = new Parallel(2)) {
+            double rate = MachineProfile.tileRate(pool, List.of(new MachineProfile.Product(GgmlType.Q8_0, 256, 512, 2),
+                    new MachineProfile.Product(GgmlType.Q8_0, 64, 1024, 1)), 16);
+            assertThat(rate).isBetween(1e7, 1e14);
+        }
     }
 
     @Test
@@ -62,8 +103,9 @@ class MachineProfileTest {
                 stream += q8.bytes(t, m) / RATES.streamRate(q8.format(t, m));
             }
         }
-        // 16 layers of 7 products and one attention, and the logits' product: nothing else at no context.
-        double dispatches = (16 * 8 + 1) * 3e-6;
+        // 16 layers of 7 products and one attention, and the logits' product, and 1 µs per token and layer of the layers'
+        // other work: nothing else at no context.
+        double dispatches = (16 * 8 + 1) * 3e-6 + 16 * 1e-6;
         assertThat(r.decodeStep(1, 0)).isCloseTo(stream + dispatches, within(1e-12));
         // At 1,000 positions attention runs at the measured rate (4 · 32 heads · 64 per position and layer); it outlasts the
         // 16 · 1,000 · 8 heads · 64 · (K + V) · 2 bytes of F16 KV at the bandwidth.
@@ -86,8 +128,9 @@ class MachineProfileTest {
                 layers += 512 * 2.0 * t.elements() / 60e9;
             }
         }
-        double attention = 512 * 4.0 * 32 * 64 * (513 / 2.0) * 16 / 8e9;
-        assertThat(r.prefill(512)).isCloseTo(layers + output + attention + (16 * 8 + 1) * 3e-6, within(1e-12));
+        // A prompt's tokens attend at the prompt attention rate (20 GFLOP/s here), not the decode steps' (8).
+        double attention = 512 * 4.0 * 32 * 64 * (513 / 2.0) * 16 / 20e9;
+        assertThat(r.prefill(512)).isCloseTo(layers + output + attention + (16 * 8 + 1) * 3e-6 + 512 * 16 * 1e-6, within(1e-12));
     }
 
     @Test

@@ -83,6 +83,25 @@ class RooflineTest {
     }
 
     @Test
+    void eachActiveExpertComputesItsTokensInBlocksOfSixteen() {
+        Roofline r = new Roofline(ModelSpec.named("gpt-oss-120b"), WeightType.parse("mxfp4"), KvType.BF16, H200, Efficiency.IDEAL, 1);
+        // 220 tokens of a long-output step: 4 of 128 experts each, ~6.9 per active expert, computed as 16 (in tokens' worth:
+        // a token is 4 expert rows).
+        double active = 128 * r.expertShare(220);
+        double perExpert = 220 * 4 / active;
+        assertThat(perExpert).isBetween(6.0, 8.0);
+        assertThat(r.expertRows(220)).isCloseTo(active * 16 / 4, within(1e-9));
+        // 4,000 tokens: every expert active with 125 each, computed as 128.
+        assertThat(r.expertRows(4000)).isCloseTo(128 * 128 * r.expertShare(4000) / 4, within(1e-6));
+        // gpt-oss-20b's 32 experts at the same 220 tokens get 27.5 each: 32 computed.
+        Roofline small = new Roofline(ModelSpec.named("gpt-oss-20b"), WeightType.parse("mxfp4"), KvType.BF16, H200, Efficiency.IDEAL, 1);
+        assertThat(small.expertRows(220)).isCloseTo(32 * small.expertShare(220) * 32 / 4, within(1e-6));
+        // A dense model has no experts; a measured machine's CPU kernels compute the rows they get.
+        assertThat(new Roofline(ModelSpec.named("llama-3.1-8b"), WeightType.parse("bf16"), KvType.BF16, H200, Efficiency.IDEAL, 1).expertRows(7))
+                .isEqualTo(7);
+    }
+
+    @Test
     void tensorParallelismSplitsTheStepAndAddsTwoAllReducesPerLayer() {
         ModelSpec m = ModelSpec.named("llama-3.1-8b");
         Roofline one = new Roofline(m, WeightType.parse("bf16"), KvType.BF16, H200, Efficiency.IDEAL, 1);
