@@ -381,26 +381,32 @@ public final class MachineProfile {
                 }
                 int runs = 24;
                 double[] differences = new double[runs];
+                double farFastest = Double.MAX_VALUE;
+                double nearFastest = Double.MAX_VALUE;
                 for (int r = -8; r < runs; r++) { // eight untimed pairs compile the step
                     double far = stepSeconds(f, cache, FAR, random.nextInt(regular));
                     double near = stepSeconds(f, cache, NEAR, random.nextInt(regular));
                     if (r >= 0) {
                         differences[r] = far - near;
+                        farFastest = Math.min(farFastest, far);
+                        nearFastest = Math.min(nearFastest, near);
                     }
                 }
                 Arrays.sort(differences);
-                double seconds = Math.max(differences[runs / 2], 1e-9);
+                double seconds = noiseProof(differences[runs / 2], farFastest - nearFastest, farFastest);
                 double decode = 4.0 * shape.heads() * shape.headDim() * (FAR - NEAR) / seconds;
                 // A prompt of promptTokens tokens at position FAR (over the cache) and at 0: each token attends to FAR more
                 // positions in the first; the products, norms and stores are the same, so the difference is that attention.
                 int n = Math.clamp(promptTokens, 1, PROMPT_MAX);
                 int pairs = 5;
                 double[] promptDifferences = new double[pairs];
+                double farPrompt = Double.MAX_VALUE;
                 for (int r = -2; r < pairs; r++) { // two untimed pairs compile the prompt's path
                     int[] tokens = random.ints(n, 0, regular).toArray();
                     long t0 = System.nanoTime();
                     f.forwardSequence(tokens, FAR, cache, false);
                     long t1 = System.nanoTime();
+                    farPrompt = Math.min(farPrompt, (t1 - t0) / 1e9);
                     f.forwardSequence(tokens, 0, cache, false);
                     long t2 = System.nanoTime();
                     if (r >= 0) {
@@ -408,7 +414,7 @@ public final class MachineProfile {
                     }
                 }
                 Arrays.sort(promptDifferences);
-                double promptSeconds = Math.max(promptDifferences[pairs / 2], 1e-9);
+                double promptSeconds = noiseProof(promptDifferences[pairs / 2], promptDifferences[pairs - 1], farPrompt);
                 return new double[] {decode, 4.0 * shape.heads() * shape.headDim() * FAR * n / promptSeconds};
             }
         } catch (IOException e) {
@@ -506,6 +512,19 @@ public final class MachineProfile {
                 }
             }
         }
+    }
+
+    /**
+     * The seconds of attention from a median difference of two timings, or, where noise on a shared machine drowned
+     * it (zero or less: a step with more positions ran faster), from {@code fallback}, or at worst {@code whole} (the
+     * attention took no longer than the whole run that held it): a rate too slow rather than an absurd one (a
+     * median clamped to a nanosecond once gave 7.9e15 FLOP/s).
+     */
+    static double noiseProof(double median, double fallback, double whole) {
+        if (median > 0) {
+            return median;
+        }
+        return fallback > 0 ? fallback : whole;
     }
 
     /** Seconds of one decode step of {@code token} at {@code position}, logits included, as bench times it. */

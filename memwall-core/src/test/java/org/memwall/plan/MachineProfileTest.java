@@ -20,6 +20,13 @@ class MachineProfileTest {
             0, Map.of(GgmlType.Q8_0, 15e9, GgmlType.Q4_0, 12e9), Map.of(GgmlType.Q8_0, 60e9, GgmlType.Q4_0, 50e9), 3e-6, 8e9, 20e9, 1e-6, Map.of());
 
     @Test
+    void aDifferenceDrownedInNoiseFallsBackToABoundNotToANanosecond() {
+        assertThat(MachineProfile.noiseProof(2e-4, 1e-4, 3e-3)).isEqualTo(2e-4);
+        assertThat(MachineProfile.noiseProof(-1e-5, 1e-4, 3e-3)).isEqualTo(1e-4);
+        assertThat(MachineProfile.noiseProof(0, -2e-5, 3e-3)).isEqualTo(3e-3);
+    }
+
+    @Test
     void measuresTheFormatsAskedForAndAttention() {
         // One format and 32 MiB keep it short (the CLI streams 96 MiB per format).
         Hardware machine = MachineProfile.measure(2, 32L << 20, List.of(GgmlType.Q4_0), org.memwall.model.KvType.F16);
