@@ -150,31 +150,41 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
     }
 
     /**
-     * Row group g's piece decoded at s[w ..] (weights [k0, k0 + len), blocks of 32) with four tokens from t: each block's
-     * products summed in floats (exact: integers below 2^24), then scaled by the block's vector at cs[c + cStride·i ..]
-     * (block i of the piece) times dx into the sums at s[acc + 2V·u ..] of token t + u.
+     * Row group g's piece decoded at s[w ..] (weights [k0, k0 + len), blocks of {@code block}) with four tokens from t, as
+     * {@link #tile2x4} for one group: each block's products summed in floats (exact), then scaled by the block's vector at
+     * cs[c + cStride·i ..] (block i of the piece) times dx into the sums at s[acc + 2V·u ..] of token t + u; with
+     * {@code mins} (Q4_K) then acc = fma(Σxq, m·dx, acc), m at V past the scale.
      */
-    final void tile1x4(MemorySegment s, long w, int k0, int len, MemorySegment cs, long c, long cStride, Int8Activations act, int t, long acc) {
+    final void tile1x4(MemorySegment s, long w, int k0, int len, int block, MemorySegment cs, long c, long cStride, boolean mins,
+                       Int8Activations act, int t, long acc) {
         float[] x = act.values;
         float[] dx = act.scales;
+        int[] xs = act.sums;
         int nb = n / 32;
         FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
-        for (int e = 0; e < len; e += 32, c += cStride) {
+        for (int e = 0; e < len; e += block, c += cStride) {
             FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
             int xi = t * n + k0 + e;
-            for (int k = 0; k < 32; k++, w += V) {
+            for (int k = 0; k < block; k++, w += V) {
                 FloatVector wk = floats(s, w);
                 s0 = wk.fma(x(x, xi + k), s0);
                 s1 = wk.fma(x(x, xi + n + k), s1);
                 s2 = wk.fma(x(x, xi + 2 * n + k), s2);
                 s3 = wk.fma(x(x, xi + 3 * n + k), s3);
             }
-            FloatVector d = floats(cs, c);
+            FloatVector v = floats(cs, c);
             int b = t * nb + (k0 + e) / 32;
-            a0 = s0.fma(d.mul(dx[b]), a0);
-            a1 = s1.fma(d.mul(dx[b + nb]), a1);
-            a2 = s2.fma(d.mul(dx[b + 2 * nb]), a2);
-            a3 = s3.fma(d.mul(dx[b + 3 * nb]), a3);
+            a0 = s0.fma(v.mul(dx[b]), a0);
+            a1 = s1.fma(v.mul(dx[b + nb]), a1);
+            a2 = s2.fma(v.mul(dx[b + 2 * nb]), a2);
+            a3 = s3.fma(v.mul(dx[b + 3 * nb]), a3);
+            if (mins) {
+                FloatVector m = floats(cs, c + V);
+                a0 = FloatVector.broadcast(FR, (float) xs[b]).fma(m.mul(dx[b]), a0);
+                a1 = FloatVector.broadcast(FR, (float) xs[b + nb]).fma(m.mul(dx[b + nb]), a1);
+                a2 = FloatVector.broadcast(FR, (float) xs[b + 2 * nb]).fma(m.mul(dx[b + 2 * nb]), a2);
+                a3 = FloatVector.broadcast(FR, (float) xs[b + 3 * nb]).fma(m.mul(dx[b + 3 * nb]), a3);
+            }
         }
         a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
         a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);

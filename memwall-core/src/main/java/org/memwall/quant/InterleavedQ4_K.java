@@ -128,7 +128,7 @@ final class InterleavedQ4_K extends IntegerInterleaved {
 
     @Override
     void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
-        tile1x4(d, 4L * ROWS * 256, k0, a, t, acc);
+        tile1x4(d, 0, k0, len, 32, d, 4L * ROWS * 256, 2 * V, true, a, t, acc);
     }
 
     /**
@@ -254,43 +254,5 @@ final class InterleavedQ4_K extends IntegerInterleaved {
                 ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
             }
         }
-    }
-
-    /**
-     * One super-block (decoded at s[0 ..], scales and mins at s[sc ..]) of one row group with four tokens from t:
-     * each sub-block's products summed in floats (exact: integers below 2^15), then scaled into the sums at
-     * s[acc + 2V·u ..] of token t + u.
-     */
-    private void tile1x4(MemorySegment s, long sc, int k0, Int8Activations act, int t, long acc) {
-        float[] x = act.values;
-        float[] dx = act.scales;
-        int[] xs = act.sums;
-        int nb = n / 32;
-        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
-        long w = 0;
-        for (int sub = 0; sub < 8; sub++, sc += 2 * V) {
-            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
-            int xi = t * n + k0 + 32 * sub;
-            for (int k = 0; k < 32; k++, w += V) {
-                FloatVector wk = floats(s, w);
-                s0 = wk.fma(x(x, xi + k), s0);
-                s1 = wk.fma(x(x, xi + n + k), s1);
-                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
-                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
-            }
-            FloatVector scale = floats(s, sc), negMin = floats(s, sc + V);
-            int b = t * nb + k0 / 32 + sub;
-            a0 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s0.fma(scale.mul(dx[b]), a0));
-            b += nb;
-            a1 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s1.fma(scale.mul(dx[b]), a1));
-            b += nb;
-            a2 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s2.fma(scale.mul(dx[b]), a2));
-            b += nb;
-            a3 = FloatVector.broadcast(FR, (float) xs[b]).fma(negMin.mul(dx[b]), s3.fma(scale.mul(dx[b]), a3));
-        }
-        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
-        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
-        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 }

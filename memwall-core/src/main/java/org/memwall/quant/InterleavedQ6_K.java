@@ -134,7 +134,7 @@ final class InterleavedQ6_K extends IntegerInterleaved {
 
     @Override
     void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
-        tile1x4(d, 4L * ROWS * 256, k0, a, t, acc);
+        tile1x4(d, 0, k0, len, 16, d, 4L * ROWS * 256, V, false, a, t, acc);
     }
 
     /** d·sc[sub] of the super-block at {@code blk} as a vector at s[at + V·stride·sub ..]. */
@@ -218,39 +218,5 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     /** The super-block at {@code blk} of one row group as the floats q − 32 (exact), weight k of row i at float ROWS·k + i of s. */
     private void decodeUnscaled(long blk, MemorySegment s, long at) {
         decodePairs(blk + QS, 128, s, at);
-    }
-
-    /**
-     * One super-block (decoded at s[0 ..], scales at s[sc ..]) of one row group with four tokens from t: each
-     * sub-block's products summed in floats (exact: integers below 2^15), then scaled into the sums at
-     * s[acc + 2V·u ..] of token t + u.
-     */
-    private void tile1x4(MemorySegment s, long sc, int k0, Int8Activations act, int t, long acc) {
-        float[] x = act.values;
-        float[] dx = act.scales;
-        int nb = n / 32;
-        FloatVector a0 = floats(s, acc), a1 = floats(s, acc + 2 * V), a2 = floats(s, acc + 4 * V), a3 = floats(s, acc + 6 * V);
-        long w = 0;
-        for (int sub = 0; sub < 16; sub++, sc += V) {
-            FloatVector s0 = FloatVector.zero(FR), s1 = s0, s2 = s0, s3 = s0;
-            int xi = t * n + k0 + 16 * sub;
-            for (int k = 0; k < 16; k++, w += V) {
-                FloatVector wk = floats(s, w);
-                s0 = wk.fma(x(x, xi + k), s0);
-                s1 = wk.fma(x(x, xi + n + k), s1);
-                s2 = wk.fma(x(x, xi + 2 * n + k), s2);
-                s3 = wk.fma(x(x, xi + 3 * n + k), s3);
-            }
-            FloatVector scale = floats(s, sc);
-            int b = t * nb + (k0 + 16 * sub) / 32;
-            a0 = s0.fma(scale.mul(dx[b]), a0);
-            a1 = s1.fma(scale.mul(dx[b + nb]), a1);
-            a2 = s2.fma(scale.mul(dx[b + 2 * nb]), a2);
-            a3 = s3.fma(scale.mul(dx[b + 3 * nb]), a3);
-        }
-        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
-        a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
-        a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 }

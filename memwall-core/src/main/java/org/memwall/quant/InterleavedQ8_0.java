@@ -129,6 +129,6 @@ final class InterleavedQ8_0 extends IntegerInterleaved {
 
     @Override
     void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
-        tile1x4(d, 0, k0, len, data, g * groupBytes + (long) k0 / 32 * BYTES, BYTES, a, t, acc);
+        tile1x4(d, 0, k0, len, 32, data, g * groupBytes + (long) k0 / 32 * BYTES, BYTES, false, a, t, acc);
     }
 }
