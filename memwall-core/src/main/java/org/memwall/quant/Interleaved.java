@@ -21,12 +21,12 @@ import org.memwall.gguf.GgmlType;
  * activation and takes one fused multiply-add for eight rows: no horizontal sum, and each register of
  * decoded weights serves every token of a tile.
  *
- * <p>Every interleaved format multiplies activations quantized to int8 per block of 32 ({@link Int8Activations}),
- * as llama.cpp does on the CPU: each block's (or sub-block's) products sum to an exact integer, in any order, and
- * <b>the canonical dot</b> of a format adds the scaled block sums in block order, acc = fma(Σ, scale·dx, acc) from
- * acc = 0 (each format's class gives its own; {@link #referenceDot} computes it one scalar at a time). A lane
- * accumulates its own row in that order whatever the number of tokens or rows in a tile, so a token's outputs are
- * the same bits alone, batched, or from {@link #referenceDot}.
+ * <p><b>The canonical dot</b> of a format is fixed per format: Q4_0, Q4_K and Q6_K multiply activations quantized
+ * to int8 per block of 32 ({@link Int8Activations}) and add their exact integer block sums, scaled, in block order
+ * (each class gives its own); Q8_0 multiplies floats, {@code acc = fma(w[k], x[k], acc)} for k = 0 .. n−1 in order
+ * from acc = 0, w[k] exactly as {@link QuantFormat#dequantize} writes it. Each lane accumulates its own row in that
+ * order whatever the number of tokens or rows in a tile, so a token's outputs are the same bits alone, batched, or
+ * computed by {@link #referenceDot} one scalar at a time.
  *
  * <p>Row group g (rows 8g .. 8g + 7) is stored contiguously, {@link #groupBytes} long, aligned to 64
  * bytes; rows past the matrix are zero. Each format's class documents its group layout and holds its
@@ -35,7 +35,7 @@ import org.memwall.gguf.GgmlType;
  * row groups (prefill, batched decode: each decoded weight vector serves four tokens, each broadcast
  * activation two groups).
  */
-public abstract sealed class Interleaved permits IntegerInterleaved {
+public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterleaved {
     /**
      * Rows per group: the float lanes of this machine's vectors, 8 (256-bit, AVX2) or 16 (512-bit, AVX-512);
      * the copy is made for the machine it runs on.
@@ -172,7 +172,10 @@ public abstract sealed class Interleaved permits IntegerInterleaved {
      * decoded, the accumulators kept in memory between pieces.
      */
     public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        ((IntegerInterleaved) this).multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
+        switch (this) {
+            case IntegerInterleaved integer -> integer.multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
+            case FloatInterleaved floats -> floats.multiplyFloat(from, to, first, count, x, t0, t1, out, stride);
+        }
     }
 
     /**
@@ -182,11 +185,21 @@ public abstract sealed class Interleaved permits IntegerInterleaved {
     public static float referenceDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
         return switch (f.type()) {
             case Q4_0 -> InterleavedQ4_0.referenceDot(file, row, n, x, xOffset);
-            case Q8_0 -> InterleavedQ8_0.referenceDot(file, row, n, x, xOffset);
             case Q4_K -> InterleavedQ4_K.referenceDot(file, row, n, x, xOffset);
             case Q6_K -> InterleavedQ6_K.referenceDot(file, row, n, x, xOffset);
-            default -> throw new IllegalArgumentException(f.type() + " has no interleaved copy");
+            default -> sequentialDot(f, file, row, n, x, xOffset);
         };
+    }
+
+    /** The float formats' canonical dot (Q8_0): acc = fma(w[k], x[k], acc) for k in order, w[k] as the format dequantizes it. */
+    private static float sequentialDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
+        float[] w = new float[n];
+        f.dequantize(file, (long) row * n, w, 0, n);
+        float acc = 0;
+        for (int k = 0; k < n; k++) {
+            acc = Math.fma(w[k], x[xOffset + k], acc);
+        }
+        return acc;
     }
 
     // --- what the formats' kernels share ---
