@@ -2,13 +2,7 @@ package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * An interleaved format multiplied in integers ({@link Int8Activations}): its own kernels for one token
@@ -190,32 +184,6 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
         a1.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
         a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
         a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** Two bytes per row: one for each 16-bit lane. */
-    private static final VectorSpecies<Byte> B2R = VectorSpecies.of(byte.class, VectorShape.forBitSize(16 * ROWS));
-    /** One 16-bit lane per row. */
-    private static final VectorSpecies<Short> SHORTS_R = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * ROWS));
-
-    /** 2R bytes (one per 16-bit lane) from {@code p[offset ..]}, sign-extended. */
-    static ShortVector widened(MemorySegment p, long offset) {
-        return (ShortVector) ByteVector.fromMemorySegment(B2R, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SR, 0);
-    }
-
-    /**
-     * {@code chunks} chunks of 2R signed bytes from data[from ..] (chunk c: byte 2i + p is weight 2c + p of row i) as
-     * floats (exact), weight k of row i at float ROWS·k + i of s[at ..].
-     */
-    final void decodePairs(long from, int chunks, MemorySegment s, long at) {
-        long o = at;
-        for (int c = 0; c < chunks; c++, o += 2L * V) {
-            // lane i: weights 2c (low byte) and 2c + 1 (high byte) of row i, sign-extended from 16 bits
-            IntVector v = (IntVector) ShortVector.fromMemorySegment(SHORTS_R, data, from + 2L * ROWS * c, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, IR, 0);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                    .intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
-        }
     }
 
     final void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {

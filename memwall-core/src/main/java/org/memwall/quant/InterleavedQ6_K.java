@@ -188,6 +188,14 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         }
     }
 
+    /** 2R bytes (one per 16-bit lane) from {@code p[offset ..]}, sign-extended. */
+    private static ShortVector widened(MemorySegment p, long offset) {
+        return (ShortVector) ByteVector.fromMemorySegment(B2R, p, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SR, 0);
+    }
+
+    /** Two bytes per row: one for each 16-bit lane. */
+    private static final VectorSpecies<Byte> B2R = VectorSpecies.of(byte.class, VectorShape.forBitSize(16 * ROWS));
+
     /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds sub-block sums, s[8V .. 24V) scales. */
     @Override
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
@@ -217,6 +225,17 @@ final class InterleavedQ6_K extends IntegerInterleaved {
 
     /** The super-block at {@code blk} of one row group as the floats q − 32 (exact), weight k of row i at float ROWS·k + i of s. */
     private void decodeUnscaled(long blk, MemorySegment s, long at) {
-        decodePairs(blk + QS, 128, s, at);
+        long o = at;
+        for (int c = 0; c < 128; c++, o += 2L * V) {
+            // lane i: weights 2c (low byte) and 2c + 1 (high byte) of row i, sign-extended from 16 bits
+            IntVector v = (IntVector) ShortVector.fromMemorySegment(SHORTS_R, data, blk + QS + 2L * ROWS * c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, IR, 0);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                    .intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 8).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+        }
     }
+
+    /** One 16-bit lane per row. */
+    private static final VectorSpecies<Short> SHORTS_R = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * ROWS));
 }
