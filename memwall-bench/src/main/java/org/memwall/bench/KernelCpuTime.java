@@ -16,7 +16,9 @@ import org.memwall.tensor.Tensor;
  * [THREADS]} multiplies a ROWS × N matrix of random blocks of TYPE, repacked as a model's are, by TOKENS rows of
  * activations, warms up for 40% of SECONDS and prints the best of five windows (CPU µs per product, GMAC/s and
  * weight GB/s per CPU second, bytes allocated per product: anything above a few KB is boxing). Cache and memory
- * contention still count; compare configurations alternately in one session.
+ * contention still count; compare configurations alternately in one session. An optional seventh argument COPIES
+ * repacks that many copies of the matrix and multiplies them in turn, as a model's layers are: with enough of them
+ * (more than the last-level cache holds) every product streams its weights from memory.
  */
 public final class KernelCpuTime {
     private KernelCpuTime() {
@@ -27,6 +29,7 @@ public final class KernelCpuTime {
         int tokens = Integer.parseInt(a[1]), rows = Integer.parseInt(a[2]), n = Integer.parseInt(a[3]);
         double secs = Double.parseDouble(a[4]);
         int threads = a.length > 5 ? Integer.parseInt(a[5]) : 1;
+        int copies = a.length > 6 ? Integer.parseInt(a[6]) : 1;
         long bytes = t.bytesFor((long) rows * n);
         MemorySegment data = Arena.ofShared().allocate(bytes, 64);
         SplittableRandom r = new SplittableRandom(1);
@@ -39,9 +42,12 @@ public final class KernelCpuTime {
                 data.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (h & ~0x4000));
             }
         }
-        Tensor w = new Tensor("w", t, new long[] {n, rows}, data);
         Parallel pool = new Parallel(threads);
-        w.interleave(pool);
+        Tensor[] ws = new Tensor[copies];
+        for (int c = 0; c < copies; c++) {
+            ws[c] = new Tensor("w" + c, t, new long[] {n, rows}, data);
+            ws[c].interleave(pool);
+        }
         float[] x = new float[tokens * n];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
@@ -49,8 +55,8 @@ public final class KernelCpuTime {
         float[] out = new float[tokens * rows];
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long end = System.nanoTime() + (long) (secs * 0.4e9);
-        while (System.nanoTime() < end) {
-            MatMul.matmul(pool, w, x, tokens, out);
+        for (int i = 0; System.nanoTime() < end; i++) {
+            MatMul.matmul(pool, ws[i % copies], x, tokens, out);
         }
         double best = 1e30;
         long alloc = 0;
@@ -61,7 +67,7 @@ public final class KernelCpuTime {
             int ops = 0;
             long e = System.nanoTime() + (long) (secs * 0.12e9);
             while (System.nanoTime() < e) {
-                MatMul.matmul(pool, w, x, tokens, out);
+                MatMul.matmul(pool, ws[ops % copies], x, tokens, out);
                 ops++;
             }
             double us = (os.getProcessCpuTime() - c0) / 1e3 / ops;

@@ -23,17 +23,17 @@ import org.memwall.gguf.GgmlType;
  *
  * <p><b>The canonical dot</b> of a format is fixed per format: Q4_0, Q4_K and Q6_K multiply activations quantized
  * to int8 per block of 32 ({@link Int8Activations}) and add their exact integer block sums, scaled, in block order
- * (each class gives its own); Q8_0 multiplies floats, {@code acc = fma(w[k], x[k], acc)} for k = 0 .. n−1 in order
- * from acc = 0, w[k] exactly as {@link QuantFormat#dequantize} writes it. Each lane accumulates its own row in that
- * order whatever the number of tokens or rows in a tile, so a token's outputs are the same bits alone, batched, or
+ * (each class gives its own); Q8_0 multiplies floats, per block of 32 {@code sum = fma(q[k], x[k], sum)} for k in order
+ * from 0 (q exact as floats), then {@code acc = fma(sum, d, acc)}, blocks in order from acc = 0 ({@link FloatInterleaved}).
+ * Each lane accumulates its own row in that order whatever the number of tokens or rows in a tile, so a token's
+ * outputs are the same bits alone, batched, or
  * computed by {@link #referenceDot} one scalar at a time.
  *
  * <p>Row group g (rows 8g .. 8g + 7) is stored contiguously, {@link #groupBytes} long, aligned to 64
  * bytes; rows past the matrix are zero. Each format's class documents its group layout and holds its
- * kernels: {@link #multiply} computes a range of row groups for a range of tokens, in register tiles of
- * one token by four row groups (decode: four independent accumulator chains) and of four tokens by two
- * row groups (prefill, batched decode: each decoded weight vector serves four tokens, each broadcast
- * activation two groups).
+ * kernels: {@link #multiply} computes a range of row groups for a range of tokens, one token in its own kernel
+ * (decode) and several in register tiles of four or six tokens by two row groups (prefill, batched decode: each decoded
+ * weight vector serves every token of the tile, each broadcast activation two groups).
  */
 public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterleaved {
     /**
@@ -167,9 +167,9 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
     /**
      * {@code out[t·stride + r − first] = row r · x[t·n ..]} for the rows r in [first, first + count) of row
      * groups [from, to) and tokens t in [t0, t1) (the groups' other rows belong to no output).
-     * One token: four row groups at a time ({@link #dot4}); several: pairs of row groups decoded
-     * {@link #TILE_PIECE} elements at a time, each piece multiplied with every token before the next is
-     * decoded, the accumulators kept in memory between pieces.
+     * One token: each format's one-token kernel; several: pairs of row groups decoded {@link #TILE_PIECE} elements at
+     * a time, each piece multiplied with every token before the next is decoded, the accumulators kept in memory
+     * between pieces.
      */
     public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
         switch (this) {
@@ -179,25 +179,31 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
     }
 
     /**
-     * The canonical dot of row {@code row} with {@code x[xOffset ..]}, from the file layout: one scalar fused multiply-add
-     * at a time, or for a format with {@link #int8Activations} its own ({@link InterleavedQ4_0}, {@link InterleavedQ4_K}, {@link InterleavedQ6_K}).
+     * The canonical dot of row {@code row} with {@code x[xOffset ..]}, from the file layout, one scalar at a time: Q8_0's
+     * block-scaled floats, or for a format with {@link #int8Activations} its own ({@link InterleavedQ4_0}, {@link InterleavedQ4_K}, {@link InterleavedQ6_K}).
      */
     public static float referenceDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
         return switch (f.type()) {
             case Q4_0 -> InterleavedQ4_0.referenceDot(file, row, n, x, xOffset);
             case Q4_K -> InterleavedQ4_K.referenceDot(file, row, n, x, xOffset);
             case Q6_K -> InterleavedQ6_K.referenceDot(file, row, n, x, xOffset);
-            default -> sequentialDot(f, file, row, n, x, xOffset);
+            case Q8_0 -> blockScaledDot(file, row, n, x, xOffset);
+            default -> throw new IllegalArgumentException(f.type() + " has no interleaved form");
         };
     }
 
-    /** The float formats' canonical dot (Q8_0): acc = fma(w[k], x[k], acc) for k in order, w[k] as the format dequantizes it. */
-    private static float sequentialDot(QuantFormat f, MemorySegment file, int row, int n, float[] x, int xOffset) {
-        float[] w = new float[n];
-        f.dequantize(file, (long) row * n, w, 0, n);
+    /** Q8_0's canonical dot ({@link FloatInterleaved}): a float sum per block of 32, scaled once, blocks in order. */
+    private static float blockScaledDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
+        long rowStart = (long) row * (n / FloatInterleaved.BLOCK) * 34;
         float acc = 0;
-        for (int k = 0; k < n; k++) {
-            acc = Math.fma(w[k], x[xOffset + k], acc);
+        for (int b = 0; b < n / FloatInterleaved.BLOCK; b++) {
+            float d = Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), rowStart + 34L * b));
+            float sum = 0;
+            for (int k = 0; k < FloatInterleaved.BLOCK; k++) {
+                int i = FloatInterleaved.BLOCK * b + k;
+                sum = Math.fma(file.get(ValueLayout.JAVA_BYTE, rowStart + 34L * b + 2 + k), x[xOffset + i], sum);
+            }
+            acc = Math.fma(sum, d, acc);
         }
         return acc;
     }

@@ -5,72 +5,103 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Q8_0 interleaved: per row group, per block of 32 weights, nine vectors of V = 4·ROWS bytes.
+ * Q8_0 interleaved: per row group, blocks of 32 weights taken four at a time (a quad; the row's last quad may hold
+ * fewer, nb), each quad {@code nb · 9V} bytes (V = 4·ROWS):
  * <pre>
- * bytes 0 .. V                d of each row, f32 (the file's f16 widened), row i in lane i
- * bytes V + R·k .. V + R·k + R  weight k of each row, int8, row i at byte i (R = ROWS)
+ * bytes V·j .. V·j + V                 d of block j of the quad, f32 (the file's f16 widened), row i in lane i
+ * bytes nb·V + R·(nb·k + j) .. + R      weight k of block j of each row, int8, row i at byte i (R = ROWS)
  * weight = d · q
  * </pre>
- * One weight of a group is one load widened from bytes to floats (two operations, where four int8 weights
- * per 32-bit lane needed a shift left, a shift right and a conversion each).
+ * The four blocks' weights are interleaved so that one token's product reads the group in address order, one
+ * stream, while keeping four independent block sums in flight: from DRAM one core streamed such a walk at
+ * 23.6–25.0 GB/s, against 12–16 for four row groups read side by side. The canonical dot is {@link FloatInterleaved}'s:
+ * exact q in floats, a sum per block, each scaled once.
  */
 final class InterleavedQ8_0 extends FloatInterleaved {
     private static final int FILE_BYTES = 34;
     private static final int BYTES = 9 * V;
 
     InterleavedQ8_0(int rows, int n) {
-        super(rows, n, (long) n / 32 * BYTES);
-    }
-
-    @Override
-    int piece() {
-        return 128;
+        super(rows, n, (long) n / BLOCK * BYTES);
     }
 
     @Override
     long fileRowBytes() {
-        return (long) n / 32 * FILE_BYTES;
+        return (long) n / BLOCK * FILE_BYTES;
+    }
+
+    /** Blocks in the quad that holds block b. */
+    private int quadBlocks(int b) {
+        return Math.min(4, n / BLOCK - (b & ~3));
+    }
+
+    /** Byte offset in a group of the scale vector of block b. */
+    private long scale(int b) {
+        return (long) (b & ~3) * BYTES + (long) V * (b & 3);
+    }
+
+    /** Byte offset in a group of weight k of block b (one byte per row). */
+    private long weight(int b, int k) {
+        int nb = quadBlocks(b);
+        return (long) (b & ~3) * BYTES + (long) nb * V + (long) ROWS * (nb * k + (b & 3));
     }
 
     @Override
     void packRow(byte[] row, byte[] group, int i) {
-        for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
-            putFloat(group, dst + 4 * i, getHalf(row, src));
-            for (int k = 0; k < 32; k++) {
-                group[dst + V + ROWS * k + i] = row[src + 2 + k];
+        for (int b = 0, src = 0; src < row.length; b++, src += FILE_BYTES) {
+            putFloat(group, Math.toIntExact(scale(b)) + 4 * i, getHalf(row, src));
+            for (int k = 0; k < BLOCK; k++) {
+                group[Math.toIntExact(weight(b, k)) + i] = row[src + 2 + k];
             }
         }
     }
 
     @Override
-    void decode(int g, int k0, int len, MemorySegment s, long offset) {
-        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        for (int e = 0; e < len; e += 32, blk += BYTES) {
-            FloatVector d = floats(data, blk);
+    void decode(int g, int k0, int len, MemorySegment s, long offset, long scales) {
+        long base = g * groupBytes;
+        for (int e = 0; e < len; e += BLOCK) {
+            int b = (k0 + e) / BLOCK;
+            MemorySegment.copy(data, base + scale(b), s, scales + (long) V * (e / BLOCK), V);
+            int nb = quadBlocks(b);
+            long q = base + weight(b, 0);
             long o = offset + (long) V * e;
-            for (int k = 0; k < 32; k++) {
-                signedBytes(data, blk + V + ROWS * k).mul(d).intoMemorySegment(s, o + (long) V * k, ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < BLOCK; k++) {
+                signedBytes(data, q + (long) ROWS * nb * k).intoMemorySegment(s, o + (long) V * k, ByteOrder.LITTLE_ENDIAN);
             }
         }
     }
 
-    /** The one-token tile fused: four row groups from g, weights decoded in registers, k in order. */
+    /** One row group, one token: a quad's four block sums in flight, the group read in address order. */
     @Override
-    void dot4(int g, float[] x, int xo, MemorySegment s, long acc) {
-        long gb = groupBytes;
-        FloatVector a0 = FloatVector.zero(FR), a1 = a0, a2 = a0, a3 = a0;
-        long p = g * gb;
-        for (int e = 0; e < n; e += 32, p += BYTES) {
-            FloatVector d0 = floats(data, p), d1 = floats(data, p + gb), d2 = floats(data, p + 2 * gb), d3 = floats(data, p + 3 * gb);
-            for (int k = 0; k < 32; k++) {
-                long q = p + V + ROWS * k;
-                FloatVector xv = x(x, xo + e + k);
-                a0 = signedBytes(data, q).mul(d0).fma(xv, a0);
-                a1 = signedBytes(data, q + gb).mul(d1).fma(xv, a1);
-                a2 = signedBytes(data, q + 2 * gb).mul(d2).fma(xv, a2);
-                a3 = signedBytes(data, q + 3 * gb).mul(d3).fma(xv, a3);
+    void dot1(int g, float[] x, int xo, MemorySegment s, long acc) {
+        FloatVector a = FloatVector.zero(FR);
+        long p = g * groupBytes;
+        int blocks = n / BLOCK;
+        int b = 0;
+        for (; b + 4 <= blocks; b += 4, p += 4 * BYTES) {
+            FloatVector b0 = FloatVector.zero(FR), b1 = b0, b2 = b0, b3 = b0;
+            int i = xo + BLOCK * b;
+            for (int k = 0; k < BLOCK; k++, i++) {
+                long q = p + 4 * V + 4 * ROWS * k;
+                b0 = signedBytes(data, q).fma(x(x, i), b0);
+                b1 = signedBytes(data, q + ROWS).fma(x(x, i + BLOCK), b1);
+                b2 = signedBytes(data, q + 2 * ROWS).fma(x(x, i + 2 * BLOCK), b2);
+                b3 = signedBytes(data, q + 3 * ROWS).fma(x(x, i + 3 * BLOCK), b3);
             }
+            a = b0.fma(floats(data, p), a);
+            a = b1.fma(floats(data, p + V), a);
+            a = b2.fma(floats(data, p + 2 * V), a);
+            a = b3.fma(floats(data, p + 3 * V), a);
         }
-        storeAll(s, acc, a0, a1, a2, a3);
+        int nb = blocks - b;
+        for (int j = 0; j < nb; j++) {
+            FloatVector sum = FloatVector.zero(FR);
+            int i = xo + BLOCK * (b + j);
+            for (int k = 0; k < BLOCK; k++) {
+                sum = signedBytes(data, p + (long) nb * V + (long) ROWS * (nb * k + j)).fma(x(x, i + k), sum);
+            }
+            a = sum.fma(floats(data, p + (long) V * j), a);
+        }
+        a.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
     }
 }
