@@ -149,13 +149,6 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
         putInt(a, o, Float.floatToRawIntBits(v));
     }
 
-    static void storeAll(MemorySegment s, long acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
-        a0.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
-        a1.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
-        a2.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
-        a3.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
-    }
-
     /**
      * Whether this format multiplies activations quantized to int8 ({@link Int8Activations}) in integer
      * lanes ({@link IntegerInterleaved}); {@link #multiply} then takes them.
@@ -187,25 +180,9 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
             case Q4_0 -> InterleavedQ4_0.referenceDot(file, row, n, x, xOffset);
             case Q4_K -> InterleavedQ4_K.referenceDot(file, row, n, x, xOffset);
             case Q6_K -> InterleavedQ6_K.referenceDot(file, row, n, x, xOffset);
-            case Q8_0 -> blockScaledDot(file, row, n, x, xOffset);
+            case Q8_0 -> InterleavedQ8_0.referenceDot(file, row, n, x, xOffset);
             default -> throw new IllegalArgumentException(f.type() + " has no interleaved form");
         };
-    }
-
-    /** Q8_0's canonical dot ({@link FloatInterleaved}): a float sum per block of 32, scaled once, blocks in order. */
-    private static float blockScaledDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
-        long rowStart = (long) row * (n / FloatInterleaved.BLOCK) * 34;
-        float acc = 0;
-        for (int b = 0; b < n / FloatInterleaved.BLOCK; b++) {
-            float d = Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), rowStart + 34L * b));
-            float sum = 0;
-            for (int k = 0; k < FloatInterleaved.BLOCK; k++) {
-                int i = FloatInterleaved.BLOCK * b + k;
-                sum = Math.fma(file.get(ValueLayout.JAVA_BYTE, rowStart + 34L * b + 2 + k), x[xOffset + i], sum);
-            }
-            acc = Math.fma(sum, d, acc);
-        }
-        return acc;
     }
 
     // --- what the formats' kernels share ---

@@ -1,6 +1,7 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
@@ -28,6 +29,21 @@ final class InterleavedQ8_0 extends FloatInterleaved {
     @Override
     long fileRowBytes() {
         return (long) n / BLOCK * FILE_BYTES;
+    }
+
+    /** The canonical dot ({@link FloatInterleaved}) of a file-layout row, one scalar at a time. */
+    static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
+        long at = (long) row * (n / BLOCK) * FILE_BYTES;
+        float acc = 0;
+        for (int b = 0; b < n / BLOCK; b++, at += FILE_BYTES) {
+            float d = Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at));
+            float sum = 0;
+            for (int k = 0; k < BLOCK; k++) {
+                sum = Math.fma(file.get(ValueLayout.JAVA_BYTE, at + 2 + k), x[xOffset + BLOCK * b + k], sum);
+            }
+            acc = Math.fma(sum, d, acc);
+        }
+        return acc;
     }
 
     /** Blocks in the quad that holds block b. */
