@@ -85,6 +85,17 @@ class MachineProfileTest {
     }
 
     @Test
+    void theStreamRateIsTimedOnTheProductsAsked() {
+        // Two shapes of one format, one larger than the bytes streamed (timed on fewer of its rows): a rate in physical
+        // bounds, bytes over seconds of both.
+        try (Parallel pool = new Parallel(2)) {
+            double rate = MachineProfile.streamRate(pool, List.of(new MachineProfile.Product(GgmlType.Q4_0, 256, 512, 2),
+                    new MachineProfile.Product(GgmlType.Q4_0, 65536, 512, 1)), 1L << 20);
+            assertThat(rate).isBetween(1e8, 1e13);
+        }
+    }
+
+    @Test
     void theMatrixTimedIsTheCopyAModelsKernelsRead() {
         // Model.open repacks Q4_0, Q8_0, Q4_K and Q6_K into row-interleaved copies; the profile must time those, not the file's blocks.
         try (Parallel pool = new Parallel(2); Arena arena = Arena.ofConfined()) {
