@@ -35,17 +35,25 @@ abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8
     /** The one-token product of row group g with {@code x[xo ..]}: its sums stored as one vector at {@code s[acc ..]}. */
     abstract void dot1(int g, float[] x, int xo, MemorySegment s, long acc);
 
-    /** {@link #multiply} in floats. */
-    final void multiplyFloat(int from, int to, int first, int count, float[] x, int t0, int t1, float[] out, int stride) {
+    @Override
+    public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
         if (t1 - t0 == 1) {
-            MemorySegment s = DECODED.get(ROWS);
-            for (int g = from; g < to; g++) {
-                dot1(g, x, t0 * n, s, 0);
-                int row = ROWS * g - first;
-                store(s, 0, out, t0 * stride + row, -row, count - row);
-            }
-            return;
+            oneToken(from, to, first, count, x, t0, out, stride);
+        } else {
+            tokens(from, to, first, count, x, t0, t1, out, stride);
         }
+    }
+
+    private void oneToken(int from, int to, int first, int count, float[] x, int t, float[] out, int stride) {
+        MemorySegment s = DECODED.get(ROWS);
+        for (int g = from; g < to; g++) {
+            dot1(g, x, t * n, s, 0);
+            int row = ROWS * g - first;
+            store(s, 0, out, t * stride + row, -row, count - row);
+        }
+    }
+
+    private void tokens(int from, int to, int first, int count, float[] x, int t0, int t1, float[] out, int stride) {
         int tokens = t1 - t0;
         long second = 4L * ROWS * TILE_PIECE;
         long scales = 2 * second;

@@ -186,7 +186,8 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
         a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
 
-    final void multiplyInt8(int from, int to, int first, int count, Int8Activations a, int t0, int t1, float[] out, int stride) {
+    @Override
+    public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
         MemorySegment s = SUMS.get(scratchFloats());
         if (t1 - t0 == 1) {
             for (int g = from; g < to; g += 4) {

@@ -162,14 +162,10 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
      * groups [from, to) and tokens t in [t0, t1) (the groups' other rows belong to no output).
      * One token: each format's one-token kernel; several: pairs of row groups decoded {@link #TILE_PIECE} elements at
      * a time, each piece multiplied with every token before the next is decoded, the accumulators kept in memory
-     * between pieces.
+     * between pieces. The integer formats read {@code a}, the float formats {@code x}. (A virtual call: a pattern
+     * switch over the two kinds here left its type test's bootstrap compiled by C1 in some JVMs.)
      */
-    public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
-        switch (this) {
-            case IntegerInterleaved integer -> integer.multiplyInt8(from, to, first, count, a, t0, t1, out, stride);
-            case FloatInterleaved floats -> floats.multiplyFloat(from, to, first, count, x, t0, t1, out, stride);
-        }
-    }
+    public abstract void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride);
 
     /**
      * The canonical dot of row {@code row} with {@code x[xOffset ..]}, from the file layout, one scalar at a time: Q8_0's
