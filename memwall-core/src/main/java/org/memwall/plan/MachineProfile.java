@@ -71,9 +71,8 @@ public final class MachineProfile {
     private static final int DISTINCT_ROWS = 16;
     private static final int PASSES = 5;
     /**
-     * Rows of each one-token product the stream rate times: a Llama-3.2-1B layer's products are 512 to 8,192
-     * rows of 2,048 or 8,192 (0.3–9 MiB); each pays its thread wake-ups, the idle tail of its last pieces and
-     * (Q4_0, Q6_K) its activations' quantization on the calling thread, which one 96 MiB product spreads thin.
+     * Rows of each one-token product the stream rate times for a format no layer product uses (the output matrix
+     * only): a Llama-3.2-1B layer's products are 512 to 8,192 rows; the others are timed on their own shapes.
      */
     private static final int PRODUCT_ROWS = 2048;
     /** Seconds of one timed sample of a product. */
@@ -196,23 +195,9 @@ public final class MachineProfile {
         }
     }
 
-    /** Bytes/s of one-token products over a {@code bytes}-sized matrix of {@code type}. */
+    /** Bytes/s of one-token products of {@value #PRODUCT_ROWS} rows of 4,096 over {@code bytes} of {@code type}. */
     static double streamRate(Parallel pool, GgmlType type, long bytes) {
-        int rowBytes = Math.toIntExact(type.bytesFor(ROW));
-        int rows = (int) Math.max(DISTINCT_ROWS, bytes / rowBytes);
-        try (Arena arena = Arena.ofShared()) {
-            Tensor w = matrix(arena, pool, type, rows);
-            float[] x = activations(1);
-            float[] out = new float[rows];
-            // One product per PRODUCT_ROWS rows, one after another, as a model's layer runs its products.
-            Runnable products = () -> {
-                for (int r = 0; r < rows; r += PRODUCT_ROWS) {
-                    MatMul.matmul(pool, w, r, Math.min(PRODUCT_ROWS, rows - r), x, 1, out);
-                }
-            };
-            warm(products, WARM_SECONDS);
-            return w.byteSize() / medianSeconds(products);
-        }
+        return streamRate(pool, List.of(new Product(type, PRODUCT_ROWS, ROW, 1)), bytes);
     }
 
     /**
@@ -226,28 +211,41 @@ public final class MachineProfile {
     static double streamRate(Parallel pool, List<Product> products, long bytes) {
         double total = 0;
         double seconds = 0;
-        boolean first = true;
-        for (Product p : products) {
+        for (int i = 0; i < products.size(); i++) {
+            Product p = products.get(i);
             long rowBytes = p.format().bytesFor(p.columns());
             int per = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), bytes / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
             int copies = (int) Math.max(1, bytes / (per * rowBytes));
-            int rows = per * copies;
-            try (Arena arena = Arena.ofShared()) {
-                Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
-                float[] x = activations(1, p.columns());
-                float[] out = new float[rows];
-                Runnable step = () -> {
-                    for (int r = 0; r < rows; r += per) {
-                        MatMul.matmul(pool, w, r, per, x, 1, out);
-                    }
-                };
-                warm(step, first ? WARM_SECONDS : WARM_SECONDS / 3);
-                first = false;
-                seconds += medianSeconds(step) / copies * p.rows() / per * p.count();
-                total += (double) rowBytes * p.rows() * p.count();
-            }
+            double s = timed(pool, p, per * copies, 1, i == 0, (w, x, out) -> {
+                for (int r = 0; r < per * copies; r += per) {
+                    MatMul.matmul(pool, w, r, per, x, 1, out);
+                }
+            });
+            seconds += s / copies * p.rows() / per * p.count();
+            total += (double) rowBytes * p.rows() * p.count();
         }
         return total / seconds;
+    }
+
+    /** What {@link #timed} runs: products of {@code w} with the activations {@code x} into {@code out}. */
+    private interface Products {
+        void run(Tensor w, float[] x, float[] out);
+    }
+
+    /**
+     * The median seconds of {@code products} on a matrix of {@code rows} rows of p's length and format and activations
+     * of {@code tokens} tokens, warmed on itself first: for {@value #WARM_SECONDS} s when it is the {@code first} of
+     * its format, else a third of it (the format's kernel is compiled by then).
+     */
+    private static double timed(Parallel pool, Product p, int rows, int tokens, boolean first, Products products) {
+        try (Arena arena = Arena.ofShared()) {
+            Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
+            float[] x = activations(tokens, p.columns());
+            float[] out = new float[rows * tokens];
+            Runnable run = () -> products.run(w, x, out);
+            warm(run, first ? WARM_SECONDS : WARM_SECONDS / 3);
+            return medianSeconds(run);
+        }
     }
 
     /** FLOP/s of {@value #TILE_TOKENS}-token products over a matrix of {@code type} ({@value #TILE_ROWS} rows of 4,096). */
@@ -265,21 +263,13 @@ public final class MachineProfile {
     static double tileRate(Parallel pool, List<Product> products, int tokens) {
         double flops = 0;
         double seconds = 0;
-        boolean first = true;
-        for (Product p : products) {
+        for (int i = 0; i < products.size(); i++) {
+            Product p = products.get(i);
             long rowBytes = p.format().bytesFor(p.columns());
             int rows = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), MAX_TILE_BYTES / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
-            try (Arena arena = Arena.ofShared()) {
-                Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
-                float[] x = activations(tokens, p.columns());
-                float[] out = new float[rows * tokens];
-                Runnable product = () -> MatMul.matmul(pool, w, x, tokens, out);
-                warm(product, first ? WARM_SECONDS : WARM_SECONDS / 3);
-                first = false;
-                double s = medianSeconds(product) * p.rows() / rows;
-                flops += p.flopsPerToken() * tokens;
-                seconds += s * p.count();
-            }
+            double s = timed(pool, p, rows, tokens, i == 0, (w, x, out) -> MatMul.matmul(pool, w, x, tokens, out)) * p.rows() / rows;
+            flops += p.flopsPerToken() * tokens;
+            seconds += s * p.count();
         }
         return flops / seconds;
     }
@@ -611,10 +601,6 @@ public final class MachineProfile {
         } catch (IOException e) {
             throw new MemwallException("cannot write the measurement matrix to a temporary file: " + e.getMessage(), e);
         }
-    }
-
-    private static float[] activations(int tokens) {
-        return activations(tokens, ROW);
     }
 
     private static float[] activations(int tokens, int columns) {
