@@ -118,11 +118,10 @@ final class Attention {
         for (int j = first; j <= pos; ) {
             int m = HostKvCache.run(j, pos, RUN);
             cache.readValues(layer, kvHead, j, m, rows);
-            for (int r = 0; r < m; r++, j++) {
-                for (int i = 0; i < group; i++) {
-                    VectorMath.axpy(s[i * stride + j] * inv[i], rows, r * vd, out, oOff + i * vd, vd);
-                }
+            for (int i = 0; i < group; i++) {
+                VectorMath.addWeightedRows(rows, m, vd, s, i * stride + j, inv[i], out, oOff + i * vd);
             }
+            j += m;
         }
     }
 }

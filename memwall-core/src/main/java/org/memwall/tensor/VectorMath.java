@@ -107,15 +107,44 @@ public final class VectorMath {
         }
     }
 
-    /** {@code y[yOffset + i] += a · x[xOffset + i]} for i in [0, n). */
-    public static void axpy(float a, float[] x, int xOffset, float[] y, int yOffset, int n) {
-        int full = n - n % L;
-        FloatVector va = FloatVector.broadcast(F, a);
-        for (int i = 0; i < full; i += L) {
-            FloatVector.fromArray(F, x, xOffset + i).fma(va, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+    /**
+     * {@code y[yOffset + i] += (w[wOffset + r] · scale) · x[r·n + i]} for rows r = 0 .. m − 1 in order and i in [0, n):
+     * each element takes one fused multiply-add per row, rows in order, whatever the vector width (the scalar tail the
+     * same). y's elements stay in registers across the rows, four vectors at a time: a weighted sum of 64 value rows for
+     * four heads measured 7.3–7.8 ns per row against 22.7–24.0 loading and storing y for every row.
+     */
+    public static void addWeightedRows(float[] x, int m, int n, float[] w, int wOffset, float scale, float[] y, int yOffset) {
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            int o = yOffset + i;
+            FloatVector a0 = FloatVector.fromArray(F, y, o), a1 = FloatVector.fromArray(F, y, o + L);
+            FloatVector a2 = FloatVector.fromArray(F, y, o + 2 * L), a3 = FloatVector.fromArray(F, y, o + 3 * L);
+            for (int r = 0; r < m; r++) {
+                FloatVector a = FloatVector.broadcast(F, w[wOffset + r] * scale);
+                int at = r * n + i;
+                a0 = FloatVector.fromArray(F, x, at).fma(a, a0);
+                a1 = FloatVector.fromArray(F, x, at + L).fma(a, a1);
+                a2 = FloatVector.fromArray(F, x, at + 2 * L).fma(a, a2);
+                a3 = FloatVector.fromArray(F, x, at + 3 * L).fma(a, a3);
+            }
+            a0.intoArray(y, o);
+            a1.intoArray(y, o + L);
+            a2.intoArray(y, o + 2 * L);
+            a3.intoArray(y, o + 3 * L);
         }
-        for (int i = full; i < n; i++) {
-            y[yOffset + i] = Math.fma(x[xOffset + i], a, y[yOffset + i]);
+        for (; i + L <= n; i += L) {
+            FloatVector acc = FloatVector.fromArray(F, y, yOffset + i);
+            for (int r = 0; r < m; r++) {
+                acc = FloatVector.fromArray(F, x, r * n + i).fma(FloatVector.broadcast(F, w[wOffset + r] * scale), acc);
+            }
+            acc.intoArray(y, yOffset + i);
+        }
+        for (; i < n; i++) {
+            float acc = y[yOffset + i];
+            for (int r = 0; r < m; r++) {
+                acc = Math.fma(x[r * n + i], w[wOffset + r] * scale, acc);
+            }
+            y[yOffset + i] = acc;
         }
     }
 }

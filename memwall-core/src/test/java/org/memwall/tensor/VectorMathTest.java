@@ -58,6 +58,37 @@ class VectorMathTest {
     }
 
     @Test
+    void aWeightedSumOfRowsIsOneFusedMultiplyAddPerElementAndRowInRowOrder() {
+        // Widths that take the four-vector blocks, single vectors and the scalar tail (at 16 lanes and, in the 256-bit
+        // pass, at 8), offsets inside larger arrays: every element the same bits as the scalar loop.
+        Random r = new Random(13);
+        for (int n : new int[] {64, 80, 72, 7, 128, 200}) {
+            int m = 37;
+            float[] x = new float[m * n];
+            float[] w = new float[m + 5];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            for (int i = 0; i < w.length; i++) {
+                w[i] = r.nextFloat();
+            }
+            float[] y = new float[n + 9];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = (float) r.nextGaussian();
+            }
+            float[] expected = y.clone();
+            float scale = 0.37f;
+            for (int row = 0; row < m; row++) {
+                for (int i = 0; i < n; i++) {
+                    expected[3 + i] = Math.fma(x[row * n + i], w[5 + row] * scale, expected[3 + i]);
+                }
+            }
+            VectorMath.addWeightedRows(x, m, n, w, 5, scale, y, 3);
+            assertThat(y).as("width %d", n).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void siluTimesMatchesTheScalarFormulaInEveryLaneAndTheTail() {
         Random r = new Random(9);
         int n = 77;
