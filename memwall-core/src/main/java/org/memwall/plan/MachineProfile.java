@@ -172,8 +172,8 @@ public final class MachineProfile {
             // Prompts first, as a model runs them: the JIT compiles code the two paths share (MatMul, the
             // format's multiply) for whichever it meets first, and bench and run meet a prompt first.
             for (GgmlType t : measured) {
-                benchWarmUp(pool, prompt.stream().filter(p -> p.format() == t).toList());
                 List<Product> own = prompt.stream().filter(p -> p.format() == t).toList();
+                benchWarmUp(pool, own);
                 tile.put(t, own.isEmpty() ? tileRate(pool, t) : tileRate(pool, own, promptTokens));
                 stream.put(t, own.isEmpty() ? streamRate(pool, t, streamBytes) : streamRate(pool, own, streamBytes));
             }
@@ -214,7 +214,7 @@ public final class MachineProfile {
         for (int i = 0; i < products.size(); i++) {
             Product p = products.get(i);
             long rowBytes = p.format().bytesFor(p.columns());
-            int per = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), bytes / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
+            int per = rowsWithin(p, bytes);
             int copies = (int) Math.max(1, bytes / (per * rowBytes));
             double s = timed(pool, p, per * copies, 1, i == 0, (w, x, out) -> {
                 for (int r = 0; r < per * copies; r += per) {
@@ -225,6 +225,12 @@ public final class MachineProfile {
             total += (double) rowBytes * p.rows() * p.count();
         }
         return total / seconds;
+    }
+
+    /** The rows of p a product is timed on: all of them, or as many whole row groups as fit in {@code bytes}. */
+    private static int rowsWithin(Product p, long bytes) {
+        long rowBytes = p.format().bytesFor(p.columns());
+        return (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), bytes / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
     }
 
     /** What {@link #timed} runs: products of {@code w} with the activations {@code x} into {@code out}. */
@@ -265,8 +271,7 @@ public final class MachineProfile {
         double seconds = 0;
         for (int i = 0; i < products.size(); i++) {
             Product p = products.get(i);
-            long rowBytes = p.format().bytesFor(p.columns());
-            int rows = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(), MAX_TILE_BYTES / rowBytes / Interleaved.ROWS * Interleaved.ROWS));
+            int rows = rowsWithin(p, MAX_TILE_BYTES);
             double s = timed(pool, p, rows, tokens, i == 0, (w, x, out) -> MatMul.matmul(pool, w, x, tokens, out)) * p.rows() / rows;
             flops += p.flopsPerToken() * tokens;
             seconds += s * p.count();
@@ -291,8 +296,7 @@ public final class MachineProfile {
      */
     private static void benchWarmUp(Parallel pool, List<Product> products) {
         for (Product p : products) {
-            int rows = (int) Math.max(Interleaved.ROWS, Math.min(p.rows(),
-                    MAX_TILE_BYTES / p.format().bytesFor(p.columns()) / Interleaved.ROWS * Interleaved.ROWS));
+            int rows = rowsWithin(p, MAX_TILE_BYTES);
             try (Arena arena = Arena.ofShared()) {
                 Tensor w = matrix(arena, pool, p.format(), rows, p.columns());
                 float[] x = activations(16, p.columns());
@@ -394,11 +398,8 @@ public final class MachineProfile {
         ModelShape shape = new ModelShape("attention-profile", "llama", 1, 256, base.heads(), base.kvHeads(), base.headDim(), 256, vocab,
                 regular, true, base.contextLength(), base.ropeBase(), base.rmsEpsilon(), base.preTokenizer(), base.specials(), regular,
                 regular + 9, base.ropeFactors(), 0, 0, 0);
-        Path file = null;
-        try {
-            file = Files.createTempFile("memwall-profile-", ".gguf");
-            SyntheticModel.write(shape, SyntheticModel.Mix.parse("Q8_0"), 1, 16, file, t -> { });
-            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(FAR + PROMPT_MAX + 1)) {
+        return onSyntheticModel(shape, SyntheticModel.Mix.parse("Q8_0"), threads, kv, "attention", m -> {
+            try (KvCache cache = m.newCache(FAR + PROMPT_MAX + 1)) {
                 ForwardPass f = m.forwardPass();
                 SplittableRandom random = new SplittableRandom(3);
                 for (int p = 0; p < FAR; p += 256) {
@@ -442,17 +443,7 @@ public final class MachineProfile {
                 double promptSeconds = noiseProof(promptDifferences[pairs / 2], promptDifferences[pairs - 1], farPrompt);
                 return new double[] {decode, 4.0 * shape.heads() * shape.headDim() * FAR * n / promptSeconds};
             }
-        } catch (IOException e) {
-            throw new MemwallException("cannot write the attention measurement's model to a temporary file: " + e.getMessage(), e);
-        } finally {
-            if (file != null) {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (IOException ignored) {
-                    // a temporary file left behind is harmless
-                }
-            }
-        }
+        });
     }
 
     /**
@@ -483,11 +474,8 @@ public final class MachineProfile {
         ModelShape shape = new ModelShape("layer-profile", "llama", 1, c.embeddingLength(), c.headCount(), c.headCountKv(), c.headDim(),
                 c.feedForwardLength(), vocab, regular, true, base.contextLength(), base.ropeBase(), base.rmsEpsilon(), base.preTokenizer(),
                 base.specials(), regular, regular + 9, base.ropeFactors(), 0, 0, 0);
-        Path file = null;
-        try {
-            file = Files.createTempFile("memwall-profile-", ".gguf");
-            SyntheticModel.write(shape, mix, 1, 16, file, t -> { });
-            try (Model m = Model.open(file, threads, null, kv); KvCache cache = m.newCache(tokens + 1); Parallel pool = new Parallel(threads)) {
+        return onSyntheticModel(shape, mix, threads, kv, "layer", m -> {
+            try (KvCache cache = m.newCache(tokens + 1); Parallel pool = new Parallel(threads)) {
                 ForwardPass f = m.forwardPass();
                 org.memwall.model.Weights.Layer l = m.weights().layers[0];
                 int d = c.embeddingLength();
@@ -526,8 +514,24 @@ public final class MachineProfile {
                 double attention = tokens * 4.0 * c.headCount() * c.headDim() * Roofline.meanContext(tokens) / promptAttentionRate;
                 return Math.max(0, differences[pairs / 2] - attention) / tokens;
             }
+        });
+    }
+
+    /**
+     * {@code body} applied to {@code shape} written by {@link SyntheticModel} in {@code mix} to a temporary file and opened
+     * by {@link Model#open} as a model is ({@code threads} compute threads, a {@code kv} cache); the file is deleted after.
+     */
+    private static <T> T onSyntheticModel(ModelShape shape, SyntheticModel.Mix mix, int threads, KvType kv, String what,
+                                          java.util.function.Function<Model, T> body) {
+        Path file = null;
+        try {
+            file = Files.createTempFile("memwall-profile-", ".gguf");
+            SyntheticModel.write(shape, mix, 1, 16, file, t -> { });
+            try (Model m = Model.open(file, threads, null, kv)) {
+                return body.apply(m);
+            }
         } catch (IOException e) {
-            throw new MemwallException("cannot write the layer measurement's model to a temporary file: " + e.getMessage(), e);
+            throw new MemwallException("cannot write the " + what + " measurement's model to a temporary file: " + e.getMessage(), e);
         } finally {
             if (file != null) {
                 try {
