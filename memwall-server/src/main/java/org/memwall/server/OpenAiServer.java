@@ -734,6 +734,25 @@ public final class OpenAiServer implements AutoCloseable {
         return body;
     }
 
+    /**
+     * Bytes of an unread body read and thrown away before an error answer (a 413, a refused request): a client still
+     * sending its body then gets to read the answer. Closed on unread bytes, the connection was reset and the client
+     * lost the answer it was sent (CI: "header parser received no bytes" after an early 413). A larger body is still
+     * cut off.
+     */
+    private static final long DRAIN_BYTES = 1L << 20;
+
+    private static void drain(InputStream in) throws IOException {
+        byte[] buffer = new byte[8192];
+        for (long left = DRAIN_BYTES; left > 0; ) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (n < 0) {
+                return;
+            }
+            left -= n;
+        }
+    }
+
     private void sendError(HttpExchange ex, ApiError e) {
         try {
             if (bodyUnread(ex)) {
@@ -741,6 +760,7 @@ public final class OpenAiServer implements AutoCloseable {
                 // connection after the answer; said in the answer, a client does not reuse the
                 // connection for its next request (which then found it closed: no answer at all).
                 ex.getResponseHeaders().set("Connection", "close");
+                drain(ex.getRequestBody());
             }
             sendJson(ex, e.status, ex.getRequestURI().getPath().startsWith("/api/") ? OllamaApi.errorBody(e.getMessage()) : errorBody(e));
         } catch (IOException | RuntimeException ignored) {
