@@ -6,8 +6,9 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * An interleaved format multiplied in integers ({@link Int8Activations}): its own kernels for one token
- * ({@link #dot4}, {@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2x4}, {@link #tile1x4}), driven
- * the same way for every such format. One token: four row groups at a time. Several tokens: two groups at a time,
+ * ({@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2x4}, {@link #tile1x4}), driven
+ * the same way for every such format. One token: one row group at a time, read in address order (Q6_K: four side
+ * by side, {@link #oneToken}). Several tokens: two groups at a time,
  * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 4-token tiles
  * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
@@ -33,10 +34,14 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
     /** Floats a decoded piece needs after its {@link #TILE_PIECE}·ROWS weights (the format's scales). */
     abstract long pieceFloats();
 
-    /** One token with four row groups from g: their sums at s[0 .. 4V). */
-    abstract void dot4(int g, Int8Activations a, int t, MemorySegment s);
+    /** One token with {@code quad} (1..4) row groups from g: their sums at s[0 .. quad·V); one group at a time. */
+    void oneToken(int g, int quad, Int8Activations a, int t, MemorySegment s) {
+        for (int j = 0; j < quad; j++) {
+            dot1(g + j, a, t, s, (long) V * j);
+        }
+    }
 
-    /** One token with row group g: its sums at s[at ..] (at ≤ 3V). */
+    /** One token with row group g: its sums at s[at ..] (at ≤ 3V), computed in registers. */
     abstract void dot1(int g, Int8Activations a, int t, MemorySegment s, long at);
 
     /**
@@ -192,13 +197,7 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
         if (t1 - t0 == 1) {
             for (int g = from; g < to; g += 4) {
                 int quad = Math.min(4, to - g);
-                if (quad == 4) {
-                    dot4(g, a, t0, s);
-                } else {
-                    for (int j = 0; j < quad; j++) {
-                        dot1(g + j, a, t0, s, (long) V * j);
-                    }
-                }
+                oneToken(g, quad, a, t0, s);
                 for (int j = 0; j < quad; j++) {
                     int row = ROWS * (g + j) - first;
                     store(s, (long) V * j, out, t0 * stride + row, -row, count - row);

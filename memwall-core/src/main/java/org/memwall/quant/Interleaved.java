@@ -1,6 +1,5 @@
 package org.memwall.quant;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -67,7 +66,7 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
         this.rows = rows;
         this.n = n;
         this.groupBytes = groupBytes;
-        this.data = Arena.ofAuto().allocate(groups() * groupBytes, 64);
+        this.data = NativeMemory.uninitialized(groups() * groupBytes, 64); // every byte is written by pack
     }
 
     /** An empty interleaved copy for {@code rows} rows of {@code n} elements of {@code type}, or null when that format is kept in its file layout. */

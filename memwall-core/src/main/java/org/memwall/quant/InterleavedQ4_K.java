@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -37,10 +38,10 @@ final class InterleavedQ4_K extends IntegerInterleaved {
         super(rows, n, (long) n / 256 * BYTES);
     }
 
-    /** One-token sums (4V), their 16-bit sub-block sums (4V), four groups' scales and mins (64V). */
+    /** One-token sums of up to four groups. */
     @Override
     long scratchFloats() {
-        return 72L * ROWS;
+        return 4L * ROWS;
     }
 
     /** A super-block's scales and mins. */
@@ -146,100 +147,53 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     }
 
     /**
-     * Ends a sub-block: acc = fma(Σ q·xq, scale·dx, acc), then fma(Σ xq, negMin·dx, acc), the exact 16-bit sums at
-     * s[sum ..], scale and negMin at s[sc ..] and s[sc + V ..], the sums at s[acc ..].
+     * One token with row group g: its sums at s[at ..]. The group is read in address order, a sub-block at a time, its
+     * products summed in two 16-bit accumulators and its end (scale and min) taken into the sums in registers: one
+     * stream per core with nothing in memory but the weights (four groups side by side, sub-block ends in memory,
+     * streamed 11–12 GB/s per core from DRAM; this 15–21).
      */
-    private static void endSub(MemorySegment s, long acc, long sum, long sc, float dx, float xsum) {
-        FloatVector a = pairSums(s, sum).fma(floats(s, sc).mul(dx), floats(s, acc));
-        FloatVector.broadcast(FR, xsum).fma(floats(s, sc + V).mul(dx), a).intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** One token with four row groups from g: their sums at s[0 .. 4V). */
-    @Override
-    void dot4(int g, Int8Activations act, int t, MemorySegment s) {
-        long gb = groupBytes;
-        int[] xp = act.pairs;
-        int po = t * (n / 2);
-        int bo = t * (n / 32);
-        long sm = 8L * V;
-        s.asSlice(0, 4L * V).fill((byte) 0);
-        long p = g * gb;
-        for (int e = 0; e < n; e += 256, p += BYTES) {
-            for (int j = 0; j < 4; j++) {
-                scalesAndMins(p + j * gb, s, sm + 2L * V * j, 8);
-            }
-            for (int sub = 0; sub < 8; sub++) {
-                products4(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub, s);
-                int b = bo + (e >> 5) + sub;
-                float dx = act.scales[b];
-                float xsum = act.sums[b];
-                for (int j = 0; j < 4; j++) {
-                    endSub(s, (long) V * j, (4L + j) * V, sm + 2L * V * j + 8L * V * sub, dx, xsum);
-                }
-            }
-        }
-    }
-
-    /**
-     * One sub-block of four row groups (nibble vectors from {@code q}, groupBytes apart) with the activation pairs
-     * xp[k ..]: the 16-bit product sums at s[4V .. 8V). Its own method, vectors only inside: as part of the
-     * super-block loop its vectors were boxed.
-     */
-    private void products4(long q, int[] xp, int k, MemorySegment s) {
-        MemorySegment data = this.data;
-        long gb = groupBytes;
-        ShortVector s0 = ShortVector.zero(SR), s1 = s0, s2 = s0, s3 = s0;
-        for (int c = 0; c < 4; c++) {
-            long o = q + (long) V * c;
-            ShortVector v0 = shorts(data, o), v1 = shorts(data, o + gb), v2 = shorts(data, o + 2 * gb), v3 = shorts(data, o + 3 * gb);
-            for (int m = 0; m < 4; m++) {
-                ShortVector x = pair(xp[k + 4 * c + m]);
-                s0 = s0.add(v0.and(LOW).mul(x));
-                s1 = s1.add(v1.and(LOW).mul(x));
-                s2 = s2.add(v2.and(LOW).mul(x));
-                s3 = s3.add(v3.and(LOW).mul(x));
-                v0 = v0.lanewise(VectorOperators.LSHR, 4);
-                v1 = v1.lanewise(VectorOperators.LSHR, 4);
-                v2 = v2.lanewise(VectorOperators.LSHR, 4);
-                v3 = v3.lanewise(VectorOperators.LSHR, 4);
-            }
-        }
-        s0.intoMemorySegment(s, 4L * V, ByteOrder.LITTLE_ENDIAN);
-        s1.intoMemorySegment(s, 5L * V, ByteOrder.LITTLE_ENDIAN);
-        s2.intoMemorySegment(s, 6L * V, ByteOrder.LITTLE_ENDIAN);
-        s3.intoMemorySegment(s, 7L * V, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** One token with row group g: its sums at s[at ..]; s[at + 4V ..] holds sub-block sums, s[8V .. 24V) scales. */
     @Override
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
+        MemorySegment data = this.data;
         int[] xp = act.pairs;
+        float[] dxs = act.scales;
+        int[] sums = act.sums;
         int po = t * (n / 2);
         int bo = t * (n / 32);
-        long sm = 8L * V;
-        s.asSlice(at, V).fill((byte) 0);
+        FloatVector acc = FloatVector.zero(FR);
         long p = g * groupBytes;
         for (int e = 0; e < n; e += 256, p += BYTES) {
-            scalesAndMins(p, s, sm, 2);
+            FloatVector d = floats(data, p);
+            FloatVector negDmin = floats(data, p + V);
             for (int sub = 0; sub < 8; sub++) {
-                products1(p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub, s, at + 4L * V);
+                long q = p + QS + (long) V * 4 * sub;
+                ShortVector v0 = shorts(data, q), v1 = shorts(data, q + V), v2 = shorts(data, q + 2 * V), v3 = shorts(data, q + 3 * V);
+                int xi = po + (e >> 1) + 16 * sub;
+                ShortVector s0 = ShortVector.zero(SR), s1 = s0;
+                for (int m = 0; m < 4; m++) {
+                    s0 = s0.add(v0.and(LOW).mul(pair(xp[xi + m])));
+                    s1 = s1.add(v1.and(LOW).mul(pair(xp[xi + 4 + m])));
+                    s0 = s0.add(v2.and(LOW).mul(pair(xp[xi + 8 + m])));
+                    s1 = s1.add(v3.and(LOW).mul(pair(xp[xi + 12 + m])));
+                    v0 = v0.lanewise(VectorOperators.LSHR, 4);
+                    v1 = v1.lanewise(VectorOperators.LSHR, 4);
+                    v2 = v2.lanewise(VectorOperators.LSHR, 4);
+                    v3 = v3.lanewise(VectorOperators.LSHR, 4);
+                }
+                IntVector iv = s0.add(s1).reinterpretAsInts();
+                FloatVector sum = (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(iv.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
                 int b = bo + (e >> 5) + sub;
-                endSub(s, at, at + 4L * V, sm + 2L * V * sub, act.scales[b], act.sums[b]);
+                // broadcasts made here, not by mul(float): that chain ran past the JIT's inlining depth and boxed
+                FloatVector dx = FloatVector.broadcast(FR, dxs[b]);
+                FloatVector xs = FloatVector.broadcast(FR, (float) sums[b]);
+                FloatVector sc = signedBytes(data, p + 2 * V + ROWS * sub);
+                FloatVector mn = signedBytes(data, p + MINS + ROWS * sub);
+                acc = sum.fma(d.mul(sc).mul(dx), acc);
+                acc = xs.fma(negDmin.mul(mn).mul(dx), acc);
             }
         }
-    }
-
-    /** {@link #products4} for one row group: the sums at s[at ..]. */
-    private void products1(long q, int[] xp, int k, MemorySegment s, long at) {
-        ShortVector s0 = ShortVector.zero(SR);
-        for (int c = 0; c < 4; c++, q += V) {
-            ShortVector v = shorts(data, q);
-            for (int m = 0; m < 4; m++) {
-                s0 = s0.add(v.and(LOW).mul(pair(xp[k + 4 * c + m])));
-                v = v.lanewise(VectorOperators.LSHR, 4);
-            }
-        }
-        s0.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
+        acc.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The super-block at {@code blk} of one row group as the floats q (exact), weight k of row i at float ROWS·k + i of s. */
@@ -248,7 +202,7 @@ final class InterleavedQ4_K extends IntegerInterleaved {
         for (int v4 = 0; v4 < 32; v4++) {
             ShortVector v = shorts(data, blk + QS + (long) V * v4);
             for (int m = 0; m < 4; m++, o += 2L * V) {
-                jdk.incubator.vector.IntVector w = v.and(LOW).reinterpretAsInts();
+                IntVector w = v.and(LOW).reinterpretAsInts();
                 v = v.lanewise(VectorOperators.LSHR, 4);
                 ((FloatVector) w.and(0xFFFF).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
                 ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);

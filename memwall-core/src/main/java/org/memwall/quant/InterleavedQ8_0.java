@@ -65,9 +65,10 @@ final class InterleavedQ8_0 extends FloatInterleaved {
     @Override
     void packRow(byte[] row, byte[] group, int i) {
         for (int b = 0, src = 0; src < row.length; b++, src += FILE_BYTES) {
-            putFloat(group, Math.toIntExact(scale(b)) + 4 * i, getHalf(row, src));
-            for (int k = 0; k < BLOCK; k++) {
-                group[Math.toIntExact(weight(b, k)) + i] = row[src + 2 + k];
+            putFloat(group, (int) scale(b) + 4 * i, getHalf(row, src)); // a group's offsets fit in an int
+            int stride = ROWS * quadBlocks(b);
+            for (int k = 0, at = (int) weight(b, 0) + i; k < BLOCK; k++, at += stride) {
+                group[at] = row[src + 2 + k];
             }
         }
     }
