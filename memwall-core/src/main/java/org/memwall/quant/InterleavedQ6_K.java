@@ -71,27 +71,33 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         }
     }
 
-    private static final ThreadLocal<int[]> QUANTS = ThreadLocal.withInitial(() -> new int[256]);
-
     @Override
     void packRow(byte[] row, byte[] group, int i) {
-        int[] q = QUANTS.get();
         for (int src = 0, dst = 0; src < row.length; src += FILE_BYTES, dst += BYTES) {
             putFloat(group, dst + 4 * i, getHalf(row, src + 208));
             for (int sub = 0; sub < 16; sub++) {
                 group[dst + V + ROWS * sub + i] = row[src + 192 + sub];
             }
-            quants(row, src, q);
-            for (int sub = 0; sub < 16; sub++) {
-                for (int u = 0; u < 8; u++) {
-                    int at = dst + QS + 4 * V * sub + 2 * ROWS * u + 2 * i;
-                    group[at] = (byte) (q[16 * sub + 2 * u] - 32);
-                    group[at + 1] = (byte) (q[16 * sub + 2 * u + 1] - 32);
+            // eight weights at a time, one per byte of a long: weights k .. k + 7, k = 128h + 32t + l (see quants)
+            for (int h = 0; h < 2; h++) {
+                for (int t = 0; t < 4; t++) {
+                    for (int l = 0; l < 32; l += 8) {
+                        long low = (getLong(row, src + 64 * h + 32 * (t & 1) + l) >>> 4 * (t >> 1)) & 0x0F0F0F0F0F0F0F0FL;
+                        long high = (getLong(row, src + 128 + 32 * h + l) >>> 2 * t) & 0x0303030303030303L;
+                        // q − 32 in each byte, as a signed byte: flip bit 5, then copy the flipped bit 5 into bits 6 and 7
+                        long r = (low | high << 4) ^ 0x2020202020202020L;
+                        long m = r & 0x2020202020202020L;
+                        r |= m << 1 | m << 2;
+                        int k = 128 * h + 32 * t + l;
+                        int at = dst + QS + 4 * V * (k >> 4) + 2 * ROWS * ((k & 15) >> 1) + 2 * i;
+                        for (int c = 0; c < 4; c++, at += 2 * ROWS) {
+                            putShort(group, at, (int) (r >>> 16 * c));
+                        }
+                    }
                 }
             }
         }
     }
-
 
     /** The canonical dot of row {@code row} of a Q6_K matrix in its file layout with {@code x[xOffset ..]}. */
     static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
