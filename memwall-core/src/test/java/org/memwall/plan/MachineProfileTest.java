@@ -111,10 +111,35 @@ class MachineProfileTest {
     }
 
     @Test
+    void aMeasuredMachinesDecodeShareIsTheMedianOfItsFitRunsAndPredictsTheHeldOutRunsBetterThanNone() {
+        List<Efficiency.MachineRun> runs = Efficiency.thisMachineRuns();
+        double[] fit = runs.stream().filter(Efficiency.MachineRun::fit).mapToDouble(r -> r.bench() / r.plan()).sorted().toArray();
+        assertThat(fit).hasSizeGreaterThanOrEqualTo(3);
+        double share = Efficiency.MEASURED.bandwidth();
+        assertThat(share).isEqualTo(Efficiency.measuredDecodeShare()).isBetween(fit[0], fit[fit.length - 1]).isLessThan(1);
+        // a median: at least half of the fit runs on each side
+        assertThat(java.util.Arrays.stream(fit).filter(r -> r <= share).count()).isGreaterThanOrEqualTo(fit.length / 2);
+        assertThat(java.util.Arrays.stream(fit).filter(r -> r >= share).count()).isGreaterThanOrEqualTo(fit.length / 2);
+        // the held-out runs (never fitted on): the median error within ±15%, and smaller than the plans' without the share
+        List<Efficiency.MachineRun> heldOut = runs.stream().filter(r -> !r.fit()).toList();
+        assertThat(heldOut).hasSizeGreaterThanOrEqualTo(3);
+        double withShare = medianAbsoluteError(heldOut, share);
+        assertThat(withShare).isLessThanOrEqualTo(0.15).isLessThan(medianAbsoluteError(heldOut, 1));
+        // the other factors stay those of a measured machine
+        assertThat(Efficiency.MEASURED.compute()).isEqualTo(1);
+        assertThat(Efficiency.MEASURED.layerSeconds()).isZero();
+    }
+
+    private static double medianAbsoluteError(List<Efficiency.MachineRun> runs, double share) {
+        double[] e = runs.stream().mapToDouble(r -> Math.abs(r.plan() * share / r.bench() - 1)).sorted().toArray();
+        return e.length % 2 == 1 ? e[e.length / 2] : (e[e.length / 2 - 1] + e[e.length / 2]) / 2;
+    }
+
+    @Test
     void decodeOnAMeasuredMachineIsItsFormatsStreamTimesAttentionAndTheDispatchesOfItsLayers() {
         ModelSpec m = ModelSpec.named("llama-3.2-1b");
         WeightType q8 = WeightType.parse("Q8_0");
-        Roofline r = new Roofline(m, q8, KvType.F16, RATES, Efficiency.MEASURED, 1);
+        Roofline r = new Roofline(m, q8, KvType.F16, RATES, Efficiency.IDEAL, 1);
         double stream = 0;
         for (ModelSpec.Matrix t : m.tensors()) {
             if (t.role() != ModelSpec.Role.SMALL) {
@@ -136,7 +161,7 @@ class MachineProfileTest {
     void aPromptOnAMeasuredMachineRunsItsProductsAtTheTileRatesAndItsLogitsForOneToken() {
         ModelSpec m = ModelSpec.named("llama-3.2-1b");
         WeightType q8 = WeightType.parse("Q8_0");
-        Roofline r = new Roofline(m, q8, KvType.F16, RATES, Efficiency.MEASURED, 1);
+        Roofline r = new Roofline(m, q8, KvType.F16, RATES, Efficiency.IDEAL, 1);
         double layers = 0;
         double output = 0;
         for (ModelSpec.Matrix t : m.tensors()) {
@@ -154,9 +179,9 @@ class MachineProfileTest {
     @Test
     void aFormatThatWasNotMeasuredIsNamed() {
         ModelSpec m = ModelSpec.named("llama-3.2-1b");
-        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("Q4_K_M"), KvType.F16, RATES, Efficiency.MEASURED, 1))
+        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("Q4_K_M"), KvType.F16, RATES, Efficiency.IDEAL, 1))
                 .isInstanceOf(MemwallException.class).hasMessageContaining("no measured decode rate for Q");
-        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("fp8"), KvType.F16, RATES, Efficiency.MEASURED, 1))
+        assertThatThrownBy(() -> new Roofline(m, WeightType.parse("fp8"), KvType.F16, RATES, Efficiency.IDEAL, 1))
                 .isInstanceOf(MemwallException.class).hasMessageContaining("no measured decode rate for BF16");
         assertThatThrownBy(() -> MachineProfile.measure(1, 1 << 20, List.of(GgmlType.MXFP4), org.memwall.model.KvType.F16))
                 .isInstanceOf(MemwallException.class).hasMessageContaining("cannot measure MXFP4");
