@@ -146,25 +146,7 @@ final class InterleavedQ4_0 extends IntegerInterleaved {
         FloatVector acc = FloatVector.zero(FR);
         long p = g * groupBytes;
         for (int b = 0; b < n / 32; b++, p += BYTES) {
-            ShortVector v0 = shorts(data, p + V), v1 = shorts(data, p + 2 * V), v2 = shorts(data, p + 3 * V), v3 = shorts(data, p + 4 * V);
-            int xi = po + 16 * b;
-            ShortVector s0 = ShortVector.zero(SR), s1 = s0;
-            for (int m = 0; m < 4; m++) {
-                // nibble m is the low nibble after m shifts by 4 (a constant shift: the JIT's vector shift by a
-                // variable count was not always compiled, and boxed)
-                s0 = s0.add(v0.and(LOW).mul(pair(xp[xi + m])));
-                s1 = s1.add(v1.and(LOW).mul(pair(xp[xi + 4 + m])));
-                s0 = s0.add(v2.and(LOW).mul(pair(xp[xi + 8 + m])));
-                s1 = s1.add(v3.and(LOW).mul(pair(xp[xi + 12 + m])));
-                v0 = v0.lanewise(VectorOperators.LSHR, 4);
-                v1 = v1.lanewise(VectorOperators.LSHR, 4);
-                v2 = v2.lanewise(VectorOperators.LSHR, 4);
-                v3 = v3.lanewise(VectorOperators.LSHR, 4);
-            }
-            // row i's exact Σ q·xq: lanes 2i and 2i + 1 added in 32 bits
-            IntVector iv = s0.add(s1).reinterpretAsInts();
-            FloatVector sum = (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(iv.lanewise(VectorOperators.ASHR, 16)).sub(8 * sums[bo + b]).convert(VectorOperators.I2F, 0);
+            FloatVector sum = (FloatVector) nibbleBlockSums(data, p + V, xp, po + 16 * b).sub(8 * sums[bo + b]).convert(VectorOperators.I2F, 0);
             acc = sum.fma(floats(data, p).mul(dxs[bo + b]), acc);
         }
         acc.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);

@@ -166,23 +166,8 @@ final class InterleavedQ4_K extends IntegerInterleaved {
             FloatVector d = floats(data, p);
             FloatVector negDmin = floats(data, p + V);
             for (int sub = 0; sub < 8; sub++) {
-                long q = p + QS + (long) V * 4 * sub;
-                ShortVector v0 = shorts(data, q), v1 = shorts(data, q + V), v2 = shorts(data, q + 2 * V), v3 = shorts(data, q + 3 * V);
-                int xi = po + (e >> 1) + 16 * sub;
-                ShortVector s0 = ShortVector.zero(SR), s1 = s0;
-                for (int m = 0; m < 4; m++) {
-                    s0 = s0.add(v0.and(LOW).mul(pair(xp[xi + m])));
-                    s1 = s1.add(v1.and(LOW).mul(pair(xp[xi + 4 + m])));
-                    s0 = s0.add(v2.and(LOW).mul(pair(xp[xi + 8 + m])));
-                    s1 = s1.add(v3.and(LOW).mul(pair(xp[xi + 12 + m])));
-                    v0 = v0.lanewise(VectorOperators.LSHR, 4);
-                    v1 = v1.lanewise(VectorOperators.LSHR, 4);
-                    v2 = v2.lanewise(VectorOperators.LSHR, 4);
-                    v3 = v3.lanewise(VectorOperators.LSHR, 4);
-                }
-                IntVector iv = s0.add(s1).reinterpretAsInts();
-                FloatVector sum = (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(iv.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                FloatVector sum = (FloatVector) nibbleBlockSums(data, p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub)
+                        .convert(VectorOperators.I2F, 0);
                 int b = bo + (e >> 5) + sub;
                 // broadcasts made here, not by mul(float): that chain ran past the JIT's inlining depth and boxed
                 FloatVector dx = FloatVector.broadcast(FR, dxs[b]);
