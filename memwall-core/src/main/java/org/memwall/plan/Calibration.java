@@ -15,13 +15,18 @@ import org.memwall.MemwallException;
  * The calibration set ({@code calibration.tsv}): published results with their full configurations,
  * split into the cases that fit each engine's {@link Efficiency} and held-out cases that are only
  * predicted. The fit minimises the sum of squared log errors over an engine's fit cases by
- * coordinate search; {@code efficiency.fitted} holds its result.
+ * coordinate search; {@code efficiency.fitted} holds its result. Beside it, memwall's own runs on a machine it
+ * measured ({@code this-machine.tsv}, {@link #machineRuns}), which fit {@link Efficiency#measuredDecodeShare}.
  */
 public final class Calibration {
 
     /** One published result. */
     public record Case(String id, boolean fit, String engine, String model, String type, String kv, String hardware, int tp,
                        int input, int output, int concurrency, String metric, double value, String source) {
+    }
+
+    /** One row of {@code this-machine.tsv}: a plan's decode (share 1) and bench's, tokens/s, and whether it is fitted on. */
+    public record MachineRun(String date, String file, boolean fit, double plan, double bench) {
     }
 
     /** A case's prediction and its relative error (prediction / published − 1). */
@@ -39,26 +44,44 @@ public final class Calibration {
     }
 
     public static Calibration load() {
-        try (InputStream in = Calibration.class.getResourceAsStream("calibration.tsv")) {
+        List<Case> out = new ArrayList<>();
+        for (String[] f : rows("calibration.tsv", 14)) {
+            out.add(new Case(f[0], f[1].equals("fit"), f[2], f[3], f[4], f[5], f[6], Integer.parseInt(f[7]), Integer.parseInt(f[8]),
+                    Integer.parseInt(f[9]), Integer.parseInt(f[10]), f[11], Double.parseDouble(f[12]), f[13]));
+        }
+        return new Calibration(List.copyOf(out));
+    }
+
+    /** The runs of {@code this-machine.tsv}. */
+    public static List<MachineRun> machineRuns() {
+        List<MachineRun> out = new ArrayList<>();
+        for (String[] f : rows("this-machine.tsv", 5)) {
+            out.add(new MachineRun(f[0], f[1], f[2].equals("fit"), Double.parseDouble(f[3]), Double.parseDouble(f[4])));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The tab-separated rows of a resource of this package, comment and blank lines left out, each {@code columns} wide. */
+    private static List<String[]> rows(String resource, int columns) {
+        try (InputStream in = Calibration.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new MemwallException("calibration.tsv is missing from the build");
+                throw new MemwallException(resource + " is missing from the build");
             }
-            List<Case> out = new ArrayList<>();
+            List<String[]> out = new ArrayList<>();
             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isBlank() || line.startsWith("#")) {
                     continue;
                 }
                 String[] f = line.split("\t");
-                if (f.length != 14) {
-                    throw new MemwallException("calibration.tsv: expected 14 columns in '" + line + "'");
+                if (f.length != columns) {
+                    throw new MemwallException(resource + ": expected " + columns + " columns in '" + line + "'");
                 }
-                out.add(new Case(f[0], f[1].equals("fit"), f[2], f[3], f[4], f[5], f[6], Integer.parseInt(f[7]), Integer.parseInt(f[8]),
-                        Integer.parseInt(f[9]), Integer.parseInt(f[10]), f[11], Double.parseDouble(f[12]), f[13]));
+                out.add(f);
             }
-            return new Calibration(List.copyOf(out));
+            return out;
         } catch (IOException e) {
-            throw new MemwallException("cannot read calibration.tsv: " + e.getMessage(), e);
+            throw new MemwallException("cannot read " + resource + ": " + e.getMessage(), e);
         }
     }
 

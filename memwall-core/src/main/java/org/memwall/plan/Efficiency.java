@@ -39,39 +39,17 @@ public record Efficiency(String engine, double bandwidth, double compute, double
 
     /**
      * The share of its kernels' stream rates, timed alone, that memwall's decode reaches in a model: the median of
-     * bench / plan over the fit rows of {@code this-machine.tsv} (the rows' plans were made with the share 1).
+     * bench / plan over the fit runs of {@code this-machine.tsv} ({@link Calibration#machineRuns}; their plans were made
+     * with the share 1).
      */
     public static double measuredDecodeShare() {
-        double[] ratios = thisMachineRuns().stream().filter(MachineRun::fit).mapToDouble(r -> r.bench() / r.plan()).sorted().toArray();
+        double[] ratios = Calibration.machineRuns().stream().filter(Calibration.MachineRun::fit).mapToDouble(r -> r.bench() / r.plan())
+                .sorted().toArray();
         if (ratios.length == 0) {
             throw new MemwallException("this-machine.tsv has no fit rows");
         }
         int mid = ratios.length / 2;
         return ratios.length % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
-    }
-
-    /** One row of {@code this-machine.tsv}: a plan's decode (share 1) and bench's, tokens/s. */
-    public record MachineRun(String date, String file, boolean fit, double plan, double bench) {
-    }
-
-    public static java.util.List<MachineRun> thisMachineRuns() {
-        java.util.List<MachineRun> runs = new java.util.ArrayList<>();
-        InputStream resource = Efficiency.class.getResourceAsStream("this-machine.tsv");
-        if (resource == null) {
-            throw new MemwallException("this-machine.tsv is missing from the build");
-        }
-        try (InputStream in = resource) {
-            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-                if (line.isBlank() || line.startsWith("#")) {
-                    continue;
-                }
-                String[] f = line.trim().split("\t");
-                runs.add(new MachineRun(f[0], f[1], f[2].equals("fit"), Double.parseDouble(f[3]), Double.parseDouble(f[4])));
-            }
-        } catch (IOException | NumberFormatException | ArrayIndexOutOfBoundsException e) {
-            throw new MemwallException("cannot read this-machine.tsv: " + e.getMessage(), e);
-        }
-        return runs;
     }
 
     static Map<String, Efficiency> fittedAll() {

@@ -112,8 +112,8 @@ class MachineProfileTest {
 
     @Test
     void aMeasuredMachinesDecodeShareIsTheMedianOfItsFitRunsAndPredictsTheHeldOutRunsBetterThanNone() {
-        List<Efficiency.MachineRun> runs = Efficiency.thisMachineRuns();
-        double[] fit = runs.stream().filter(Efficiency.MachineRun::fit).mapToDouble(r -> r.bench() / r.plan()).sorted().toArray();
+        List<Calibration.MachineRun> runs = Calibration.machineRuns();
+        double[] fit = runs.stream().filter(Calibration.MachineRun::fit).mapToDouble(r -> r.bench() / r.plan()).sorted().toArray();
         assertThat(fit).hasSizeGreaterThanOrEqualTo(3);
         double share = Efficiency.MEASURED.bandwidth();
         assertThat(share).isEqualTo(Efficiency.measuredDecodeShare()).isBetween(fit[0], fit[fit.length - 1]).isLessThan(1);
@@ -121,7 +121,7 @@ class MachineProfileTest {
         assertThat(java.util.Arrays.stream(fit).filter(r -> r <= share).count()).isGreaterThanOrEqualTo(fit.length / 2);
         assertThat(java.util.Arrays.stream(fit).filter(r -> r >= share).count()).isGreaterThanOrEqualTo(fit.length / 2);
         // the held-out runs (never fitted on): the median error within ±15%, and smaller than the plans' without the share
-        List<Efficiency.MachineRun> heldOut = runs.stream().filter(r -> !r.fit()).toList();
+        List<Calibration.MachineRun> heldOut = runs.stream().filter(r -> !r.fit()).toList();
         assertThat(heldOut).hasSizeGreaterThanOrEqualTo(3);
         double withShare = medianAbsoluteError(heldOut, share);
         assertThat(withShare).isLessThanOrEqualTo(0.15).isLessThan(medianAbsoluteError(heldOut, 1));
@@ -130,7 +130,7 @@ class MachineProfileTest {
         assertThat(Efficiency.MEASURED.layerSeconds()).isZero();
     }
 
-    private static double medianAbsoluteError(List<Efficiency.MachineRun> runs, double share) {
+    private static double medianAbsoluteError(List<Calibration.MachineRun> runs, double share) {
         double[] e = runs.stream().mapToDouble(r -> Math.abs(r.plan() * share / r.bench() - 1)).sorted().toArray();
         return e.length % 2 == 1 ? e[e.length / 2] : (e[e.length / 2 - 1] + e[e.length / 2]) / 2;
     }
