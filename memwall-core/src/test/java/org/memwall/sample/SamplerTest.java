@@ -61,6 +61,88 @@ class SamplerTest {
         assertThat(cut[4]).isPositive();
     }
 
+    /** 30 likely tokens (logits 8 down to −0.7) among 20,000 at about −6: a vocabulary large enough for the bucketed cuts. */
+    static float[] largeVocabulary() {
+        float[] l = new float[20000];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        for (int i = 0; i < l.length; i++) {
+            l[i] = -6f + (float) r.nextDouble(-0.5, 0.5);
+        }
+        for (int i = 0; i < 30; i++) {
+            l[(i * 617 + 11) % l.length] = 8f - 0.3f * i;
+        }
+        return l;
+    }
+
+    /** The ids a full descending sort keeps under top-p and min-p (softmax at temperature 1), as llama.cpp's chain does. */
+    static java.util.Set<Integer> keptBySorting(float[] l, float topP, float minP) {
+        Integer[] order = new Integer[l.length];
+        for (int i = 0; i < l.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> l[a] != l[b] ? Float.compare(l[b], l[a]) : Integer.compare(a, b));
+        double z = 0;
+        for (float v : l) {
+            z += Math.exp(v - l[order[0]]);
+        }
+        java.util.Set<Integer> kept = new java.util.HashSet<>();
+        double cum = 0;
+        for (Integer id : order) {
+            double p = Math.exp(l[id] - l[order[0]]);
+            if (p < minP) {
+                break;
+            }
+            kept.add(id);
+            cum += p / z;
+            if (cum >= topP) {
+                break;
+            }
+        }
+        return kept;
+    }
+
+    @Test
+    void topPAndMinPOverALargeVocabularyKeepWhatAFullSortKeeps() {
+        float[] l = largeVocabulary();
+        for (float[] cut : new float[][] {{0.9f, 0f}, {0.6f, 0f}, {1f, 0.05f}, {0.95f, 0.2f}}) {
+            java.util.Set<Integer> kept = keptBySorting(l, cut[0], cut[1]);
+            assertThat(kept.size()).as("cut %s", java.util.Arrays.toString(cut)).isBetween(2, 29);
+            Sampler s = new Sampler(settings(1f, 0, cut[0], cut[1]), l.length);
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
+            for (int i = 0; i < 5000; i++) {
+                seen.add(s.applyAsInt(l));
+            }
+            assertThat(seen).as("cut %s", java.util.Arrays.toString(cut)).isEqualTo(kept);
+        }
+    }
+
+    @Test
+    void withoutCutsALargeVocabularyDrawsFromTheWholeSoftmax() {
+        float[] l = largeVocabulary();
+        double z = 0;
+        for (float v : l) {
+            z += Math.exp(v / 1.5);
+        }
+        int[] seen = new int[l.length];
+        Sampler s = new Sampler(settings(1.5f, 0, 1f, 0f), l.length);
+        int draws = 20000;
+        for (int i = 0; i < draws; i++) {
+            seen[s.applyAsInt(l)]++;
+        }
+        double rest = 1;
+        int restSeen = draws;
+        for (int i = 0; i < 30; i++) {
+            int id = (i * 617 + 11) % l.length;
+            double p = Math.exp(l[id] / 1.5) / z;
+            assertThat(seen[id] / (double) draws).as("token " + id).isCloseTo(p, org.assertj.core.data.Offset.offset(0.01));
+            rest -= p;
+            restSeen -= seen[id];
+        }
+        // the 19,970 unlikely tokens together (about a quarter of the mass) are drawn too
+        assertThat(rest).isGreaterThan(0.2);
+        assertThat(restSeen / (double) draws).isCloseTo(rest, org.assertj.core.data.Offset.offset(0.015));
+    }
+
     @Test
     void minPDropsTokensBelowTheFractionOfTheBest() {
         // min-p 0.5: p(i)/p(best) >= 0.5 keeps 1 (1.0), 4 (0.90); drops 2 (0.37), 0 (0.14), 3 (0.08).
