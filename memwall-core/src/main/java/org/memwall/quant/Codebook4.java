@@ -20,7 +20,7 @@ final class Codebook4 {
 
     static {
         for (int e = 0; e < 256; e++) {
-            E8M0_HALF[e] = Math.scalb(1.0f, e - 128);
+            E8M0_HALF[e] = MXFP4.scale(e);
         }
     }
 

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
-abstract sealed class IntegerInterleaved extends Interleaved permits InterleavedQ4_0, InterleavedQ4_K, InterleavedQ6_K {
+abstract sealed class IntegerInterleaved extends Interleaved permits InterleavedQ4_0, InterleavedQ4_K, InterleavedQ6_K, InterleavedMXFP4 {
     /** One-token sums and their scratch, per thread. */
     private static final AlignedBuffer SUMS = new AlignedBuffer();
     /** Decoded weights, what a piece needs beside them, and a batch's sums, per thread. */

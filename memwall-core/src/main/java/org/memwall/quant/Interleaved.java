@@ -79,6 +79,7 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
             case Q8_0 -> new InterleavedQ8_0(rows, n);
             case Q4_K -> new InterleavedQ4_K(rows, n);
             case Q6_K -> new InterleavedQ6_K(rows, n);
+            case MXFP4 -> new InterleavedMXFP4(rows, n);
             default -> null;
         };
     }
@@ -175,6 +176,7 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
             case Q4_0 -> InterleavedQ4_0.referenceDot(file, row, n, x, xOffset);
             case Q4_K -> InterleavedQ4_K.referenceDot(file, row, n, x, xOffset);
             case Q6_K -> InterleavedQ6_K.referenceDot(file, row, n, x, xOffset);
+            case MXFP4 -> InterleavedMXFP4.referenceDot(file, row, n, x, xOffset);
             case Q8_0 -> InterleavedQ8_0.referenceDot(file, row, n, x, xOffset);
             default -> throw new IllegalArgumentException(f.type() + " has no interleaved form");
         };

@@ -15,7 +15,12 @@ import org.memwall.gguf.GgmlType;
  */
 public final class MXFP4 implements QuantFormat {
     /** E2M1 (sign, 2-bit exponent, 1-bit mantissa) × 2, by code. */
-    private static final byte[] E2M1X2 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+    static final byte[] E2M1X2 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+    /** 2^(e − 128): the scale of an E8M0 exponent e over the doubled values. */
+    static float scale(int e) {
+        return Math.scalb(1.0f, e - 128);
+    }
 
     @Override
     public GgmlType type() {
