@@ -38,8 +38,8 @@ import org.memwall.tensor.Tensor;
  * The machine memwall runs on, measured by memwall itself ({@code --hardware this-machine}) through the
  * code a loaded model runs: its memory read bandwidth ({@link MemoryBandwidth}), per weight format the
  * rates of {@link MatMul} on the compute pool over a matrix prepared as {@code Model.open} prepares a
- * model's ({@link Tensor#interleave}: the row-interleaved copy for Q4_0, Q8_0, Q4_K and Q6_K, whose
- * Q4_0, Q4_K and Q6_K products quantize their activations to int8 each time), and the attention of a
+ * model's ({@link Tensor#interleave}: the row-interleaved copy for Q4_0, Q8_0, Q4_K, Q6_K and MXFP4, whose
+ * integer formats' products quantize their activations to int8 each time), and the attention of a
  * one-layer model run by {@code Transformer} over a KV cache of the type asked:
  * <ul>
  *   <li>stream rate: bytes/s of a one-token product over a matrix far larger than the caches (decode);</li>

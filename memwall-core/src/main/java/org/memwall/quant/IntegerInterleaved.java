@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
-abstract sealed class IntegerInterleaved extends Interleaved permits InterleavedQ4_0, InterleavedQ4_K, InterleavedQ6_K, InterleavedMXFP4 {
+abstract sealed class IntegerInterleaved extends Interleaved permits Block32Interleaved, InterleavedQ4_K, InterleavedQ6_K {
     /** One-token sums and their scratch, per thread. */
     private static final AlignedBuffer SUMS = new AlignedBuffer();
     /** Decoded weights, what a piece needs beside them, and a batch's sums, per thread. */
@@ -45,22 +45,23 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
     }
 
     /**
-     * The exact Σ q·xq of each row of a block of 32 weights held as nibbles in four 16-bit-lane vectors at
-     * {@code data[q ..]} (Q4_0's and Q4_K's layout: vector c, lane 2i + p, bits 4m.. hold weight 8c + 2m + p of row i),
-     * with the activation pairs xp[xi ..]: row i in int lane i. The products go to two 16-bit accumulators (16 per lane
-     * stay within 16 bits), whose lane pairs are then added in 32 bits. Small enough for the JIT to inline into each
-     * format's one-token kernel (measured: nothing boxed).
+     * The exact Σ v·xq of each row of a block of 32 weights held as 4-bit codes in four 16-bit-lane vectors at
+     * {@code data[q ..]} (Q4_0's, Q4_K's and MXFP4's layout: vector c, lane 2i + p, bits 4m.. hold weight 8c + 2m + p of
+     * row i), v the code itself ({@code values} null) or its entry in {@code values} (a constant vector whose lanes 0..15
+     * hold each code's value), with the activation pairs xp[xi ..]: row i in int lane i. The products go to two 16-bit
+     * accumulators (16 per lane must stay within 16 bits), whose lane pairs are then added in 32 bits. Small enough for
+     * the JIT to inline into each format's one-token kernel, where {@code values} is a constant (measured: nothing boxed).
      */
-    static IntVector nibbleBlockSums(MemorySegment data, long q, int[] xp, int xi) {
+    static IntVector nibbleBlockSums(MemorySegment data, long q, int[] xp, int xi, ShortVector values) {
         ShortVector v0 = shorts(data, q), v1 = shorts(data, q + V), v2 = shorts(data, q + 2 * V), v3 = shorts(data, q + 3 * V);
         ShortVector s0 = ShortVector.zero(SR), s1 = s0;
         for (int m = 0; m < 4; m++) {
             // nibble m is the low nibble after m shifts by 4 (a constant shift: the JIT's vector shift by a variable
             // count was not always compiled, and boxed)
-            s0 = s0.add(v0.and(LOW).mul(pair(xp[xi + m])));
-            s1 = s1.add(v1.and(LOW).mul(pair(xp[xi + 4 + m])));
-            s0 = s0.add(v2.and(LOW).mul(pair(xp[xi + 8 + m])));
-            s1 = s1.add(v3.and(LOW).mul(pair(xp[xi + 12 + m])));
+            s0 = s0.add(value(v0, values).mul(pair(xp[xi + m])));
+            s1 = s1.add(value(v1, values).mul(pair(xp[xi + 4 + m])));
+            s0 = s0.add(value(v2, values).mul(pair(xp[xi + 8 + m])));
+            s1 = s1.add(value(v3, values).mul(pair(xp[xi + 12 + m])));
             v0 = v0.lanewise(VectorOperators.LSHR, 4);
             v1 = v1.lanewise(VectorOperators.LSHR, 4);
             v2 = v2.lanewise(VectorOperators.LSHR, 4);
@@ -68,6 +69,12 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Interleaved
         }
         IntVector iv = s0.add(s1).reinterpretAsInts();
         return iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(iv.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /** The low nibble of each lane of v, or its entry in {@code values} (one permutation: {@code vpermw}). */
+    static ShortVector value(ShortVector v, ShortVector values) {
+        ShortVector code = v.and(LOW);
+        return values == null ? code : code.selectFrom(values);
     }
 
     /** One token with row group g: its sums at s[at ..] (at ≤ 3V), computed in registers. */

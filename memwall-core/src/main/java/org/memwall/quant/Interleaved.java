@@ -20,7 +20,7 @@ import org.memwall.gguf.GgmlType;
  * activation and takes one fused multiply-add for eight rows: no horizontal sum, and each register of
  * decoded weights serves every token of a tile.
  *
- * <p><b>The canonical dot</b> of a format is fixed per format: Q4_0, Q4_K and Q6_K multiply activations quantized
+ * <p><b>The canonical dot</b> of a format is fixed per format: Q4_0, Q4_K, Q6_K and MXFP4 multiply activations quantized
  * to int8 per block of 32 ({@link Int8Activations}) and add their exact integer block sums, scaled, in block order
  * (each class gives its own); Q8_0 multiplies floats, per block of 32 {@code sum = fma(q[k], x[k], sum)} for k in order
  * from 0 (q exact as floats), then {@code acc = fma(sum, d, acc)}, blocks in order from acc = 0 ({@link FloatInterleaved}).

@@ -166,7 +166,7 @@ final class InterleavedQ4_K extends IntegerInterleaved {
             FloatVector d = floats(data, p);
             FloatVector negDmin = floats(data, p + V);
             for (int sub = 0; sub < 8; sub++) {
-                FloatVector sum = (FloatVector) nibbleBlockSums(data, p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub)
+                FloatVector sum = (FloatVector) nibbleBlockSums(data, p + QS + (long) V * 4 * sub, xp, po + (e >> 1) + 16 * sub, null)
                         .convert(VectorOperators.I2F, 0);
                 int b = bo + (e >> 5) + sub;
                 // broadcasts made here, not by mul(float): that chain ran past the JIT's inlining depth and boxed

@@ -180,7 +180,7 @@ public final class GpuCheck {
                     int[] gCpu = greedy(m.transformer(), tokens, 16, vocab);
                     int[] gGpu = greedy(m.forwardPass(), tokens, 16, vocab);
                     String extra = String.format(Locale.ROOT, "argmax %d/48, greedy %s", agree, Arrays.equals(gCpu, gGpu) ? "same" : "differs");
-                    // The CPU multiplies Q4_0, Q4_K and Q6_K by int8-quantized activations (as llama.cpp does), the GPU
+                    // The CPU multiplies Q4_0, Q4_K, Q6_K and MXFP4 by int8-quantized activations (as llama.cpp does), the GPU
                     // by floats: about 1% apart on these small models.
                     double tolerance = f32 ? 1e-4 : 2e-2;
                     report(name + " batch", KernelComparison.relativeL2(batch, cpu), tolerance, extra);

@@ -1,0 +1,120 @@
+package org.memwall.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The interleaved layout of the 4-bit formats with one scale per block of 32 (Q4_0, MXFP4): per row group, per block,
+ * five vectors of V = 4·ROWS bytes.
+ * <pre>
+ * vector 0        the block's scale of each row, f32, row i in lane i
+ * vectors 1..4    16-bit lanes; vector 1 + c, lane 2i + p holds weights 8c + 2m + p (m = 0..3) of row i, weight
+ *                 8c + 2m + p's 4-bit code at bits 4m..4m+3 (the file's nibbles: weight j of a block is the low
+ *                 nibble of qs[j] for j &lt; 16, the high nibble of qs[j − 16] above)
+ * </pre>
+ * Each format gives its scale and the value of a code ({@link #nibbleBlockSums}'s {@code values}); the tiles for
+ * several tokens read the scales from the copy.
+ */
+abstract sealed class Block32Interleaved extends IntegerInterleaved permits InterleavedQ4_0, InterleavedMXFP4 {
+    static final int BYTES = 5 * V;
+    private final int fileBytes;
+    private final int qsOffset;
+
+    /** {@code fileBytes} per block in the file, its qs[16] at {@code qsOffset}. */
+    Block32Interleaved(int rows, int n, int fileBytes, int qsOffset) {
+        super(rows, n, (long) n / 32 * BYTES);
+        this.fileBytes = fileBytes;
+        this.qsOffset = qsOffset;
+    }
+
+    /** The scale of the file's block at {@code row[src ..]}. */
+    abstract float scale(byte[] row, int src);
+
+    @Override
+    final long fileRowBytes() {
+        return (long) n / 32 * fileBytes;
+    }
+
+    @Override
+    final long scratchFloats() {
+        return 4L * ROWS;
+    }
+
+    @Override
+    final long pieceFloats() {
+        return 0;
+    }
+
+    @Override
+    final void packRow(byte[] row, byte[] group, int i) {
+        for (int src = 0, dst = 0; src < row.length; src += fileBytes, dst += BYTES) {
+            putFloat(group, dst + 4 * i, scale(row, src));
+            for (int c = 0; c < 4; c++) {
+                // byte j of v: the code of weight 8c + j (low nibbles of qs[0..15] are weights 0..15, high ones 16..31)
+                long v = (getLong(row, src + qsOffset + 8 * (c & 1)) >>> 4 * (c >> 1)) & 0x0F0F0F0F0F0F0F0FL;
+                int at = dst + V * (1 + c) + 4 * i;
+                putShort(group, at, evenNibbles(v));
+                putShort(group, at + 2, evenNibbles(v >>> 8));
+            }
+        }
+    }
+
+    @Override
+    final void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc) {
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        tile2x4(s, second, k0, len, 32, data, blk, blk + groupBytes, BYTES, false, act, t, acc);
+    }
+
+    @Override
+    final void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc) {
+        tile1x4(d, 0, k0, len, 32, data, g * groupBytes + (long) k0 / 32 * BYTES, BYTES, false, a, t, acc);
+    }
+
+    /**
+     * Weights [k0, k0 + len) of row group g as the floats value(code) − offset (exact), interleaved: weight k of row i at
+     * float ROWS·(k − k0) + i of {@code s[at ..]}; {@code values} as {@link #nibbleBlockSums}'s.
+     */
+    final void decodeUnscaled(int g, int k0, int len, MemorySegment s, long at, ShortVector values, float offset) {
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        long o = at;
+        for (int e = 0; e < len; e += 32, blk += BYTES) {
+            for (int c = 0; c < 4; c++) {
+                ShortVector v = shorts(data, blk + V + V * c);
+                for (int m = 0; m < 4; m++, o += 2L * V) {
+                    IntVector w = value(v, values).reinterpretAsInts();
+                    v = v.lanewise(VectorOperators.LSHR, 4);
+                    ((FloatVector) w.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                            .sub(offset).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+                    ((FloatVector) w.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).sub(offset)
+                            .intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
+    }
+
+    /**
+     * One token with row group g, read in address order, each block's products in two 16-bit accumulators and its end
+     * scaled into the sums in registers: its sums at s[at ..]. Per block acc = fma((float) (Σ value·xq − offset·Σxq),
+     * scale · dx, acc).
+     */
+    final void dot1(int g, Int8Activations act, int t, MemorySegment s, long at, ShortVector values, int offset) {
+        MemorySegment data = this.data;
+        int[] xp = act.pairs;
+        float[] dxs = act.scales;
+        int[] sums = act.sums;
+        int po = t * (n / 2);
+        int bo = t * (n / 32);
+        FloatVector acc = FloatVector.zero(FR);
+        long p = g * groupBytes;
+        for (int b = 0; b < n / 32; b++, p += BYTES) {
+            FloatVector sum = (FloatVector) nibbleBlockSums(data, p + V, xp, po + 16 * b, values).sub(offset * sums[bo + b])
+                    .convert(VectorOperators.I2F, 0);
+            acc = sum.fma(floats(data, p).mul(dxs[bo + b]), acc);
+        }
+        acc.intoMemorySegment(s, at, ByteOrder.LITTLE_ENDIAN);
+    }
+}
