@@ -27,6 +27,12 @@ final class InterleavedQ4_0 extends Block32Interleaved {
         return getHalf(row, src);
     }
 
+    /** Measured (a product of 8192 × 2048 from memory, one core): 4 tokens 2.9 → 1.4 ms, 8 4.3 → 2.5, 16 5.7 → 4.6; 32 the same. */
+    @Override
+    int tiledFrom() {
+        return 32;
+    }
+
     /** The canonical dot of row {@code row} of a Q4_0 matrix in its file layout with {@code x[xOffset ..]}. */
     static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
         float[] xs = java.util.Arrays.copyOfRange(x, xOffset, xOffset + n);

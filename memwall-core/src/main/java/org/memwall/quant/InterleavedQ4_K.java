@@ -50,6 +50,12 @@ final class InterleavedQ4_K extends IntegerInterleaved {
         return 16L * ROWS;
     }
 
+    /** Measured (8192 × 2048 from memory, one core): 4 tokens 2.6 → 1.5 ms, 8 3.3 → 2.4, 16 4.5 → 4.3; 32 7.5 with the tiles, 8.2 without. */
+    @Override
+    int tiledFrom() {
+        return 24;
+    }
+
     @Override
     long fileRowBytes() {
         return (long) n / 256 * FILE_BYTES;

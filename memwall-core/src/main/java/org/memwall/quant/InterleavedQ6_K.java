@@ -55,6 +55,12 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         return 16L * ROWS;
     }
 
+    /** Measured (8192 × 2048 from memory, one core): 4 tokens 3.2 → 2.2 ms, 8 the same either way, 16 5.5 with the tiles, 6.7 without. */
+    @Override
+    int tiledFrom() {
+        return 8;
+    }
+
     /** The 6-bit values q (0..63) of the super-block at {@code row[src ..]}, weight k at q[k] (see {@link Q6_K}). */
     static void quants(byte[] row, int src, int[] q) {
         for (int w = 0; w < 64; w++) {

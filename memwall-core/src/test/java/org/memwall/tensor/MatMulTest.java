@@ -72,43 +72,45 @@ class MatMulTest {
     @MethodSource("types")
     void everyTokenGetsTheSameBitsAloneOrBatched(Layout layout) {
         // 10 rows: two 4-row tiles and a tail of 2 (one 2-row decode pair each), or a group of 8 and a partial group;
-        // 7 tokens: 4 + 2 + 1, or 7 tokens alone in the interleaved tiles.
+        // 7 tokens: 4 + 2 + 1, or (interleaved) one token at a time, each row group read once; 35 tokens: the interleaved
+        // formats' tiles of four or six and a tail that takes the one-token kernel.
         GgmlType type = layout.type();
         // 200 is not a multiple of the vector width: exercises the scalar tail; 608 ends in a part of a piece and of four blocks
         int n = type.blockSize == 1 ? 200 : type.blockSize == 32 ? 608 : 512;
         int rows = 10;
-        int tokens = 7;
         Tensor w = layout.tensor(n, rows, 17);
-        float[] x = gaussian(tokens * n, 3);
-        float[] batched = new float[tokens * rows];
-        MatMul.matmul(pool, w, x, tokens, batched);
-        float[] row = new float[n];
-        for (int t = 0; t < tokens; t++) {
-            float[] alone = alone(w, x, t);
-            for (int r = 0; r < rows; r++) {
-                float viaDot = layout.interleaved()
-                        ? Interleaved.referenceDot(w.format(), w.data(), r, n, x, t * n)
-                        : w.format().dot(w.data(), (long) r * n, x, t * n, n);
-                assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
-                assertThat(viaDot).as("%s token %d row %d: dot vs alone", type, t, r).isEqualTo(alone[r]);
-                w.dequantizeRow(r, row, 0);
-                // A format with integer kernels multiplies the activations as quantized to int8: exact against those,
-                // and within the int8 rounding (a relative 1/254 per value at most) of the float activations.
-                float[] xs = java.util.Arrays.copyOfRange(x, t * n, t * n + n);
-                boolean int8 = layout.interleaved() && Interleaved.allocate(type, 8, 256).int8Activations();
-                Int8Activations q = int8 ? Int8Activations.of(xs, 1, n) : null;
-                double exact = 0;
-                double magnitude = 0;
-                double unquantized = 0;
-                for (int i = 0; i < n; i++) {
-                    double xi = int8 ? q.dequantized(0, i) : xs[i];
-                    exact += row[i] * xi;
-                    magnitude += Math.abs(row[i] * xi);
-                    unquantized += (double) row[i] * xs[i];
+        for (int tokens : new int[] {7, 35}) {
+            float[] x = gaussian(tokens * n, 3);
+            float[] batched = new float[tokens * rows];
+            MatMul.matmul(pool, w, x, tokens, batched);
+            float[] row = new float[n];
+            for (int t = 0; t < tokens; t++) {
+                float[] alone = alone(w, x, t);
+                for (int r = 0; r < rows; r++) {
+                    float viaDot = layout.interleaved()
+                            ? Interleaved.referenceDot(w.format(), w.data(), r, n, x, t * n)
+                            : w.format().dot(w.data(), (long) r * n, x, t * n, n);
+                    assertThat(batched[t * rows + r]).as("%s token %d row %d: batched vs alone", type, t, r).isEqualTo(alone[r]);
+                    assertThat(viaDot).as("%s token %d row %d: dot vs alone", type, t, r).isEqualTo(alone[r]);
+                    w.dequantizeRow(r, row, 0);
+                    // A format with integer kernels multiplies the activations as quantized to int8: exact against those,
+                    // and within the int8 rounding (a relative 1/254 per value at most) of the float activations.
+                    float[] xs = java.util.Arrays.copyOfRange(x, t * n, t * n + n);
+                    boolean int8 = layout.interleaved() && Interleaved.allocate(type, 8, 256).int8Activations();
+                    Int8Activations q = int8 ? Int8Activations.of(xs, 1, n) : null;
+                    double exact = 0;
+                    double magnitude = 0;
+                    double unquantized = 0;
+                    for (int i = 0; i < n; i++) {
+                        double xi = int8 ? q.dequantized(0, i) : xs[i];
+                        exact += row[i] * xi;
+                        magnitude += Math.abs(row[i] * xi);
+                        unquantized += (double) row[i] * xs[i];
+                    }
+                    assertThat((double) alone[r]).as("%s token %d row %d vs double", type, t, r).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
+                    assertThat((double) alone[r]).as("%s token %d row %d vs float activations", type, t, r)
+                            .isCloseTo(unquantized, org.assertj.core.data.Offset.offset(int8 ? magnitude / 254 : 1e-5 * magnitude + 1e-30));
                 }
-                assertThat((double) alone[r]).as("%s token %d row %d vs double", type, t, r).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
-                assertThat((double) alone[r]).as("%s token %d row %d vs float activations", type, t, r)
-                        .isCloseTo(unquantized, org.assertj.core.data.Offset.offset(int8 ? magnitude / 254 : 1e-5 * magnitude + 1e-30));
             }
         }
     }
