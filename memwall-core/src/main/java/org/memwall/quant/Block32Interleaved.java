@@ -1,7 +1,9 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.IntUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -33,6 +35,35 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
 
     /** The scale of the file's block at {@code row[src ..]}. */
     abstract float scale(byte[] row, int src);
+
+    /** The scale of a block read from the file layout, for {@link #referenceDot}. */
+    interface FileScale {
+        float at(MemorySegment file, long block);
+    }
+
+    /**
+     * The canonical dot of row {@code row} of a matrix in its file layout ({@code fileBytes} per block, qs[16] at
+     * {@code qsOffset}) with {@code x[xOffset ..]}, one scalar at a time: per block acc = fma((float) (Σ value(code)·xq −
+     * offset·Σxq), scale · dx, acc).
+     */
+    static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset, int fileBytes, int qsOffset, FileScale scale,
+                              IntUnaryOperator value, int offset) {
+        Int8Activations a = Int8Activations.of(java.util.Arrays.copyOfRange(x, xOffset, xOffset + n), 1, n);
+        float acc = 0;
+        long base = (long) row * (n / 32) * fileBytes;
+        for (int b = 0; b < n / 32; b++) {
+            long blk = base + (long) b * fileBytes;
+            int sum = 0;
+            for (int k = 0; k < 32; k++) {
+                int qs = file.get(ValueLayout.JAVA_BYTE, blk + qsOffset + (k & 15));
+                int code = k < 16 ? qs & 0xF : (qs >> 4) & 0xF;
+                int pair = a.pairs[(32 * b + k) >> 1];
+                sum += value.applyAsInt(code) * ((k & 1) == 0 ? (short) pair : pair >> 16);
+            }
+            acc = Math.fma((float) (sum - offset * a.sums[b]), scale.at(file, blk) * a.scales[b], acc);
+        }
+        return acc;
+    }
 
     @Override
     final long fileRowBytes() {

@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * An interleaved format multiplied in integers ({@link Int8Activations}): its own kernels for one token
  * ({@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2x4}, {@link #tile1x4}), driven
- * the same way for every such format. One token: one row group at a time, read in address order (Q6_K: four side
- * by side, {@link #oneToken}). Several tokens: two groups at a time,
+ * the same way for every such format. One token, and each token of a batch below {@link #tiledFrom}: one row group at
+ * a time, read in address order (Q6_K: four side by side, {@link #oneToken}). Larger batches: two groups at a time,
  * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 4-token tiles
  * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
@@ -226,14 +226,6 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         a2.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
         a3.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
     }
-
-    /**
-     * Batches of fewer tokens than this run the one-token kernel for each token, a row group after another: the group
-     * is read from memory for the first token and from the caches for the rest, and below this many the one-token
-     * kernel beats decoding the group to floats for the tiles (measured per format, `KernelCpuTime TYPE TOKENS 8192 2048`
-     * from memory). The same bits either way.
-     */
-    abstract int tiledFrom();
 
     @Override
     public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {

@@ -150,6 +150,14 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
     }
 
     /**
+     * Batches of fewer tokens than this take the format's one-token kernel for each token, a row group after another: the
+     * group comes from memory for the first token and from the caches for the others, and below this many that beats
+     * decoding the group to floats for the register tiles (measured per format, {@code KernelCpuTime TYPE TOKENS 8192
+     * 2048} from memory; each class gives its figures). The same bits either way.
+     */
+    abstract int tiledFrom();
+
+    /**
      * Whether this format multiplies activations quantized to int8 ({@link Int8Activations}) in integer
      * lanes ({@link IntegerInterleaved}); {@link #multiply} then takes them.
      */
@@ -160,8 +168,8 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
     /**
      * {@code out[t·stride + r − first] = row r · x[t·n ..]} for the rows r in [first, first + count) of row
      * groups [from, to) and tokens t in [t0, t1) (the groups' other rows belong to no output).
-     * One token: each format's one-token kernel; several: pairs of row groups decoded {@link #TILE_PIECE} elements at
-     * a time, each piece multiplied with every token before the next is decoded, the accumulators kept in memory
+     * One token, and each token of a batch below {@link #tiledFrom}: each format's one-token kernel; more: pairs of row
+     * groups decoded {@link #TILE_PIECE} elements at a time, each piece multiplied with every token before the next is decoded, the accumulators kept in memory
      * between pieces. The integer formats read {@code a}, the float formats {@code x}. (A virtual call: a pattern
      * switch over the two kinds here left its type test's bootstrap compiled by C1 in some JVMs.)
      */

@@ -44,22 +44,8 @@ final class InterleavedMXFP4 extends Block32Interleaved {
 
     /** The canonical dot of row {@code row} of an MXFP4 matrix in its file layout with {@code x[xOffset ..]}. */
     static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
-        Int8Activations a = Int8Activations.of(java.util.Arrays.copyOfRange(x, xOffset, xOffset + n), 1, n);
-        float acc = 0;
-        long base = (long) row * (n / 32) * FILE_BYTES;
-        for (int b = 0; b < n / 32; b++) {
-            long blk = base + (long) b * FILE_BYTES;
-            float d = MXFP4.scale(file.get(ValueLayout.JAVA_BYTE, blk) & 0xFF);
-            int sum = 0;
-            for (int k = 0; k < 32; k++) {
-                int qs = file.get(ValueLayout.JAVA_BYTE, blk + 1 + (k & 15));
-                int code = k < 16 ? qs & 0xF : (qs >> 4) & 0xF;
-                int pair = a.pairs[(32 * b + k) >> 1];
-                sum += MXFP4.E2M1X2[code] * ((k & 1) == 0 ? (short) pair : pair >> 16);
-            }
-            acc = Math.fma((float) sum, d * a.scales[b], acc);
-        }
-        return acc;
+        return referenceDot(file, row, n, x, xOffset, FILE_BYTES, 1, (f, blk) -> MXFP4.scale(f.get(ValueLayout.JAVA_BYTE, blk) & 0xFF),
+                code -> MXFP4.E2M1X2[code], 0);
     }
 
     // --- the kernels ---

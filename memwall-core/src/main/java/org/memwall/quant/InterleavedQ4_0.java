@@ -35,23 +35,8 @@ final class InterleavedQ4_0 extends Block32Interleaved {
 
     /** The canonical dot of row {@code row} of a Q4_0 matrix in its file layout with {@code x[xOffset ..]}. */
     static float referenceDot(MemorySegment file, int row, int n, float[] x, int xOffset) {
-        float[] xs = java.util.Arrays.copyOfRange(x, xOffset, xOffset + n);
-        Int8Activations a = Int8Activations.of(xs, 1, n);
-        float acc = 0;
-        long base = (long) row * (n / 32) * FILE_BYTES;
-        for (int b = 0; b < n / 32; b++) {
-            long blk = base + (long) b * FILE_BYTES;
-            float d = Float.float16ToFloat(file.get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
-            int sum = 0;
-            for (int k = 0; k < 32; k++) {
-                int qs = file.get(ValueLayout.JAVA_BYTE, blk + 2 + (k & 15));
-                int q = k < 16 ? qs & 0xF : (qs >> 4) & 0xF;
-                int pair = a.pairs[(32 * b + k) >> 1];
-                sum += q * ((k & 1) == 0 ? (short) pair : pair >> 16);
-            }
-            acc = Math.fma((float) (sum - 8 * a.sums[b]), d * a.scales[b], acc);
-        }
-        return acc;
+        return referenceDot(file, row, n, x, xOffset, FILE_BYTES, 2,
+                (f, blk) -> Float.float16ToFloat(f.get(ValueLayout.JAVA_SHORT_UNALIGNED, blk)), q -> q, 8);
     }
 
     // --- the kernels ---

@@ -190,10 +190,7 @@ public final class Sampler implements ToIntFunction<float[]> {
                 ids[m++] = ids[i];
             }
         }
-        for (int i = m / 2 - 1; i >= 0; i--) {
-            siftDown(i, m);
-        }
-        sortDescending(m);
+        topK(m, m); // sorts them
         softmax(m, max, 1f);
         return cut(m, sum);
     }
@@ -205,7 +202,11 @@ public final class Sampler implements ToIntFunction<float[]> {
     /** Draws from the first n candidates (sorted) at the request's temperature. */
     private int draw(int n) {
         float max = work[ids[0]];
-        double sum = softmax(n, max, s.temperature());
+        return choose(n, softmax(n, max, s.temperature()));
+    }
+
+    /** Draws one of the first n candidates by its weight at probs[i] ({@code sum} their total). */
+    private int choose(int n, double sum) {
         double r = random.nextDouble() * sum;
         for (int i = 0; i < n; i++) {
             r -= probs[i];
@@ -283,14 +284,7 @@ public final class Sampler implements ToIntFunction<float[]> {
         for (int i = 0; i < n; i++) {
             probs[i] = work[ids[i]] / t;
         }
-        double r = random.nextDouble() * VectorMath.expShifted(probs, 0, n, max / t);
-        for (int i = 0; i < n; i++) {
-            r -= probs[i];
-            if (r < 0) {
-                return ids[i];
-            }
-        }
-        return ids[n - 1];
+        return choose(n, VectorMath.expShifted(probs, 0, n, max / t));
     }
 
     private boolean better(int a, int b) {
