@@ -1,27 +1,27 @@
 package org.memwall.model;
 
 import java.util.Arrays;
-import org.memwall.quant.Kernels;
+import org.memwall.quant.KeyPlanes;
 import org.memwall.tensor.Parallel;
 import org.memwall.tensor.VectorMath;
 
 /**
  * Causal multi-head attention with grouped KV heads over each sequence's {@link HostKvCache}, with
  * optional sliding windows and per-head sinks. Keys and values are decoded from the cache's format
- * a run of positions at a time into a per-thread float scratch; the dots and sums then run on floats.
+ * a run of positions at a time into a per-thread float scratch; the dots and sums then run on floats:
+ * the keys by dimension, a vector of positions scored at once ({@link VectorMath#scores2}), the values
+ * by row, each row's weight broadcast over its values ({@link VectorMath#addWeightedRows}).
  */
 final class Attention {
     private final ModelConfig c;
     private final Parallel pool;
     private final float scale;
     private float[][] scores;
-    /** Per thread: the running maximum score of each head of a group. */
-    private final float[][] maxima;
     /** Per thread: 1 / (sum of exponentials) of each head of a group. */
     private final float[][] inverses;
-    /** Positions whose keys or values are decoded from the cache at once. */
+    /** Positions whose values are decoded from the cache at once. */
     private static final int RUN = 64;
-    /** Per thread: {@link #RUN} decoded key or value rows of one head. */
+    /** Per thread: {@link #RUN} decoded value rows of one head, or {@link KeyPlanes#RUN} positions of its keys. */
     private final float[][] rows;
 
     Attention(ModelConfig config, Parallel pool) {
@@ -30,9 +30,8 @@ final class Attention {
         this.scale = config.kqScale();
         this.scores = new float[pool.threads()][0];
         int group = config.headCount() / config.headCountKv();
-        this.maxima = new float[pool.threads()][group];
         this.inverses = new float[pool.threads()][group];
-        this.rows = new float[pool.threads()][RUN * Math.max(config.headDim(), config.valueDim())];
+        this.rows = new float[pool.threads()][Math.max(RUN, KeyPlanes.RUN) * Math.max(config.headDim(), config.valueDim())];
     }
 
     /**
@@ -66,8 +65,9 @@ final class Attention {
         for (int t = from; t < to; t++) {
             maxPos = Math.max(maxPos, positions[t]);
         }
-        if (scores[0].length < group * (maxPos + 1)) {
-            int size = Math.max(maxPos + 1, 2 * (scores[0].length / group));
+        // a head's scores run to the end of the key run that holds maxPos
+        if (scores[0].length < group * (maxPos + KeyPlanes.RUN)) {
+            int size = Math.max(maxPos + KeyPlanes.RUN, 2 * (scores[0].length / group));
             for (int i = 0; i < scores.length; i++) {
                 scores[i] = new float[group * size];
             }
@@ -78,37 +78,40 @@ final class Attention {
             float[] s = scores[thread];
             for (int item = first; item < last; item++) {
                 int t = from + item / kvHeads;
-                headGroup(layer, sliding, sinks, q, t, item % kvHeads, group, positions[t], caches[t], s, stride, maxima[thread],
+                headGroup(layer, sliding, sinks, q, t, item % kvHeads, group, positions[t], caches[t], s, stride,
                         inverses[thread], rows[thread], out);
             }
         });
     }
 
-    /** The query heads of KV head {@code kvHead} for token t; head i of the group keeps its scores at s[i·stride ..]. */
+    /**
+     * The query heads of KV head {@code kvHead} for token t; head i of the group keeps its scores at s[i·stride ..]. Keys
+     * are scored a whole {@link KeyPlanes#RUN} of positions at a time from a multiple of RUN, so the scores of positions
+     * before the first attended or after pos are computed too and never read.
+     */
     private void headGroup(int layer, boolean sliding, float[] sinks, float[] q, int t, int kvHead, int group, int pos, HostKvCache cache,
-                           float[] s, int stride, float[] max, float[] inv, float[] rows, float[] out) {
+                           float[] s, int stride, float[] inv, float[] rows, float[] out) {
         int hd = c.headDim();
         int vd = c.valueDim();
         int h0 = kvHead * group;
         int qOff = t * c.queryDim() + h0 * hd;
         int first = sliding ? Math.max(0, pos - c.slidingWindow() + 1) : 0;
-        Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        for (int j = first; j <= pos; ) {
-            int m = HostKvCache.run(j, pos, RUN);
-            cache.readKeys(layer, kvHead, j, m, rows);
-            for (int r = 0; r < m; r++, j++) {
-                for (int i = 0; i < group; i++) {
-                    float v = Kernels.dot(rows, r * hd, q, qOff + i * hd, hd) * scale;
-                    s[i * stride + j] = v;
-                    max[i] = Math.max(max[i], v);
-                }
+        for (int j = first - first % KeyPlanes.RUN; j <= pos; j += KeyPlanes.RUN) {
+            cache.readKeyRun(layer, kvHead, j, rows);
+            int i = 0;
+            for (; i + 1 < group; i += 2) {
+                VectorMath.scores2(rows, hd, q, qOff + i * hd, qOff + (i + 1) * hd, scale, s, i * stride + j, (i + 1) * stride + j);
+            }
+            if (i < group) {
+                VectorMath.scores1(rows, hd, q, qOff + i * hd, scale, s, i * stride + j);
             }
         }
         int oOff = t * c.headCount() * vd + h0 * vd;
         Arrays.fill(out, oOff, oOff + group * vd, 0f);
         for (int i = 0; i < group; i++) {
             float sink = sinks == null ? Float.NaN : sinks[h0 + i];
-            float mx = Float.isNaN(sink) ? max[i] : Math.max(max[i], sink);
+            float max = VectorMath.max(s, i * stride + first, i * stride + pos + 1);
+            float mx = Float.isNaN(sink) ? max : Math.max(max, sink);
             double sum = VectorMath.expShifted(s, i * stride + first, i * stride + pos + 1, mx);
             if (!Float.isNaN(sink)) {
                 sum += Math.exp(sink - mx);
@@ -118,7 +121,12 @@ final class Attention {
         for (int j = first; j <= pos; ) {
             int m = HostKvCache.run(j, pos, RUN);
             cache.readValues(layer, kvHead, j, m, rows);
-            for (int i = 0; i < group; i++) {
+            int i = 0;
+            for (; i + 1 < group; i += 2) {
+                VectorMath.addWeightedRows2(rows, m, vd, s, i * stride + j, inv[i], (i + 1) * stride + j, inv[i + 1], out, oOff + i * vd,
+                        oOff + (i + 1) * vd);
+            }
+            if (i < group) {
                 VectorMath.addWeightedRows(rows, m, vd, s, i * stride + j, inv[i], out, oOff + i * vd);
             }
             j += m;

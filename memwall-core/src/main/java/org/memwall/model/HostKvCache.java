@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import org.memwall.MemwallException;
+import org.memwall.quant.KeyPlanes;
 import org.memwall.quant.QuantFormat;
 import org.memwall.quant.Quantizer;
 
@@ -18,10 +19,11 @@ import org.memwall.quant.Quantizer;
  * ring of {@link #ringPositions} slots (position p in slot p mod ring) instead of the whole context:
  * the window, plus the {@link #SLACK} positions a forward may store before attention reads them.
  *
- * <p>Layout of one layer's block (keys; values alike with the value head size): for each KV head in
- * turn, the block's rows of that head, {@code headDim} values each, in the format of the type — F32,
- * F16, or Q8_0's blocks of 32 (f16 scale, 32 int8). A head's rows for consecutive positions are thus
- * contiguous, so attention decodes a run of them in one call.
+ * <p>Layout of one layer's block: for each KV head in turn, the block's values of that head, {@code valueDim} per
+ * position, in the format of the type — F32, F16, or Q8_0's blocks of 32 (f16 scale, 32 int8) — so a head's value rows
+ * for consecutive positions are contiguous and attention decodes a run of them in one call; the keys take the same
+ * bytes per head laid out by dimension ({@link KeyPlanes}: one dimension of consecutive positions side by side), so
+ * attention scores a vector of positions at once.
  */
 public final class HostKvCache implements KvCache {
     public static final int BLOCK = 256;
@@ -43,7 +45,8 @@ public final class HostKvCache implements KvCache {
     private final int[] slots;
     private final MemorySegment[][] keys;
     private final MemorySegment[][] values;
-    private final ByteBuffer[][] keyWriters;
+    /** One key row of the type: where a Q8_0 key is quantized before it is scattered into planes. */
+    private final ByteBuffer keyRow;
     private final ByteBuffer[][] valueWriters;
     private final int[] blocks;
     private final Arena arena;
@@ -75,7 +78,7 @@ public final class HostKvCache implements KvCache {
         }
         this.keys = new MemorySegment[layers][maxBlocks];
         this.values = new MemorySegment[layers][maxBlocks];
-        this.keyWriters = new ByteBuffer[layers][maxBlocks];
+        this.keyRow = ByteBuffer.allocate((int) type.rowBytes(headDim));
         this.valueWriters = new ByteBuffer[layers][maxBlocks];
         this.blocks = new int[layers];
         this.arena = Arena.ofShared();
@@ -140,9 +143,8 @@ public final class HostKvCache implements KvCache {
             for (; blocks[l] < need; blocks[l]++) {
                 int b = blocks[l];
                 int rows = blockRows(l, b);
-                keys[l][b] = arena.allocate(type.rowBytes(rows * kvHeads * headDim), 64);
+                keys[l][b] = arena.allocate(type.rowBytes(rows * kvHeads * headDim) + KeyPlanes.PAD, 64);
                 values[l][b] = arena.allocate(type.rowBytes(rows * kvHeads * valueDim), 64);
-                keyWriters[l][b] = keys[l][b].asByteBuffer();
                 valueWriters[l][b] = values[l][b].asByteBuffer();
             }
         }
@@ -179,24 +181,36 @@ public final class HostKvCache implements KvCache {
             int p = window > 0 && sliding[l] ? Math.max(0, positions - window) : 0;
             while (p < positions) {
                 int end = Math.min(positions, (p | (BLOCK - 1)) + 1);
-                copyRun(src, src.keys, keys, l, p, end - p, headDim);
-                copyRun(src, src.values, values, l, p, end - p, valueDim);
+                copyKeys(src, l, p, end - p);
+                copyValues(src, l, p, end - p);
                 p = end;
             }
         }
         return positions;
     }
 
-    /** Copies {@code count} positions from {@code first} (all in one block) of every head of layer l. */
-    private void copyRun(HostKvCache src, MemorySegment[][] from, MemorySegment[][] to, int l, int first, int count, int width) {
+    /** Copies the keys of {@code count} positions from {@code first} (all in one block) of every head of layer l. */
+    private void copyKeys(HostKvCache src, int l, int first, int count) {
         int s = src.slot(l, first);
         int d = slot(l, first);
-        MemorySegment a = from[l][s >> SHIFT];
-        MemorySegment b = to[l][d >> SHIFT];
+        int fromRows = src.blockRows(l, s >> SHIFT);
+        int toRows = blockRows(l, d >> SHIFT);
         for (int h = 0; h < kvHeads; h++) {
-            long at = type.rowBytes(((long) h * src.blockRows(l, s >> SHIFT) + (s & (BLOCK - 1))) * width);
-            long into = type.rowBytes(((long) h * blockRows(l, d >> SHIFT) + (d & (BLOCK - 1))) * width);
-            MemorySegment.copy(a, at, b, into, type.rowBytes(count * width));
+            KeyPlanes.copy(type.format, src.keys[l][s >> SHIFT], type.rowBytes((long) h * fromRows * headDim), fromRows, s & (BLOCK - 1),
+                    keys[l][d >> SHIFT], type.rowBytes((long) h * toRows * headDim), toRows, d & (BLOCK - 1), count, headDim);
+        }
+    }
+
+    /** Copies {@code count} value rows from {@code first} (all in one block) of every head of layer l. */
+    private void copyValues(HostKvCache src, int l, int first, int count) {
+        int s = src.slot(l, first);
+        int d = slot(l, first);
+        MemorySegment a = src.values[l][s >> SHIFT];
+        MemorySegment b = values[l][d >> SHIFT];
+        for (int h = 0; h < kvHeads; h++) {
+            long at = type.rowBytes(((long) h * src.blockRows(l, s >> SHIFT) + (s & (BLOCK - 1))) * valueDim);
+            long into = type.rowBytes(((long) h * blockRows(l, d >> SHIFT) + (d & (BLOCK - 1))) * valueDim);
+            MemorySegment.copy(a, at, b, into, type.rowBytes(count * valueDim));
         }
     }
 
@@ -234,7 +248,7 @@ public final class HostKvCache implements KvCache {
         int rows = blockRows(layer, b);
         int r = s & (BLOCK - 1);
         for (int h = 0; h < kvHeads; h++) {
-            put(keyWriters[layer][b], type.rowBytes((h * rows + r) * headDim), k, kOff + h * headDim, headDim);
+            KeyPlanes.put(type.format, keys[layer][b], type.rowBytes((long) h * rows * headDim), rows, r, k, kOff + h * headDim, headDim, keyRow);
             put(valueWriters[layer][b], type.rowBytes((h * rows + r) * valueDim), v, vOff + h * valueDim, valueDim);
         }
     }
@@ -245,25 +259,28 @@ public final class HostKvCache implements KvCache {
     }
 
     /**
-     * Decodes the keys of head {@code head} at positions {@code first .. first+count-1} of layer l
-     * into {@code out[0 .. count·headDim)}; the positions must lie in one block ({@link #run}).
+     * Decodes the keys of head {@code head} at the {@link KeyPlanes#RUN} positions from {@code first} (a multiple of
+     * RUN) of layer l: dimension d of position first + c to {@code out[d·RUN + c]}. Positions not yet stored (past the
+     * last written, or past the cache's capacity) decode to whatever their bytes hold.
      */
-    void readKeys(int layer, int head, int first, int count, float[] out) {
-        read(keys, layer, head, first, count, headDim, out);
-    }
-
-    /** Like {@link #readKeys}, for values ({@code valueDim} per position). */
-    void readValues(int layer, int head, int first, int count, float[] out) {
-        read(values, layer, head, first, count, valueDim, out);
-    }
-
-    private void read(MemorySegment[][] store, int layer, int head, int first, int count, int width, float[] out) {
+    void readKeyRun(int layer, int head, int first, float[] out) {
         int s = slot(layer, first);
         int b = s >> SHIFT;
-        format.dequantize(store[layer][b], ((long) head * blockRows(layer, b) + (s & (BLOCK - 1))) * width, out, 0, count * width);
+        int rows = blockRows(layer, b);
+        KeyPlanes.decode(type.format, keys[layer][b], type.rowBytes((long) head * rows * headDim), rows, s & (BLOCK - 1), headDim, out);
     }
 
-    /** How many positions from {@code first} up to {@code last} lie in first's block (at most {@code limit}): a run {@link #readKeys} can decode at once. */
+    /**
+     * Decodes the values of head {@code head} at positions {@code first .. first+count-1} of layer l into
+     * {@code out[0 .. count·valueDim)}; the positions must lie in one block ({@link #run}).
+     */
+    void readValues(int layer, int head, int first, int count, float[] out) {
+        int s = slot(layer, first);
+        int b = s >> SHIFT;
+        format.dequantize(values[layer][b], ((long) head * blockRows(layer, b) + (s & (BLOCK - 1))) * valueDim, out, 0, count * valueDim);
+    }
+
+    /** How many positions from {@code first} up to {@code last} lie in first's block (at most {@code limit}): a run {@link #readValues} can decode at once. */
     static int run(int first, int last, int limit) {
         return Math.min(limit, Math.min(last, first | (BLOCK - 1)) - first + 1);
     }

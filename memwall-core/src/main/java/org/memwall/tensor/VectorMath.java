@@ -5,6 +5,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.memwall.quant.Kernels;
+import org.memwall.quant.KeyPlanes;
 
 /**
  * Vector loops over float arrays for the parts of a forward pass that are not weight products
@@ -108,13 +109,125 @@ public final class VectorMath {
     }
 
     /**
+     * Attention scores of two query heads, q[q0 ..] and q[q1 ..], against the keys of {@link KeyPlanes#RUN} positions
+     * decoded by dimension ({@code k[d·RUN + c]}, {@link KeyPlanes#decode}): s[s0 + c] = (Σ_d k[d·RUN + c] · q[q0 + d]) ·
+     * scale, and s[s1 + c] alike. Each position's sum takes one fused multiply-add per dimension in order from d = 0, in
+     * its own lane, so its score has the same bits whichever heads or positions are scored beside it; the key vectors
+     * are loaded once for both heads and no sum runs across lanes (one dot at a time, summed across lanes, took 2.7×
+     * as long with 16 lanes).
+     */
+    public static void scores2(float[] k, int dims, float[] q, int q0, int q1, float scale, float[] s, int s0, int s1) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int d = 0, o = 0; d < dims; d++, o += 4 * L) {
+            FloatVector k0 = FloatVector.fromArray(F, k, o), k1 = FloatVector.fromArray(F, k, o + L);
+            FloatVector k2 = FloatVector.fromArray(F, k, o + 2 * L), k3 = FloatVector.fromArray(F, k, o + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, q[q0 + d]);
+            a0 = k0.fma(x, a0);
+            a1 = k1.fma(x, a1);
+            a2 = k2.fma(x, a2);
+            a3 = k3.fma(x, a3);
+            FloatVector y = FloatVector.broadcast(F, q[q1 + d]);
+            b0 = k0.fma(y, b0);
+            b1 = k1.fma(y, b1);
+            b2 = k2.fma(y, b2);
+            b3 = k3.fma(y, b3);
+        }
+        a0.mul(scale).intoArray(s, s0);
+        a1.mul(scale).intoArray(s, s0 + L);
+        a2.mul(scale).intoArray(s, s0 + 2 * L);
+        a3.mul(scale).intoArray(s, s0 + 3 * L);
+        b0.mul(scale).intoArray(s, s1);
+        b1.mul(scale).intoArray(s, s1 + L);
+        b2.mul(scale).intoArray(s, s1 + 2 * L);
+        b3.mul(scale).intoArray(s, s1 + 3 * L);
+    }
+
+    /** {@link #scores2} for one head: the same operations per position, so the same bits. */
+    public static void scores1(float[] k, int dims, float[] q, int q0, float scale, float[] s, int s0) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0, o = 0; d < dims; d++, o += 4 * L) {
+            FloatVector x = FloatVector.broadcast(F, q[q0 + d]);
+            a0 = FloatVector.fromArray(F, k, o).fma(x, a0);
+            a1 = FloatVector.fromArray(F, k, o + L).fma(x, a1);
+            a2 = FloatVector.fromArray(F, k, o + 2 * L).fma(x, a2);
+            a3 = FloatVector.fromArray(F, k, o + 3 * L).fma(x, a3);
+        }
+        a0.mul(scale).intoArray(s, s0);
+        a1.mul(scale).intoArray(s, s0 + L);
+        a2.mul(scale).intoArray(s, s0 + 2 * L);
+        a3.mul(scale).intoArray(s, s0 + 3 * L);
+    }
+
+    /** The largest of s[from .. to) as {@link Math#max} takes it (a NaN gives NaN), −∞ when empty. */
+    public static float max(float[] s, int from, int to) {
+        int full = from + (to - from) / L * L;
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = from; i < full; i += L) {
+            m = m.max(FloatVector.fromArray(F, s, i));
+        }
+        float best = m.reduceLanes(VectorOperators.MAX);
+        for (int i = full; i < to; i++) {
+            best = Math.max(best, s[i]);
+        }
+        return best;
+    }
+
+    /**
      * {@code y[yOffset + i] += (w[wOffset + r] · scale) · x[r·n + i]} for rows r = 0 .. m − 1 in order and i in [0, n):
      * each element takes one fused multiply-add per row, rows in order, whatever the vector width (the scalar tail the
      * same). y's elements stay in registers across the rows, four vectors at a time: a weighted sum of 64 value rows for
      * four heads measured 7.3–7.8 ns per row against 22.7–24.0 loading and storing y for every row.
      */
     public static void addWeightedRows(float[] x, int m, int n, float[] w, int wOffset, float scale, float[] y, int yOffset) {
+        addWeightedRows(x, m, n, 0, w, wOffset, scale, y, yOffset);
+    }
+
+    /**
+     * {@link #addWeightedRows} for two heads' weights over the same rows, w[w0 ..]·scale0 into y[y0 ..] and w[w1 ..]·scale1
+     * into y[y1 ..]: each row's vectors are loaded once for both, and the eight sums in flight keep both fused
+     * multiply-add units busy (four wait on each one's latency). Every element gets the same operations as alone.
+     */
+    public static void addWeightedRows2(float[] x, int m, int n, float[] w, int w0, float scale0, int w1, float scale1,
+                                        float[] y, int y0, int y1) {
         int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, y, y0 + i), a1 = FloatVector.fromArray(F, y, y0 + i + L);
+            FloatVector a2 = FloatVector.fromArray(F, y, y0 + i + 2 * L), a3 = FloatVector.fromArray(F, y, y0 + i + 3 * L);
+            FloatVector b0 = FloatVector.fromArray(F, y, y1 + i), b1 = FloatVector.fromArray(F, y, y1 + i + L);
+            FloatVector b2 = FloatVector.fromArray(F, y, y1 + i + 2 * L), b3 = FloatVector.fromArray(F, y, y1 + i + 3 * L);
+            for (int r = 0; r < m; r++) {
+                FloatVector a = FloatVector.broadcast(F, w[w0 + r] * scale0);
+                FloatVector b = FloatVector.broadcast(F, w[w1 + r] * scale1);
+                int at = r * n + i;
+                FloatVector x0 = FloatVector.fromArray(F, x, at), x1 = FloatVector.fromArray(F, x, at + L);
+                FloatVector x2 = FloatVector.fromArray(F, x, at + 2 * L), x3 = FloatVector.fromArray(F, x, at + 3 * L);
+                a0 = x0.fma(a, a0);
+                a1 = x1.fma(a, a1);
+                a2 = x2.fma(a, a2);
+                a3 = x3.fma(a, a3);
+                b0 = x0.fma(b, b0);
+                b1 = x1.fma(b, b1);
+                b2 = x2.fma(b, b2);
+                b3 = x3.fma(b, b3);
+            }
+            a0.intoArray(y, y0 + i);
+            a1.intoArray(y, y0 + i + L);
+            a2.intoArray(y, y0 + i + 2 * L);
+            a3.intoArray(y, y0 + i + 3 * L);
+            b0.intoArray(y, y1 + i);
+            b1.intoArray(y, y1 + i + L);
+            b2.intoArray(y, y1 + i + 2 * L);
+            b3.intoArray(y, y1 + i + 3 * L);
+        }
+        if (i < n) {
+            addWeightedRows(x, m, n, i, w, w0, scale0, y, y0);
+            addWeightedRows(x, m, n, i, w, w1, scale1, y, y1);
+        }
+    }
+
+    /** {@link #addWeightedRows} for the elements [from, n) of each row. */
+    private static void addWeightedRows(float[] x, int m, int n, int from, float[] w, int wOffset, float scale, float[] y, int yOffset) {
+        int i = from;
         for (; i + 4 * L <= n; i += 4 * L) {
             int o = yOffset + i;
             FloatVector a0 = FloatVector.fromArray(F, y, o), a1 = FloatVector.fromArray(F, y, o + L);

@@ -2,8 +2,10 @@ package org.memwall.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.memwall.quant.KeyPlanes;
 
 class VectorMathTest {
     /** Distance in units in the last place between two positive floats. */
@@ -86,6 +88,74 @@ class VectorMathTest {
             VectorMath.addWeightedRows(x, m, n, w, 5, scale, y, 3);
             assertThat(y).as("width %d", n).isEqualTo(expected);
         }
+    }
+
+    @Test
+    void twoHeadsWeightedSumsAreEachTheSameBitsAsAlone() {
+        Random r = new Random(17);
+        for (int n : new int[] {64, 80, 72, 7, 128}) {
+            int m = 29;
+            float[] x = new float[m * n];
+            float[] w = new float[2 * m + 3];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            for (int i = 0; i < w.length; i++) {
+                w[i] = r.nextFloat();
+            }
+            float[] y = new float[2 * n + 4];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = (float) r.nextGaussian();
+            }
+            float[] alone = y.clone();
+            VectorMath.addWeightedRows(x, m, n, w, 1, 0.5f, alone, 2);
+            VectorMath.addWeightedRows(x, m, n, w, 2 + m, 0.25f, alone, 2 + n);
+            VectorMath.addWeightedRows2(x, m, n, w, 1, 0.5f, 2 + m, 0.25f, y, 2, 2 + n);
+            assertThat(y).as("width %d", n).isEqualTo(alone);
+        }
+    }
+
+    @Test
+    void scoresAreEachPositionsFusedMultiplyAddsInDimensionOrderForOneHeadOrTwo() {
+        // keys by dimension, KeyPlanes.RUN positions: every score the scalar chain's bits, whichever kernel computes it
+        int run = KeyPlanes.RUN;
+        Random r = new Random(19);
+        for (int dims : new int[] {64, 80, 1}) {
+            float[] k = new float[dims * run];
+            for (int i = 0; i < k.length; i++) {
+                k[i] = (float) r.nextGaussian();
+            }
+            float[] q = new float[2 * dims + 3];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (float) r.nextGaussian();
+            }
+            float scale = 0.125f;
+            float[] expected = new float[2 * run];
+            for (int h = 0; h < 2; h++) {
+                for (int c = 0; c < run; c++) {
+                    float sum = 0;
+                    for (int d = 0; d < dims; d++) {
+                        sum = Math.fma(k[d * run + c], q[3 + h * dims + d], sum);
+                    }
+                    expected[h * run + c] = sum * scale;
+                }
+            }
+            float[] two = new float[2 * run + 5];
+            VectorMath.scores2(k, dims, q, 3, 3 + dims, scale, two, 5, 5 + run);
+            float[] one = new float[run];
+            VectorMath.scores1(k, dims, q, 3 + dims, scale, one, 0);
+            assertThat(Arrays.copyOfRange(two, 5, 5 + 2 * run)).as("%d dimensions, two heads", dims).isEqualTo(expected);
+            assertThat(one).as("%d dimensions, one head", dims).isEqualTo(Arrays.copyOfRange(expected, run, 2 * run));
+            assertThat(VectorMath.max(expected, 3, 2 * run - 1)).isEqualTo(maxOf(expected, 3, 2 * run - 1));
+        }
+    }
+
+    private static float maxOf(float[] s, int from, int to) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < to; i++) {
+            m = Math.max(m, s[i]);
+        }
+        return m;
     }
 
     @Test
