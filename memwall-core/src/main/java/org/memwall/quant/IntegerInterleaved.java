@@ -9,14 +9,20 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * An interleaved format multiplied in integers ({@link Int8Activations}): its own kernels for one token
- * ({@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2x4}, {@link #tile1x4}), driven
+ * ({@link #dot1}) and for several ({@link #decodePiece}, {@link #tile2x6}, {@link #tile2x4}, {@link #tile1x4}), driven
  * the same way for every such format. One token, and each token of a batch below {@link #tiledFrom}: one row group at
  * a time, read in address order (Q6_K: four side by side, {@link #oneToken}). Larger batches: two groups at a time,
- * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 4-token tiles
- * (each decoded weight vector serves four tokens, each broadcast activation two groups; block ends in registers);
+ * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 6-token tiles with
+ * 32 vector registers, then 2 × 4 (each decoded weight vector serves six or four tokens, each broadcast activation two
+ * groups; block ends in registers);
  * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
 abstract sealed class IntegerInterleaved extends Interleaved permits Block32Interleaved, InterleavedQ4_K, InterleavedQ6_K {
+    /**
+     * Whether two row groups take six tokens at a time (twelve block sums): with 512-bit vectors, where the machine has
+     * 32 vector registers for the sums, the accumulators and the weights.
+     */
+    private static final boolean SIX_TOKENS = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
     /** One-token sums and their scratch, per thread. */
     private static final AlignedBuffer SUMS = new AlignedBuffer();
     /** Decoded weights, what a piece needs beside them, and a batch's sums, per thread. */
@@ -90,10 +96,20 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     abstract void tile1x4(MemorySegment d, int g, int k0, int len, Int8Activations a, int t, long acc);
 
     /**
-     * Row groups g and g + 1, their decoded pieces at d[0 ..] and d[second ..], with four tokens from t, added to the sums
-     * at d[acc + 2V·u + V·j ..] of token t + u and group g + j.
+     * Row groups g and g + 1, their decoded pieces at d[0 ..] and d[second ..], with {@code tokens} (4 or 6) tokens from t,
+     * added to the sums at d[acc + 2V·u + V·j ..] of token t + u and group g + j ({@link #tile2}).
      */
-    abstract void tile2x4(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc);
+    abstract void tile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc, int tokens);
+
+    /** {@link #tile2x6} for six tokens, {@link #tile2x4} for four. */
+    static void tile2(MemorySegment s, long second, int k0, int len, int block, MemorySegment cs, long c0, long c1, long cStride,
+                      boolean mins, Int8Activations act, int t, long acc, int tokens) {
+        if (tokens == 6) {
+            tile2x6(s, second, k0, len, block, cs, c0, c1, cStride, mins, act, t, acc);
+        } else {
+            tile2x4(s, second, k0, len, block, cs, c0, c1, cStride, mins, act, t, acc);
+        }
+    }
 
     /**
      * The 2-group × 4-token tile of every integer format: groups g and g + 1 decoded at s[0 ..] and s[second ..], four
@@ -185,6 +201,116 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     }
 
     /**
+     * {@link #tile2x4} for six tokens (twelve block sums in flight): with 32 vector registers (AVX-512), where its
+     * twelve sums and twelve accumulators fit beside the weights. The same operations per token, so the same bits.
+     */
+    static void tile2x6(MemorySegment s, long second, int k0, int len, int block, MemorySegment cs, long c0, long c1, long cStride,
+                        boolean mins, Int8Activations act, int t, long acc) {
+        float[] x = act.values;
+        float[] dx = act.scales;
+        int[] xs = act.sums;
+        int n = act.n;
+        int nb = n / 32;
+        FloatVector a00 = FloatVector.fromMemorySegment(FR, s, acc + 0 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a01 = FloatVector.fromMemorySegment(FR, s, acc + 1 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a10 = FloatVector.fromMemorySegment(FR, s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a11 = FloatVector.fromMemorySegment(FR, s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a20 = FloatVector.fromMemorySegment(FR, s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a21 = FloatVector.fromMemorySegment(FR, s, acc + 5 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a30 = FloatVector.fromMemorySegment(FR, s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a31 = FloatVector.fromMemorySegment(FR, s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a40 = FloatVector.fromMemorySegment(FR, s, acc + 8 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a41 = FloatVector.fromMemorySegment(FR, s, acc + 9 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a50 = FloatVector.fromMemorySegment(FR, s, acc + 10 * V, ByteOrder.LITTLE_ENDIAN);
+        FloatVector a51 = FloatVector.fromMemorySegment(FR, s, acc + 11 * V, ByteOrder.LITTLE_ENDIAN);
+        for (int e = 0, i = 0; e < len; e += block, i++) {
+            FloatVector zero = FloatVector.zero(FR);
+            FloatVector s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero, s40 = zero, s41 = zero, s50 = zero, s51 = zero;
+            int xi = t * n + k0 + e;
+            for (int k = 0; k < block; k++) {
+                long w = (long) V * (e + k);
+                FloatVector w0 = FloatVector.fromMemorySegment(FR, s, w, ByteOrder.LITTLE_ENDIAN);
+                FloatVector w1 = FloatVector.fromMemorySegment(FR, s, second + w, ByteOrder.LITTLE_ENDIAN);
+                FloatVector x0 = FloatVector.broadcast(FR, x[xi + k + 0 * n]);
+                s00 = w0.fma(x0, s00);
+                s01 = w1.fma(x0, s01);
+                FloatVector x1 = FloatVector.broadcast(FR, x[xi + k + 1 * n]);
+                s10 = w0.fma(x1, s10);
+                s11 = w1.fma(x1, s11);
+                FloatVector x2 = FloatVector.broadcast(FR, x[xi + k + 2 * n]);
+                s20 = w0.fma(x2, s20);
+                s21 = w1.fma(x2, s21);
+                FloatVector x3 = FloatVector.broadcast(FR, x[xi + k + 3 * n]);
+                s30 = w0.fma(x3, s30);
+                s31 = w1.fma(x3, s31);
+                FloatVector x4 = FloatVector.broadcast(FR, x[xi + k + 4 * n]);
+                s40 = w0.fma(x4, s40);
+                s41 = w1.fma(x4, s41);
+                FloatVector x5 = FloatVector.broadcast(FR, x[xi + k + 5 * n]);
+                s50 = w0.fma(x5, s50);
+                s51 = w1.fma(x5, s51);
+            }
+            long o0 = c0 + cStride * i;
+            long o1 = c1 + cStride * i;
+            FloatVector v0 = FloatVector.fromMemorySegment(FR, cs, o0, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v1 = FloatVector.fromMemorySegment(FR, cs, o1, ByteOrder.LITTLE_ENDIAN);
+            int b = t * nb + (k0 + e) / 32;
+            float dx0 = dx[b + 0 * nb];
+            a00 = s00.fma(v0.mul(dx0), a00);
+            a01 = s01.fma(v1.mul(dx0), a01);
+            float dx1 = dx[b + 1 * nb];
+            a10 = s10.fma(v0.mul(dx1), a10);
+            a11 = s11.fma(v1.mul(dx1), a11);
+            float dx2 = dx[b + 2 * nb];
+            a20 = s20.fma(v0.mul(dx2), a20);
+            a21 = s21.fma(v1.mul(dx2), a21);
+            float dx3 = dx[b + 3 * nb];
+            a30 = s30.fma(v0.mul(dx3), a30);
+            a31 = s31.fma(v1.mul(dx3), a31);
+            float dx4 = dx[b + 4 * nb];
+            a40 = s40.fma(v0.mul(dx4), a40);
+            a41 = s41.fma(v1.mul(dx4), a41);
+            float dx5 = dx[b + 5 * nb];
+            a50 = s50.fma(v0.mul(dx5), a50);
+            a51 = s51.fma(v1.mul(dx5), a51);
+            if (mins) {
+                FloatVector m0 = FloatVector.fromMemorySegment(FR, cs, o0 + V, ByteOrder.LITTLE_ENDIAN);
+                FloatVector m1 = FloatVector.fromMemorySegment(FR, cs, o1 + V, ByteOrder.LITTLE_ENDIAN);
+                FloatVector xs0 = FloatVector.broadcast(FR, (float) xs[b + 0 * nb]);
+                a00 = xs0.fma(m0.mul(dx0), a00);
+                a01 = xs0.fma(m1.mul(dx0), a01);
+                FloatVector xs1 = FloatVector.broadcast(FR, (float) xs[b + 1 * nb]);
+                a10 = xs1.fma(m0.mul(dx1), a10);
+                a11 = xs1.fma(m1.mul(dx1), a11);
+                FloatVector xs2 = FloatVector.broadcast(FR, (float) xs[b + 2 * nb]);
+                a20 = xs2.fma(m0.mul(dx2), a20);
+                a21 = xs2.fma(m1.mul(dx2), a21);
+                FloatVector xs3 = FloatVector.broadcast(FR, (float) xs[b + 3 * nb]);
+                a30 = xs3.fma(m0.mul(dx3), a30);
+                a31 = xs3.fma(m1.mul(dx3), a31);
+                FloatVector xs4 = FloatVector.broadcast(FR, (float) xs[b + 4 * nb]);
+                a40 = xs4.fma(m0.mul(dx4), a40);
+                a41 = xs4.fma(m1.mul(dx4), a41);
+                FloatVector xs5 = FloatVector.broadcast(FR, (float) xs[b + 5 * nb]);
+                a50 = xs5.fma(m0.mul(dx5), a50);
+                a51 = xs5.fma(m1.mul(dx5), a51);
+            }
+        }
+        a00.intoMemorySegment(s, acc + 0 * V, ByteOrder.LITTLE_ENDIAN);
+        a01.intoMemorySegment(s, acc + 1 * V, ByteOrder.LITTLE_ENDIAN);
+        a10.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a11.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+        a20.intoMemorySegment(s, acc + 4 * V, ByteOrder.LITTLE_ENDIAN);
+        a21.intoMemorySegment(s, acc + 5 * V, ByteOrder.LITTLE_ENDIAN);
+        a30.intoMemorySegment(s, acc + 6 * V, ByteOrder.LITTLE_ENDIAN);
+        a31.intoMemorySegment(s, acc + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        a40.intoMemorySegment(s, acc + 8 * V, ByteOrder.LITTLE_ENDIAN);
+        a41.intoMemorySegment(s, acc + 9 * V, ByteOrder.LITTLE_ENDIAN);
+        a50.intoMemorySegment(s, acc + 10 * V, ByteOrder.LITTLE_ENDIAN);
+        a51.intoMemorySegment(s, acc + 11 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
      * Row group g's piece decoded at s[w ..] (weights [k0, k0 + len), blocks of {@code block}) with four tokens from t, as
      * {@link #tile2x4} for one group: each block's products summed in floats (exact), then scaled by the block's vector at
      * cs[c + cStride·i ..] (block i of the piece) times dx into the sums at s[acc + 2V·u ..] of token t + u; with
@@ -247,9 +373,10 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         long second = 4L * (ROWS * (long) TILE_PIECE + pieceFloats());
         long acc = 2 * second;
         MemorySegment d = DECODED.get(2 * second / 4 + 2L * ROWS * tokens);
-        int tiled = tokens & ~3;
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
+            int six = pair == 2 && SIX_TOKENS ? tokens / 6 * 6 : 0;
+            int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
                 d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
                 for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
@@ -257,9 +384,9 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
                     for (int j = 0; j < pair; j++) {
                         decodePiece(g + j, k0, len, d, j * second);
                     }
-                    for (int t = 0; t < tiled; t += 4) {
+                    for (int t = 0; t < tiled; t += t < six ? 6 : 4) {
                         if (pair == 2) {
-                            tile2x4(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t);
+                            tile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, t < six ? 6 : 4);
                         } else {
                             tile1x4(d, g, k0, len, a, t0 + t, acc + 2L * V * t);
                         }

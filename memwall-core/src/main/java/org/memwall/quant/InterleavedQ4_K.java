@@ -128,9 +128,9 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     }
 
     @Override
-    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc) {
+    void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens) {
         long sc = 4L * ROWS * 256;
-        tile2x4(s, second, k0, len, 32, s, sc, second + sc, 2L * V, true, act, t, acc);
+        tile2(s, second, k0, len, 32, s, sc, second + sc, 2L * V, true, act, t, acc, tokens);
     }
 
     @Override

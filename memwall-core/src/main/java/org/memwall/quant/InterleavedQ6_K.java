@@ -139,9 +139,9 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     }
 
     @Override
-    void tile2x4(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc) {
+    void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens) {
         long sc = 4L * ROWS * 256;
-        tile2x4(s, second, k0, len, 16, s, sc, second + sc, V, false, act, t, acc);
+        tile2(s, second, k0, len, 16, s, sc, second + sc, V, false, act, t, acc, tokens);
     }
 
     @Override
