@@ -37,6 +37,11 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         return true;
     }
 
+    /** Whether two row groups take six tokens at a time ({@link #tile2x6}): with 32 vector registers, for formats without mins. */
+    boolean sixTokenTiles() {
+        return SIX_TOKENS;
+    }
+
     /** Floats of scratch the one-token kernels use (their sums at the first 4V bytes). */
     abstract long scratchFloats();
 
@@ -101,11 +106,11 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
      */
     abstract void tile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc, int tokens);
 
-    /** {@link #tile2x6} for six tokens, {@link #tile2x4} for four. */
+    /** {@link #tile2x6} for six tokens (no mins), {@link #tile2x4} for four. */
     static void tile2(MemorySegment s, long second, int k0, int len, int block, MemorySegment cs, long c0, long c1, long cStride,
                       boolean mins, Int8Activations act, int t, long acc, int tokens) {
-        if (tokens == 6) {
-            tile2x6(s, second, k0, len, block, cs, c0, c1, cStride, mins, act, t, acc);
+        if (tokens == 6 && !mins) {
+            tile2x6(s, second, k0, len, block, cs, c0, c1, cStride, act, t, acc);
         } else {
             tile2x4(s, second, k0, len, block, cs, c0, c1, cStride, mins, act, t, acc);
         }
@@ -201,14 +206,15 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     }
 
     /**
-     * {@link #tile2x4} for six tokens (twelve block sums in flight): with 32 vector registers (AVX-512), where its
-     * twelve sums and twelve accumulators fit beside the weights. The same operations per token, so the same bits.
+     * {@link #tile2x4} for six tokens (twelve block sums in flight) of a format without mins: with 32 vector registers
+     * (AVX-512), where its twelve sums and twelve accumulators fit beside the weights. The same operations per token, so
+     * the same bits. Q4_K's mins would add twelve more live vectors: with them the JIT boxed the vectors (a model's pp512
+     * 43 tokens/s, 12,855 collections), and Q4_K stays with four tokens ({@link #sixTokenTiles}).
      */
     static void tile2x6(MemorySegment s, long second, int k0, int len, int block, MemorySegment cs, long c0, long c1, long cStride,
-                        boolean mins, Int8Activations act, int t, long acc) {
+                        Int8Activations act, int t, long acc) {
         float[] x = act.values;
         float[] dx = act.scales;
-        int[] xs = act.sums;
         int n = act.n;
         int nb = n / 32;
         FloatVector a00 = FloatVector.fromMemorySegment(FR, s, acc + 0 * V, ByteOrder.LITTLE_ENDIAN);
@@ -273,28 +279,6 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
             float dx5 = dx[b + 5 * nb];
             a50 = s50.fma(v0.mul(dx5), a50);
             a51 = s51.fma(v1.mul(dx5), a51);
-            if (mins) {
-                FloatVector m0 = FloatVector.fromMemorySegment(FR, cs, o0 + V, ByteOrder.LITTLE_ENDIAN);
-                FloatVector m1 = FloatVector.fromMemorySegment(FR, cs, o1 + V, ByteOrder.LITTLE_ENDIAN);
-                FloatVector xs0 = FloatVector.broadcast(FR, (float) xs[b + 0 * nb]);
-                a00 = xs0.fma(m0.mul(dx0), a00);
-                a01 = xs0.fma(m1.mul(dx0), a01);
-                FloatVector xs1 = FloatVector.broadcast(FR, (float) xs[b + 1 * nb]);
-                a10 = xs1.fma(m0.mul(dx1), a10);
-                a11 = xs1.fma(m1.mul(dx1), a11);
-                FloatVector xs2 = FloatVector.broadcast(FR, (float) xs[b + 2 * nb]);
-                a20 = xs2.fma(m0.mul(dx2), a20);
-                a21 = xs2.fma(m1.mul(dx2), a21);
-                FloatVector xs3 = FloatVector.broadcast(FR, (float) xs[b + 3 * nb]);
-                a30 = xs3.fma(m0.mul(dx3), a30);
-                a31 = xs3.fma(m1.mul(dx3), a31);
-                FloatVector xs4 = FloatVector.broadcast(FR, (float) xs[b + 4 * nb]);
-                a40 = xs4.fma(m0.mul(dx4), a40);
-                a41 = xs4.fma(m1.mul(dx4), a41);
-                FloatVector xs5 = FloatVector.broadcast(FR, (float) xs[b + 5 * nb]);
-                a50 = xs5.fma(m0.mul(dx5), a50);
-                a51 = xs5.fma(m1.mul(dx5), a51);
-            }
         }
         a00.intoMemorySegment(s, acc + 0 * V, ByteOrder.LITTLE_ENDIAN);
         a01.intoMemorySegment(s, acc + 1 * V, ByteOrder.LITTLE_ENDIAN);
@@ -375,7 +359,7 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         MemorySegment d = DECODED.get(2 * second / 4 + 2L * ROWS * tokens);
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
-            int six = pair == 2 && SIX_TOKENS ? tokens / 6 * 6 : 0;
+            int six = pair == 2 && sixTokenTiles() ? tokens / 6 * 6 : 0;
             int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
                 d.asSlice(acc, 2L * V * tiled).fill((byte) 0);

@@ -128,6 +128,11 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     }
 
     @Override
+    boolean sixTokenTiles() {
+        return false; // its mins outgrow the registers (IntegerInterleaved.tile2x6)
+    }
+
+    @Override
     void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens) {
         long sc = 4L * ROWS * 256;
         tile2(s, second, k0, len, 32, s, sc, second + sc, 2L * V, true, act, t, acc, tokens);
