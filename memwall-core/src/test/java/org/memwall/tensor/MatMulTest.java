@@ -72,14 +72,14 @@ class MatMulTest {
     @MethodSource("types")
     void everyTokenGetsTheSameBitsAloneOrBatched(Layout layout) {
         // 10 rows: two 4-row tiles and a tail of 2 (one 2-row decode pair each), or a group of 8 and a partial group;
-        // 7 tokens: 4 + 2 + 1, or (interleaved) one token at a time, each row group read once; 35 tokens: the interleaved
-        // formats' tiles of four or six and a tail that takes the one-token kernel.
+        // 5 and 7 tokens: 4 + 1 and 4 + 2 + 1, or (interleaved) one token at a time, each row group read once (MXFP4: 7
+        // in tiles); 35 tokens: the interleaved formats' tiles of four or six and a tail that takes the one-token kernel.
         GgmlType type = layout.type();
         // 200 is not a multiple of the vector width: exercises the scalar tail; 608 ends in a part of a piece and of four blocks
         int n = type.blockSize == 1 ? 200 : type.blockSize == 32 ? 608 : 512;
         int rows = 10;
         Tensor w = layout.tensor(n, rows, 17);
-        for (int tokens : new int[] {7, 35}) {
+        for (int tokens : new int[] {5, 7, 35}) {
             float[] x = gaussian(tokens * n, 3);
             float[] batched = new float[tokens * rows];
             MatMul.matmul(pool, w, x, tokens, batched);
