@@ -97,7 +97,7 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
     @Override
     final void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens) {
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        tile2(s, second, k0, len, 32, data, blk, blk + groupBytes, BYTES, false, act, t, acc, tokens);
+        tile2(s, second, k0, len, 32, data, blk, blk + groupBytes, BYTES, act, t, acc, tokens);
     }
 
     @Override

@@ -106,13 +106,13 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
      */
     abstract void tile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc, int tokens);
 
-    /** {@link #tile2x6} for six tokens (no mins), {@link #tile2x4} for four. */
+    /** {@link #tile2x6} for six tokens, {@link #tile2x4} for four, of a format without mins. */
     static void tile2(MemorySegment s, long second, int k0, int len, int block, MemorySegment cs, long c0, long c1, long cStride,
-                      boolean mins, Int8Activations act, int t, long acc, int tokens) {
-        if (tokens == 6 && !mins) {
+                      Int8Activations act, int t, long acc, int tokens) {
+        if (tokens == 6) {
             tile2x6(s, second, k0, len, block, cs, c0, c1, cStride, act, t, acc);
         } else {
-            tile2x4(s, second, k0, len, block, cs, c0, c1, cStride, mins, act, t, acc);
+            tile2x4(s, second, k0, len, block, cs, c0, c1, cStride, false, act, t, acc);
         }
     }
 
@@ -368,9 +368,10 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
                     for (int j = 0; j < pair; j++) {
                         decodePiece(g + j, k0, len, d, j * second);
                     }
-                    for (int t = 0; t < tiled; t += t < six ? 6 : 4) {
+                    for (int t = 0, width; t < tiled; t += width) {
+                        width = t < six ? 6 : 4;
                         if (pair == 2) {
-                            tile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, t < six ? 6 : 4);
+                            tile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, width);
                         } else {
                             tile1x4(d, g, k0, len, a, t0 + t, acc + 2L * V * t);
                         }

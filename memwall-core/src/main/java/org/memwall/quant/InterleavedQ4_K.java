@@ -129,13 +129,13 @@ final class InterleavedQ4_K extends IntegerInterleaved {
 
     @Override
     boolean sixTokenTiles() {
-        return false; // its mins outgrow the registers (IntegerInterleaved.tile2x6)
+        return false; // its mins outgrow the registers (IntegerInterleaved.tile2x6): tile2 always gets four tokens
     }
 
     @Override
     void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens) {
         long sc = 4L * ROWS * 256;
-        tile2(s, second, k0, len, 32, s, sc, second + sc, 2L * V, true, act, t, acc, tokens);
+        tile2x4(s, second, k0, len, 32, s, sc, second + sc, 2L * V, true, act, t, acc);
     }
 
     @Override

@@ -141,7 +141,7 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     @Override
     void tile2(MemorySegment s, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens) {
         long sc = 4L * ROWS * 256;
-        tile2(s, second, k0, len, 16, s, sc, second + sc, V, false, act, t, acc, tokens);
+        tile2(s, second, k0, len, 16, s, sc, second + sc, V, act, t, acc, tokens);
     }
 
     @Override

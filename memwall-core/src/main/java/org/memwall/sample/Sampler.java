@@ -1,5 +1,6 @@
 package org.memwall.sample;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.ToIntFunction;
@@ -160,7 +161,7 @@ public final class Sampler implements ToIntFunction<float[]> {
             min = Math.min(min, l);
         }
         float scale = BUCKETS / Math.max(Math.min(max - min, SPAN), 1e-6f);
-        java.util.Arrays.fill(bucketSums, 0);
+        Arrays.fill(bucketSums, 0);
         for (int i = 0; i < n; i++) {
             probs[i] = work[ids[i]];
         }

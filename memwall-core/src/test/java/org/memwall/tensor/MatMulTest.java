@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -95,7 +96,7 @@ class MatMulTest {
                     w.dequantizeRow(r, row, 0);
                     // A format with integer kernels multiplies the activations as quantized to int8: exact against those,
                     // and within the int8 rounding (a relative 1/254 per value at most) of the float activations.
-                    float[] xs = java.util.Arrays.copyOfRange(x, t * n, t * n + n);
+                    float[] xs = Arrays.copyOfRange(x, t * n, t * n + n);
                     boolean int8 = layout.interleaved() && Interleaved.allocate(type, 8, 256).int8Activations();
                     Int8Activations q = int8 ? Int8Activations.of(xs, 1, n) : null;
                     double exact = 0;
@@ -207,7 +208,7 @@ class MatMulTest {
     private static float[] alone(Tensor w, float[] x, int t) {
         int n = w.rowLength();
         float[] out = new float[w.rowCount()];
-        MatMul.matmul(pool, w, 0, w.rowCount(), java.util.Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, out);
+        MatMul.matmul(pool, w, 0, w.rowCount(), Arrays.copyOfRange(x, t * n, (t + 1) * n), 1, out);
         return out;
     }
 
