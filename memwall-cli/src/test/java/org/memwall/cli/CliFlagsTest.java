@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memwall.TestModels;
+import org.memwall.synth.SyntheticModel;
 
 /** llama.cpp's flag names where they overlap, on the built-in model. */
 class CliFlagsTest {
@@ -24,6 +26,25 @@ class CliFlagsTest {
         assertThat(Cli.run("run", "-n", "4").err().strip()).isEqualTo("memwall: no prompt: give one with -p TEXT or -f FILE");
         assertThat(Cli.run("run", "-p", "x", "-f", prompt.toString()).err().strip()).isEqualTo("memwall: give the prompt with -p TEXT or -f FILE, not both");
         assertThat(Cli.run("run", "-f", tmp.resolve("none.txt").toString()).err().strip()).isEqualTo("memwall: prompt file not found: " + tmp.resolve("none.txt"));
+    }
+
+    @Test
+    void repackCacheIsSavedOnTheFirstRunAndMappedOnTheNext() throws IOException {
+        Path model = Files.copy(TestModels.small("llama", SyntheticModel.Mix.Q4_0), tmp.resolve("m.gguf"));
+        Path dir = tmp.resolve("cache");
+        String[] run = {"run", "-m", model.toString(), "-p", "Once upon a time", "-n", "6", "--temp", "0", "--repack-cache=" + dir};
+        Cli first = Cli.run(run);
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(first.err()).contains("memwall: repacked weights saved to " + dir.toAbsolutePath());
+        Cli second = Cli.run(run);
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        assertThat(second.err()).doesNotContain("repacked weights");
+        assertThat(second.out()).isEqualTo(first.out());
+
+        Cli beside = Cli.run("run", "-m", model.toString(), "-p", "Once upon a time", "-n", "6", "--temp", "0", "--repack-cache");
+        assertThat(beside.err()).contains("memwall: repacked weights saved to " + model.toAbsolutePath() + ".memwall-repacked");
+        assertThat(beside.out()).isEqualTo(first.out());
+        assertThat(Files.exists(tmp.resolve("m.gguf.memwall-repacked"))).isTrue();
     }
 
     @Test

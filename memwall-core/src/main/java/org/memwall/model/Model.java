@@ -45,6 +45,14 @@ public final class Model implements AutoCloseable {
      * (a GPU backend keeps its own format).
      */
     public static Model open(Path path, int threads, Function<Model, ForwardPass> backend, KvType kvType) {
+        return open(path, threads, backend, kvType, null);
+    }
+
+    /**
+     * Like {@link #open(Path, int, Function, KvType)}, the CPU's interleaved copies mapped from {@code cache} when it
+     * holds them for this model and build, else made and saved there (null: made, not saved).
+     */
+    public static Model open(Path path, int threads, Function<Model, ForwardPass> backend, KvType kvType, RepackCache cache) {
         GgufFile file = GgufFile.open(path);
         Model model = null;
         try {
@@ -54,8 +62,12 @@ public final class Model implements AutoCloseable {
             if (backend != null) {
                 model.forward = backend.apply(model);
             }
-            if (model.forward == model.transformer) {
-                weights.interleave(model.pool); // the CPU's kernels read the row-interleaved copies
+            if (model.forward == model.transformer) { // the CPU's kernels read the row-interleaved copies
+                if (cache != null) {
+                    cache.interleave(file, weights, model.pool);
+                } else {
+                    weights.interleave(model.pool);
+                }
             }
             return model;
         } catch (RuntimeException e) {

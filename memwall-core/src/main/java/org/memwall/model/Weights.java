@@ -106,13 +106,21 @@ public final class Weights {
 
     /** Makes the CPU's row-interleaved copies of every matrix whose format has one (see {@link Tensor#interleave}); returns their bytes. */
     public long interleave(org.memwall.tensor.Parallel pool) {
-        long bytes = output.interleave(pool);
-        for (Layer l : layers) {
-            for (Tensor t : l.matrices()) {
-                bytes += t.interleave(pool);
-            }
+        long bytes = 0;
+        for (Tensor t : multiplied()) {
+            bytes += t.interleave(pool);
         }
         return bytes;
+    }
+
+    /** The matrices the forward pass multiplies with, in a fixed order: the output matrix, then each layer's. */
+    public java.util.List<Tensor> multiplied() {
+        java.util.List<Tensor> all = new java.util.ArrayList<>();
+        all.add(output);
+        for (Layer l : layers) {
+            all.addAll(l.matrices());
+        }
+        return all;
     }
 
     /**

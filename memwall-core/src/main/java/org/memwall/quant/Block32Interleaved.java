@@ -26,9 +26,9 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
     private final int fileBytes;
     private final int qsOffset;
 
-    /** {@code fileBytes} per block in the file, its qs[16] at {@code qsOffset}. */
-    Block32Interleaved(int rows, int n, int fileBytes, int qsOffset) {
-        super(rows, n, (long) n / 32 * BYTES);
+    /** {@code fileBytes} per block in the file, its qs[16] at {@code qsOffset}; {@code data} as {@link Interleaved}'s. */
+    Block32Interleaved(int rows, int n, int fileBytes, int qsOffset, MemorySegment data) {
+        super(rows, n, (long) n / 32 * BYTES, data);
         this.fileBytes = fileBytes;
         this.qsOffset = qsOffset;
     }

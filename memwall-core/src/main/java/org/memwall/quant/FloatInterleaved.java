@@ -21,8 +21,8 @@ abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8
     /** Decoded weights of the groups being multiplied, per thread. */
     private static final AlignedBuffer DECODED = new AlignedBuffer();
 
-    FloatInterleaved(int rows, int n, long groupBytes) {
-        super(rows, n, groupBytes);
+    FloatInterleaved(int rows, int n, long groupBytes, MemorySegment data) {
+        super(rows, n, groupBytes, data);
     }
 
     /**

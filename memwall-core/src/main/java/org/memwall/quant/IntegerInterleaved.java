@@ -28,8 +28,8 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     /** Decoded weights, what a piece needs beside them, and a batch's sums, per thread. */
     private static final AlignedBuffer DECODED = new AlignedBuffer();
 
-    IntegerInterleaved(int rows, int n, long groupBytes) {
-        super(rows, n, groupBytes);
+    IntegerInterleaved(int rows, int n, long groupBytes, MemorySegment data) {
+        super(rows, n, groupBytes, data);
     }
 
     @Override

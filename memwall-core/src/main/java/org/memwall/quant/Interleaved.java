@@ -62,26 +62,90 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
     final int n;
     final long groupBytes;
 
-    Interleaved(int rows, int n, long groupBytes) {
+    /** A copy whose bytes are {@code data} (already packed), or, when null, newly allocated for {@link #pack} to fill. */
+    Interleaved(int rows, int n, long groupBytes, MemorySegment data) {
         this.rows = rows;
         this.n = n;
         this.groupBytes = groupBytes;
-        this.data = NativeMemory.uninitialized(groups() * groupBytes, 64); // every byte is written by pack
+        long bytes = groups() * groupBytes;
+        if (data == null) {
+            data = NativeMemory.uninitialized(bytes, 64); // every byte is written by pack
+        } else if (data.byteSize() != bytes || data.address() % 64 != 0) {
+            throw new IllegalArgumentException("an interleaved copy of " + rows + " × " + n + " takes " + bytes
+                    + " bytes aligned to 64, not " + data.byteSize() + " at " + data.address() % 64);
+        }
+        this.data = data;
     }
 
     /** An empty interleaved copy for {@code rows} rows of {@code n} elements of {@code type}, or null when that format is kept in its file layout. */
     public static Interleaved allocate(GgmlType type, int rows, int n) {
-        if (!AVAILABLE) {
+        return make(type, rows, n, null);
+    }
+
+    /**
+     * The interleaved copy whose packed bytes are {@code data} (as {@link #data()} held them for the same type, shape and
+     * {@link #layout}, e.g. read back from a file), or null when that format is kept in its file layout.
+     */
+    public static Interleaved over(GgmlType type, int rows, int n, MemorySegment data) {
+        return make(type, rows, n, java.util.Objects.requireNonNull(data));
+    }
+
+    /** Whether matrices of {@code type} get an interleaved copy on this machine. */
+    public static boolean copies(GgmlType type) {
+        return AVAILABLE && switch (type) {
+            case Q4_0, Q8_0, Q4_K, Q6_K, MXFP4 -> true;
+            default -> false;
+        };
+    }
+
+    private static Interleaved make(GgmlType type, int rows, int n, MemorySegment data) {
+        if (!copies(type)) {
             return null;
         }
         return switch (type) {
-            case Q4_0 -> new InterleavedQ4_0(rows, n);
-            case Q8_0 -> new InterleavedQ8_0(rows, n);
-            case Q4_K -> new InterleavedQ4_K(rows, n);
-            case Q6_K -> new InterleavedQ6_K(rows, n);
-            case MXFP4 -> new InterleavedMXFP4(rows, n);
+            case Q4_0 -> new InterleavedQ4_0(rows, n, data);
+            case Q8_0 -> new InterleavedQ8_0(rows, n, data);
+            case Q4_K -> new InterleavedQ4_K(rows, n, data);
+            case Q6_K -> new InterleavedQ6_K(rows, n, data);
+            case MXFP4 -> new InterleavedMXFP4(rows, n, data);
             default -> null;
         };
+    }
+
+    /** The packed bytes (read-only use: a copy's bytes may be a read-only mapping). */
+    public final MemorySegment data() {
+        return data;
+    }
+
+    private static volatile Long layout;
+
+    /**
+     * A fingerprint of every interleaved layout on this machine: a CRC-32 of {@link #ROWS} and of the bytes each format
+     * packs from one fixed pseudo-random group of file rows. Copies saved with another fingerprint (another vector
+     * width, another build whose layouts differ) are not this build's copies; no version number has to be kept by hand.
+     */
+    public static long layout() {
+        Long l = layout;
+        if (l == null) {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(ROWS);
+            java.util.SplittableRandom random = new java.util.SplittableRandom(20261205);
+            for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.MXFP4}) {
+                Interleaved il = allocate(type, ROWS, 512);
+                if (il == null) {
+                    continue;
+                }
+                byte[] file = new byte[Math.toIntExact(ROWS * il.fileRowBytes())];
+                for (int i = 0; i < file.length; i++) {
+                    file[i] = (byte) random.nextInt(256);
+                }
+                il.pack(MemorySegment.ofArray(file), 0, 1);
+                crc.update(type.ordinal());
+                crc.update(il.data.asByteBuffer());
+            }
+            layout = l = crc.getValue();
+        }
+        return l;
     }
 
     /** Elements per row. */

@@ -27,8 +27,8 @@ final class InterleavedMXFP4 extends Block32Interleaved {
         return v;
     }
 
-    InterleavedMXFP4(int rows, int n) {
-        super(rows, n, FILE_BYTES, 1);
+    InterleavedMXFP4(int rows, int n, MemorySegment data) {
+        super(rows, n, FILE_BYTES, 1, data);
     }
 
     @Override

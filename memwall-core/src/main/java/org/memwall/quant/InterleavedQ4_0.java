@@ -18,8 +18,8 @@ import java.lang.foreign.ValueLayout;
 final class InterleavedQ4_0 extends Block32Interleaved {
     private static final int FILE_BYTES = 18;
 
-    InterleavedQ4_0(int rows, int n) {
-        super(rows, n, FILE_BYTES, 2);
+    InterleavedQ4_0(int rows, int n, MemorySegment data) {
+        super(rows, n, FILE_BYTES, 2, data);
     }
 
     @Override

@@ -34,8 +34,8 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     private static final int QS = 2 * V + 16 * ROWS;
     private static final int BYTES = QS + 32 * V;
 
-    InterleavedQ4_K(int rows, int n) {
-        super(rows, n, (long) n / 256 * BYTES);
+    InterleavedQ4_K(int rows, int n, MemorySegment data) {
+        super(rows, n, (long) n / 256 * BYTES, data);
     }
 
     /** One-token sums of up to four groups. */

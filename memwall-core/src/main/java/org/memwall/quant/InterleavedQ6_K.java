@@ -34,8 +34,8 @@ final class InterleavedQ6_K extends IntegerInterleaved {
     private static final int QS = V + 16 * ROWS;
     private static final int BYTES = QS + 64 * V;
 
-    InterleavedQ6_K(int rows, int n) {
-        super(rows, n, (long) n / 256 * BYTES);
+    InterleavedQ6_K(int rows, int n, MemorySegment data) {
+        super(rows, n, (long) n / 256 * BYTES, data);
     }
 
     @Override

@@ -22,8 +22,8 @@ final class InterleavedQ8_0 extends FloatInterleaved {
     private static final int FILE_BYTES = 34;
     private static final int BYTES = 9 * V;
 
-    InterleavedQ8_0(int rows, int n) {
-        super(rows, n, (long) n / BLOCK * BYTES);
+    InterleavedQ8_0(int rows, int n, MemorySegment data) {
+        super(rows, n, (long) n / BLOCK * BYTES, data);
     }
 
     @Override

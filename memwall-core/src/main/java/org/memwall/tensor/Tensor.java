@@ -97,6 +97,17 @@ public final class Tensor {
         return il.byteSize();
     }
 
+    /**
+     * Takes {@code copy}, this matrix's interleaved copy made earlier (e.g. {@link Interleaved#over} bytes that
+     * {@link #interleave} packed and were kept), as its copy; the file's rows are not read.
+     */
+    public void interleaved(Interleaved copy) {
+        if (copy.rowLength() != rowLength || copy.groups() != (rowCount + Interleaved.ROWS - 1) / Interleaved.ROWS) {
+            throw new IllegalArgumentException("a copy of another shape for " + this);
+        }
+        interleaved = copy;
+    }
+
     public void dequantizeRow(int row, float[] out, int outOffset) {
         format.dequantize(data, (long) row * rowLength, out, outOffset, rowLength);
     }
