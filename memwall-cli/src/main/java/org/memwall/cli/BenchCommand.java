@@ -104,8 +104,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             // One cache for every run: each run overwrites it from its depth on, so the peak RSS holds one
             // KV cache, as a real session does, not one per repetition waiting for a collection.
-            try (KvCache cache = m.newCache((int) Math.max(WARM_UP, positions))) {
-                warmUp(m, random, vocab, cache);
+            m.warmUp(); // before anything is timed (a 16-token warm-up left the tiles to be compiled inside the first timed prefill)
+            try (KvCache cache = m.newCache((int) positions)) {
                 int filled = 0;
                 for (int depth : depths) {
                     fill(m, random, vocab, cache, filled, depth);
@@ -165,21 +165,6 @@ final class BenchCommand implements Callable<Integer> {
             return depths;
         } catch (NumberFormatException e) {
             throw new MemwallException("--depth '" + text + "' is not a list of token counts such as 0 or 0,4096");
-        }
-    }
-
-    /** Positions the warm-up fills. */
-    private static final int WARM_UP = 96;
-
-    /**
-     * Lets the JIT compile the kernels before anything is timed: a prompt of 64 tokens (the register tiles of every
-     * format; shorter batches take the one-token kernels, and a 16-token warm-up left the tiles to be compiled inside
-     * the first timed prefill: 84–88 tokens/s against 125–140 for 64 Q4_0 tokens), then 32 tokens one at a time.
-     */
-    private static void warmUp(Model m, SplittableRandom random, int vocab, KvCache cache) {
-        m.forwardPass().forwardSequence(random.ints(64, 0, vocab).toArray(), 0, cache, false);
-        for (int i = 64; i < WARM_UP; i++) {
-            m.forwardPass().forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
         }
     }
 

@@ -40,6 +40,9 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--show-reasoning", description = "also print the model's reasoning (gpt-oss analysis channel), to stderr")
     boolean showReasoning;
 
+    @Option(names = "--no-warmup", description = "do not run the model once while the first message is typed (the JIT's warm-up)")
+    boolean noWarmup;
+
     @Mixin
     ChatTemplateOptions chatTemplate;
 
@@ -49,7 +52,7 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path file = options.modelFile();
-        try (Model model = devices.open(file, options.threads)) {
+        try (Model model = devices.open(file, options.threads); WarmUp warm = new WarmUp(model, !noWarmup)) {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             ChatFormatter formatter = chatTemplate.formatter(model.file().metadata(), tokenizer);
             if (formatter == null) {
@@ -89,6 +92,7 @@ final class ChatCommand implements Callable<Integer> {
                             + "send a shorter one or raise -c%n", context);
                     continue;
                 }
+                warm.await();
                 Sampler sampler = sampling.create(model.weights().vocabularySize());
                 StringBuilder reply = new StringBuilder();
                 ReplyDecoder decoder = new ReplyDecoder(tokenizer, formatter.harmony(), (channel, text) -> {
@@ -153,5 +157,32 @@ final class ChatCommand implements Callable<Integer> {
         m.put("role", role);
         m.put("content", content);
         return m;
+    }
+
+    /**
+     * The model run once in the background while the first message is typed ({@link Model#warmUp}), so its reply does
+     * not wait for the JIT; awaited before the first reply and before the model closes.
+     */
+    private static final class WarmUp implements AutoCloseable {
+        private final Thread thread;
+
+        WarmUp(Model model, boolean enabled) {
+            thread = enabled ? Thread.ofPlatform().daemon().name("memwall-warmup").start(model::warmUp) : null;
+        }
+
+        void await() {
+            if (thread != null) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            await();
+        }
     }
 }

@@ -44,6 +44,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", defaultValue = "${env:MEMWALL_API_KEY}", description = "require 'Authorization: Bearer KEY' (env MEMWALL_API_KEY)")
     String apiKey;
 
+    @Option(names = "--no-warmup", description = "start serving without running the model once first (the JIT's warm-up, ~seconds; "
+            + "without it the first requests wait for the compiler)")
+    boolean noWarmup;
+
     @Option(names = "--timeout", defaultValue = "${env:MEMWALL_TIMEOUT:-600}", description = "seconds a request may take in all; 0 = no limit (default ${DEFAULT-VALUE}; env MEMWALL_TIMEOUT)")
     long timeout;
 
@@ -100,6 +104,11 @@ final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Path file = ModelSource.resolve(model);
         Model m = devices.open(file, threads);
+        long loaded = System.nanoTime();
+        if (!noWarmup) {
+            m.warmUp();
+        }
+        long warmed = System.nanoTime();
         Tokenizer tokenizer = Tokenizer.from(m.file().metadata());
         ChatFormatter formatter = chatTemplate.formatter(m.file().metadata(), tokenizer);
         if (formatter == null) {
@@ -120,8 +129,9 @@ final class ServeCommand implements Callable<Integer> {
             System.err.flush();
             Runtime.getRuntime().halt(0); // a drained server exits 0, not 143
         }, "memwall-shutdown"));
-        System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d, %s) — loaded in %.0f ms%n",
-                file.getFileName(), host, server.port(), name, parallel, settings.context(), m.forwardPass().device(), (System.nanoTime() - t0) / 1e6);
+        System.err.printf("memwall: serving %s on http://%s:%d/v1 (model id '%s', %d parallel, context %d, %s) — loaded in %.0f ms%s%n",
+                file.getFileName(), host, server.port(), name, parallel, settings.context(), m.forwardPass().device(), (loaded - t0) / 1e6,
+                noWarmup ? "" : String.format(Locale.ROOT, ", warmed up in %.0f ms", (warmed - loaded) / 1e6));
         long kv = server.engine().settings().kvBudgetBytes();
         long perToken = Math.max(1, server.engine().kvBytesPerPosition());
         // Sliding-window layers hold a fixed ring per sequence: what a full context costs beyond its tokens.

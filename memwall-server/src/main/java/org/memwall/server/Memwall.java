@@ -15,6 +15,7 @@ import org.memwall.chat.ChatFormatter;
 import org.memwall.chat.ToolCallFormat;
 import org.memwall.model.KvType;
 import org.memwall.model.Model;
+import org.memwall.model.RepackCache;
 import org.memwall.tokenizer.Tokenizer;
 
 /**
@@ -131,7 +132,15 @@ public final class Memwall implements AutoCloseable {
 
     /** {@code kvType}: how the KV cache stores keys and values ({@link KvType#DEFAULT}: F16). */
     public static Memwall load(Path gguf, int threads, int parallel, int context, String chatTemplate, KvType kvType) {
-        Model model = Model.open(gguf, threads, null, kvType);
+        return load(gguf, threads, parallel, context, chatTemplate, kvType, null);
+    }
+
+    /**
+     * {@code repackCache}: where the CPU's repacked weights are kept between loads ({@link RepackCache#beside},
+     * {@link RepackCache#in}; null: repacked at every load).
+     */
+    public static Memwall load(Path gguf, int threads, int parallel, int context, String chatTemplate, KvType kvType, RepackCache repackCache) {
+        Model model = Model.open(gguf, threads, null, kvType, repackCache);
         try {
             Tokenizer tokenizer = Tokenizer.from(model.file().metadata());
             ChatFormatter formatter = chatTemplate != null ? ChatFormatter.of(chatTemplate, tokenizer)
