@@ -109,15 +109,23 @@ public final class Model implements AutoCloseable {
      * KV cache of its own (llama.cpp's tools warm up the same way at start).
      */
     public void warmUp() {
-        int total = Math.min(96, config.contextLength());
+        try (KvCache cache = newCache(WARM_UP)) {
+            warmUp(cache);
+        }
+    }
+
+    /** Positions {@link #warmUp} fills. */
+    public static final int WARM_UP = 96;
+
+    /** {@link #warmUp()} on positions 0 .. 95 of {@code cache} (at least {@link #WARM_UP} positions, or the model's context). */
+    public void warmUp(KvCache cache) {
+        int total = Math.min(WARM_UP, config.contextLength());
         int prompt = Math.min(64, total / 2);
         int vocab = weights.vocabularySize();
         java.util.SplittableRandom random = new java.util.SplittableRandom(96);
-        try (KvCache cache = newCache(total)) {
-            forward.forwardSequence(random.ints(prompt, 0, vocab).toArray(), 0, cache, false);
-            for (int i = prompt; i < total; i++) {
-                forward.forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
-            }
+        forward.forwardSequence(random.ints(prompt, 0, vocab).toArray(), 0, cache, false);
+        for (int i = prompt; i < total; i++) {
+            forward.forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
         }
     }
 
