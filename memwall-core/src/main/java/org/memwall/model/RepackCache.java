@@ -165,7 +165,7 @@ public final class RepackCache {
                     return "truncated or damaged";
                 }
             }
-            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
+            MemorySegment mapped = plain(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto()));
             List<Interleaved> copies = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 Tensor t = matrices.get(i);
@@ -180,6 +180,21 @@ public final class RepackCache {
             }
             mapped.load(); // the pages in now, not one fault at a time in the first prompt
             return null;
+        }
+    }
+
+    /**
+     * The mapping as a plain native segment over the same pages (kept mapped while it is reachable): the kernels then
+     * see one segment class, the one of every other copy and buffer. Read through the mapped segment's own class, whose
+     * type joined theirs at every load in the kernels, a 1B Q4_0 model decoded 20% and prefilled 35% slower. Where
+     * native access is denied, the mapped segment itself.
+     */
+    private static MemorySegment plain(MemorySegment mapped) {
+        try {
+            return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), Arena.ofAuto(),
+                    ignored -> java.lang.ref.Reference.reachabilityFence(mapped));
+        } catch (IllegalCallerException e) {
+            return mapped;
         }
     }
 
