@@ -88,6 +88,15 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         return values == null ? code : code.selectFrom(values);
     }
 
+    /**
+     * Tokens t and t + 1 with {@code quad} row groups from g, when the format multiplies two tokens at once: their sums
+     * at s[0 .. quad·V) and s[4V .. 4V + quad·V), the same bits as {@link #oneToken} gives each; false (nothing done)
+     * when it does not.
+     */
+    boolean twoTokens(int g, int quad, Int8Activations a, int t, MemorySegment s) {
+        return false;
+    }
+
     /** One token with row group g: its sums at s[at ..] (at ≤ 3V), computed in registers. */
     abstract void dot1(int g, Int8Activations a, int t, MemorySegment s, long at);
 
@@ -344,11 +353,17 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
             for (int g = from; g < to; g += 4) {
                 int quad = Math.min(4, to - g);
                 for (int t = t0; t < t1; t++) {
-                    oneToken(g, quad, a, t, s);
-                    for (int j = 0; j < quad; j++) {
-                        int row = ROWS * (g + j) - first;
-                        store(s, (long) V * j, out, t * stride + row, -row, count - row);
+                    int both = t + 1 < t1 && twoTokens(g, quad, a, t, s) ? 2 : 1;
+                    if (both == 1) {
+                        oneToken(g, quad, a, t, s);
                     }
+                    for (int u = 0; u < both; u++) {
+                        for (int j = 0; j < quad; j++) {
+                            int row = ROWS * (g + j) - first;
+                            store(s, 4L * V * u + (long) V * j, out, (t + u) * stride + row, -row, count - row);
+                        }
+                    }
+                    t += both - 1;
                 }
             }
             return;

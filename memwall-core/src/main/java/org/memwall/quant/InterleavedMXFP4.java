@@ -59,4 +59,9 @@ final class InterleavedMXFP4 extends Block32Interleaved {
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         dot1(g, act, t, s, at, VALUES, 0);
     }
+
+    @Override
+    boolean twoTokens(int g, int quad, Int8Activations act, int t, MemorySegment s) {
+        return twoTokens(g, quad, act, t, s, VALUES, 0);
+    }
 }

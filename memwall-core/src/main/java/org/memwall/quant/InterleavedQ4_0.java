@@ -55,4 +55,9 @@ final class InterleavedQ4_0 extends Block32Interleaved {
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         dot1(g, act, t, s, at, null, 8);
     }
+
+    @Override
+    boolean twoTokens(int g, int quad, Int8Activations act, int t, MemorySegment s) {
+        return twoTokens(g, quad, act, t, s, null, 8);
+    }
 }
