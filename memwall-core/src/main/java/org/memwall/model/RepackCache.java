@@ -165,7 +165,8 @@ public final class RepackCache {
                     return "truncated or damaged";
                 }
             }
-            MemorySegment mapped = plain(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto()));
+            MemorySegment mapping = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
+            MemorySegment mapped = plain(mapping);
             List<Interleaved> copies = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 Tensor t = matrices.get(i);
@@ -178,7 +179,7 @@ public final class RepackCache {
             for (int i = 0; i < count; i++) {
                 matrices.get(i).interleaved(copies.get(i));
             }
-            mapped.load(); // the pages in now, not one fault at a time in the first prompt
+            mapping.load(); // the pages in now, not one fault at a time in the first prompt
             return null;
         }
     }
@@ -192,7 +193,7 @@ public final class RepackCache {
     private static MemorySegment plain(MemorySegment mapped) {
         try {
             return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), Arena.ofAuto(),
-                    ignored -> java.lang.ref.Reference.reachabilityFence(mapped));
+                    ignored -> java.lang.ref.Reference.reachabilityFence(mapped)).asReadOnly();
         } catch (IllegalCallerException e) {
             return mapped;
         }

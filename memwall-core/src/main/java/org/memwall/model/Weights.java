@@ -1,5 +1,6 @@
 package org.memwall.model;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.memwall.MemwallException;
 import org.memwall.gguf.GgufFile;
@@ -154,7 +155,8 @@ public final class Weights {
         }
 
         Tensor tensor(TensorInfo t) {
-            return new Tensor(t.name(), t.type(), t.dims(), file.tensorData(t));
+            MemorySegment data = file.tensorData(t);
+            return new Tensor(t.name(), t.type(), t.dims(), data, () -> file.release(data));
         }
 
         /** A 2-D weight of {@code in} columns and {@code out} rows ({@code out} -1: any). */

@@ -20,8 +20,16 @@ public final class Tensor {
     private final int rowLength;
     private final int rowCount;
     private Interleaved interleaved;
+    /** Releases the pages of {@link #data} from memory once a copy is made (null: {@code unload} if it is mapped). */
+    private final Runnable release;
 
     public Tensor(String name, GgmlType type, long[] dims, MemorySegment data) {
+        this(name, type, dims, data, null);
+    }
+
+    /** {@code release}: drops {@code data}'s pages from memory after {@link #interleave} (the model file's, e.g.). */
+    public Tensor(String name, GgmlType type, long[] dims, MemorySegment data, Runnable release) {
+        this.release = release;
         this.name = name;
         this.type = type;
         this.dims = dims.clone();
@@ -91,7 +99,9 @@ public final class Tensor {
         }
         pool.forChunks(il.groups(), 64, (from, to, thread) -> il.pack(data, from, to));
         interleaved = il;
-        if (data.isMapped()) {
+        if (release != null) {
+            release.run();
+        } else if (data.isMapped()) {
             data.unload();
         }
         return il.byteSize();
