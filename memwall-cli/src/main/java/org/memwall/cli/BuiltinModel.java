@@ -2,13 +2,12 @@ package org.memwall.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import org.memwall.AtomicFile;
 import org.memwall.MemwallException;
 
 /**
@@ -53,11 +52,7 @@ final class BuiltinModel {
         Path part = Files.createTempFile(target.getParent(), NAME, ".part");
         try {
             Files.write(part, bytes);
-            try {
-                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFile.moveInto(part, target);
         } finally {
             Files.deleteIfExists(part);
         }

@@ -7,15 +7,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.zip.CRC32;
+import org.memwall.AtomicFile;
 import org.memwall.gguf.GgufFile;
 import org.memwall.quant.Interleaved;
 import org.memwall.tensor.Parallel;
@@ -225,11 +224,7 @@ public final class RepackCache {
                 }
                 ch.truncate(at);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFile.moveInto(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
         }
