@@ -35,6 +35,13 @@ abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8
     /** The one-token product of row group g with {@code x[xo ..]}: its sums stored as one vector at {@code s[acc ..]}. */
     abstract void dot1(int g, float[] x, int xo, MemorySegment s, long acc);
 
+    /**
+     * Two tokens' products with row group g, {@code x[xo0 ..]} and {@code x[xo1 ..]}, each computed as {@link #dot1}
+     * computes it (the same bits), their sums at {@code s[acc0 ..]} and {@code s[acc1 ..]}: each weight vector widened
+     * once for both.
+     */
+    abstract void dot2(int g, float[] x, int xo0, int xo1, MemorySegment s, long acc0, long acc1);
+
     @Override
     public final void multiply(int from, int to, int first, int count, float[] x, Int8Activations a, int t0, int t1, float[] out, int stride) {
         if (t1 - t0 < tiledFrom()) {
@@ -45,10 +52,16 @@ abstract sealed class FloatInterleaved extends Interleaved permits InterleavedQ8
     }
 
     private void oneToken(int from, int to, int first, int count, float[] x, int t0, int t1, float[] out, int stride) {
-        MemorySegment s = DECODED.get(ROWS);
+        MemorySegment s = DECODED.get(2L * ROWS);
         for (int g = from; g < to; g++) {
             int row = ROWS * g - first;
-            for (int t = t0; t < t1; t++) {
+            int t = t0;
+            for (; t + 1 < t1; t += 2) {
+                dot2(g, x, t * n, (t + 1) * n, s, 0, V);
+                store(s, 0, out, t * stride + row, -row, count - row);
+                store(s, V, out, (t + 1) * stride + row, -row, count - row);
+            }
+            if (t < t1) {
                 dot1(g, x, t * n, s, 0);
                 store(s, 0, out, t * stride + row, -row, count - row);
             }
