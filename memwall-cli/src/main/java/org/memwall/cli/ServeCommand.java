@@ -106,6 +106,7 @@ final class ServeCommand implements Callable<Integer> {
         Model m = devices.open(file, threads);
         long loaded = System.nanoTime();
         if (!noWarmup) {
+            System.err.println("memwall: warming up the model: one run first (--no-warmup to skip)");
             m.warmUp();
         }
         long warmed = System.nanoTime();
