@@ -67,12 +67,12 @@ public final class RepackCache {
     /**
      * Gives every matrix of {@code weights} its interleaved copy: mapped from the cache when it holds this model's
      * copies for this build, else repacked on {@code pool} and then written to the cache (a failure to write is a
-     * notice, not an error). Returns whether the copies came from the cache.
+     * notice, not an error).
      */
-    boolean interleave(GgufFile model, Weights weights, Parallel pool) {
+    void interleave(GgufFile model, Weights weights, Parallel pool) {
         List<Tensor> matrices = copied(weights);
         if (matrices.isEmpty()) {
-            return false; // nothing this machine copies (its formats are kept as stored, or vectors too narrow)
+            return; // nothing this machine copies (its formats are kept as stored, or vectors too narrow)
         }
         Source source = Source.of(model);
         String refused = null;
@@ -80,7 +80,7 @@ public final class RepackCache {
             try {
                 refused = restore(matrices, source);
                 if (refused == null) {
-                    return true;
+                    return;
                 }
             } catch (IOException | RuntimeException e) {
                 refused = "unreadable (" + e.getMessage() + ")";
@@ -93,7 +93,6 @@ public final class RepackCache {
         } catch (IOException | RuntimeException e) {
             notes.accept("memwall: repacked weights not saved to " + file + ": " + e.getMessage());
         }
-        return false;
     }
 
     /** The matrices that get a copy on this machine. */

@@ -193,10 +193,8 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
                     v1 = v1.lanewise(VectorOperators.LSHR, 4);
                 }
             }
-            IntVector ia = a0.add(a1).reinterpretAsInts();
-            IntVector ib = b0.add(b1).reinterpretAsInts();
-            ia = ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(ia.lanewise(VectorOperators.ASHR, 16));
-            ib = ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16));
+            IntVector ia = pairSums(a0.add(a1).reinterpretAsInts());
+            IntVector ib = pairSums(b0.add(b1).reinterpretAsInts());
             FloatVector scale = floats(data, p);
             acc0 = ((FloatVector) ia.sub(offset * sums[ba + b]).convert(VectorOperators.I2F, 0)).fma(scale.mul(dxs[ba + b]), acc0);
             acc1 = ((FloatVector) ib.sub(offset * sums[bb + b]).convert(VectorOperators.I2F, 0)).fma(scale.mul(dxs[bb + b]), acc1);

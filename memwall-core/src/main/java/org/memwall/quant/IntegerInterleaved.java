@@ -78,8 +78,7 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
             v2 = v2.lanewise(VectorOperators.LSHR, 4);
             v3 = v3.lanewise(VectorOperators.LSHR, 4);
         }
-        IntVector iv = s0.add(s1).reinterpretAsInts();
-        return iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(iv.lanewise(VectorOperators.ASHR, 16));
+        return pairSums(s0.add(s1).reinterpretAsInts());
     }
 
     /** The low nibble of each lane of v, or its entry in {@code values} (one permutation: {@code vpermw}). */

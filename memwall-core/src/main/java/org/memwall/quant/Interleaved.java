@@ -318,8 +318,11 @@ public abstract sealed class Interleaved permits IntegerInterleaved, FloatInterl
      * vectors were boxed.
      */
     static FloatVector pairSums(MemorySegment s, long at) {
-        IntVector iv = ints(s, at);
-        return (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(iv.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+        return (FloatVector) pairSums(ints(s, at)).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Lanes 2i and 2i + 1 of {@code iv} read as signed 16-bit values and added in 32 bits: row i's exact sum. */
+    static IntVector pairSums(IntVector iv) {
+        return iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(iv.lanewise(VectorOperators.ASHR, 16));
     }
 }

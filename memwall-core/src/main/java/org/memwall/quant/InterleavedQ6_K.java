@@ -228,9 +228,7 @@ final class InterleavedQ6_K extends IntegerInterleaved {
                     s0 = s0.add(widened(data, q + 2L * ROWS * u).mul(pair(xp[k + u])));
                     s1 = s1.add(widened(data, q + 2L * ROWS * (u + 1)).mul(pair(xp[k + u + 1])));
                 }
-                IntVector iv = s0.add(s1).reinterpretAsInts();
-                FloatVector sum = (FloatVector) iv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(iv.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                FloatVector sum = (FloatVector) pairSums(s0.add(s1).reinterpretAsInts()).convert(VectorOperators.I2F, 0);
                 FloatVector dx = FloatVector.broadcast(FR, dxs[bo + (e >> 5) + (sub >> 1)]);
                 acc = sum.fma(d.mul(signedBytes(data, p + V + ROWS * sub)).mul(dx), acc);
             }
