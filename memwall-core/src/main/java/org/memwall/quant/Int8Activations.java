@@ -57,13 +57,15 @@ public final class Int8Activations {
         int blocks = values / BLOCK;
         if (pool != null && tokens > 1 && pool.threads() > 1) {
             pool.forRange(blocks, (from, to, thread) -> {
+                int[] q = QUANTS.get();
                 for (int b = from; b < to; b++) {
-                    a.quantizeBlock(x, b);
+                    a.quantizeBlock(x, b, q);
                 }
             });
         } else {
+            int[] q = QUANTS.get();
             for (int b = 0; b < blocks; b++) {
-                a.quantizeBlock(x, b);
+                a.quantizeBlock(x, b, q);
             }
         }
         return a;
@@ -80,9 +82,11 @@ public final class Int8Activations {
 
     /**
      * Block b: dx = max|x| / 127, xq = x / dx rounded to the nearest integer (ties to even), which the scale keeps in
-     * [−127, 127]. Vectorised; every machine gets the same values (lane-wise operations and an exact maximum).
+     * [−127, 127]. Vectorised; every machine gets the same values (lane-wise operations and an exact maximum). {@code q}
+     * is the calling thread's scratch, looked up once per range of blocks (per block, the thread-local look-up took 8%
+     * of a 256-token product).
      */
-    private void quantizeBlock(float[] x, int b) {
+    private void quantizeBlock(float[] x, int b, int[] q) {
         int o = b * BLOCK;
         int step = F.length();
         FloatVector max = FloatVector.zero(F);
@@ -91,7 +95,6 @@ public final class Int8Activations {
         }
         float d = max.reduceLanes(VectorOperators.MAX) / 127f;
         float id = d != 0 ? 1f / d : 0f;
-        int[] q = QUANTS.get();
         IntVector sum = IntVector.zero(FI);
         for (int k = 0; k < BLOCK; k += step) {
             IntVector qk = (IntVector) FloatVector.fromArray(F, x, o + k).mul(id).add(ROUND).sub(ROUND)

@@ -14,8 +14,10 @@ import jdk.incubator.vector.VectorOperators;
  * a time, read in address order (Q6_K: four side by side, {@link #oneToken}). Larger batches: two groups at a time,
  * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 6-token tiles with
  * 32 vector registers, then 2 × 4 (each decoded weight vector serves six or four tokens, each broadcast activation two
- * groups; block ends in registers);
- * the tokens past the last tile go through {@link #dot1}, which gives the same bits.
+ * groups; block ends in registers). The formats with 4-bit codes (Q4_0, MXFP4, Q4_K) decode them to 16-bit values and
+ * take six tokens at any vector width ({@link #shortTiles}): a block's products summed in 16-bit lanes, then scaled into
+ * the float sums in a second pass; Q6_K's sub-blocks of 16 would scale twice as often, and it keeps the float tiles
+ * (measured 12% slower in integers). The tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
 abstract sealed class IntegerInterleaved extends Interleaved permits Block32Interleaved, InterleavedQ4_K, InterleavedQ6_K {
     /**
@@ -27,6 +29,8 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     private static final AlignedBuffer SUMS = new AlignedBuffer();
     /** Decoded weights, what a piece needs beside them, and a batch's sums, per thread. */
     private static final AlignedBuffer DECODED = new AlignedBuffer();
+    /** The 16-bit block sums of a piece between the two passes of {@link #shortTile2}, per thread. */
+    private static final AlignedBuffer BLOCK_SUMS = new AlignedBuffer();
 
     IntegerInterleaved(int rows, int n, long groupBytes, MemorySegment data) {
         super(rows, n, groupBytes, data);
@@ -113,6 +117,203 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
      * added to the sums at d[acc + 2V·u + V·j ..] of token t + u and group g + j ({@link #tile2}).
      */
     abstract void tile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc, int tokens);
+
+    /**
+     * Whether two row groups' tiles multiply in 16-bit integers: weights decoded to 16-bit values ({@link #decodeShorts}),
+     * products of a block summed in 16-bit lanes ({@link #shortSums2x6}, {@link #shortSums2x4}) and scaled into the
+     * float sums afterwards ({@link #shortTile2}).
+     */
+    boolean shortTiles() {
+        return false;
+    }
+
+    /**
+     * Weights [k0, k0 + len) of row group g as 16-bit values at d[at ..]: pair j (weights 2j, 2j + 1 of a block of 32,
+     * lanes 2i and 2i + 1 for row i) of block i of the piece at d[at + V·(16i + j) ..], and the format's scales after
+     * them as {@link #decodePiece} leaves them.
+     */
+    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * Row groups g and g + 1 decoded as 16-bit values at d[0 ..] and d[second ..], {@code tokens} (4 or 6) tokens from
+     * t, added to the sums at d[acc + 2V·u + V·j ..] of token t + u and group g + j; {@code sums} holds the block sums
+     * between the two passes.
+     */
+    void shortTile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc, int tokens, MemorySegment sums) {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * The 16-bit block sums of groups g, g + 1 (decoded at d[0 ..] and d[second ..]) with six tokens from t over
+     * [k0, k0 + len), blocks of 32: block i's sum of token u and group j at sums[V·(12i + 2u + j) ..], lanes 2r and
+     * 2r + 1 of row r (their sum, in 32 bits, is the row's exact Σ value·xq: 16 products a lane, each within
+     * 2^11). Each decoded vector serves six tokens and each broadcast pair of activations two groups: per 32 products
+     * one 16-bit multiply and one add, where the float tiles take two fused multiply-adds (the multiplies and adds
+     * share the vector units, the fused ones have two of four). The 16 pairs of a block are a loop of constant length
+     * (with the count a parameter, 4–8% slower). Written out, and big enough that the JIT compiles it alone (inlined
+     * with the scaling, it ran out of its node budget and boxed).
+     */
+    static void shortSums2x6(MemorySegment d, long second, int k0, int len, int[] xp, int t, int n, MemorySegment sums) {
+        int h = n / 2;
+        for (int e = 0, i = 0; e < len; e += 32, i++) {
+            ShortVector zero = ShortVector.zero(SR);
+            ShortVector s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero, s40 = zero, s41 = zero, s50 = zero, s51 = zero;
+            int xi = t * h + (k0 + e) / 2;
+            long w = 16L * V * i;
+            for (int j = 0; j < 16; j++, w += V) {
+                ShortVector w0 = shorts(d, w);
+                ShortVector w1 = shorts(d, second + w);
+                ShortVector x0 = pair(xp[xi + j]);
+                s00 = s00.add(w0.mul(x0));
+                s01 = s01.add(w1.mul(x0));
+                ShortVector x1 = pair(xp[xi + h + j]);
+                s10 = s10.add(w0.mul(x1));
+                s11 = s11.add(w1.mul(x1));
+                ShortVector x2 = pair(xp[xi + 2 * h + j]);
+                s20 = s20.add(w0.mul(x2));
+                s21 = s21.add(w1.mul(x2));
+                ShortVector x3 = pair(xp[xi + 3 * h + j]);
+                s30 = s30.add(w0.mul(x3));
+                s31 = s31.add(w1.mul(x3));
+                ShortVector x4 = pair(xp[xi + 4 * h + j]);
+                s40 = s40.add(w0.mul(x4));
+                s41 = s41.add(w1.mul(x4));
+                ShortVector x5 = pair(xp[xi + 5 * h + j]);
+                s50 = s50.add(w0.mul(x5));
+                s51 = s51.add(w1.mul(x5));
+            }
+            long o = 12L * V * i;
+            s00.intoMemorySegment(sums, o, ByteOrder.LITTLE_ENDIAN);
+            s01.intoMemorySegment(sums, o + V, ByteOrder.LITTLE_ENDIAN);
+            s10.intoMemorySegment(sums, o + 2 * V, ByteOrder.LITTLE_ENDIAN);
+            s11.intoMemorySegment(sums, o + 3 * V, ByteOrder.LITTLE_ENDIAN);
+            s20.intoMemorySegment(sums, o + 4 * V, ByteOrder.LITTLE_ENDIAN);
+            s21.intoMemorySegment(sums, o + 5 * V, ByteOrder.LITTLE_ENDIAN);
+            s30.intoMemorySegment(sums, o + 6 * V, ByteOrder.LITTLE_ENDIAN);
+            s31.intoMemorySegment(sums, o + 7 * V, ByteOrder.LITTLE_ENDIAN);
+            s40.intoMemorySegment(sums, o + 8 * V, ByteOrder.LITTLE_ENDIAN);
+            s41.intoMemorySegment(sums, o + 9 * V, ByteOrder.LITTLE_ENDIAN);
+            s50.intoMemorySegment(sums, o + 10 * V, ByteOrder.LITTLE_ENDIAN);
+            s51.intoMemorySegment(sums, o + 11 * V, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /** {@link #shortSums2x6} for four tokens: block i's sum of token u and group j at sums[V·(12i + 2u + j) ..]. */
+    static void shortSums2x4(MemorySegment d, long second, int k0, int len, int[] xp, int t, int n, MemorySegment sums) {
+        int h = n / 2;
+        for (int e = 0, i = 0; e < len; e += 32, i++) {
+            ShortVector zero = ShortVector.zero(SR);
+            ShortVector s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
+            int xi = t * h + (k0 + e) / 2;
+            long w = 16L * V * i;
+            for (int j = 0; j < 16; j++, w += V) {
+                ShortVector w0 = shorts(d, w);
+                ShortVector w1 = shorts(d, second + w);
+                ShortVector x0 = pair(xp[xi + j]);
+                s00 = s00.add(w0.mul(x0));
+                s01 = s01.add(w1.mul(x0));
+                ShortVector x1 = pair(xp[xi + h + j]);
+                s10 = s10.add(w0.mul(x1));
+                s11 = s11.add(w1.mul(x1));
+                ShortVector x2 = pair(xp[xi + 2 * h + j]);
+                s20 = s20.add(w0.mul(x2));
+                s21 = s21.add(w1.mul(x2));
+                ShortVector x3 = pair(xp[xi + 3 * h + j]);
+                s30 = s30.add(w0.mul(x3));
+                s31 = s31.add(w1.mul(x3));
+            }
+            long o = 12L * V * i;
+            s00.intoMemorySegment(sums, o, ByteOrder.LITTLE_ENDIAN);
+            s01.intoMemorySegment(sums, o + V, ByteOrder.LITTLE_ENDIAN);
+            s10.intoMemorySegment(sums, o + 2 * V, ByteOrder.LITTLE_ENDIAN);
+            s11.intoMemorySegment(sums, o + 3 * V, ByteOrder.LITTLE_ENDIAN);
+            s20.intoMemorySegment(sums, o + 4 * V, ByteOrder.LITTLE_ENDIAN);
+            s21.intoMemorySegment(sums, o + 5 * V, ByteOrder.LITTLE_ENDIAN);
+            s30.intoMemorySegment(sums, o + 6 * V, ByteOrder.LITTLE_ENDIAN);
+            s31.intoMemorySegment(sums, o + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /**
+     * The block sums {@link #shortSums2x6} left in {@code sums} scaled into the float sums at s[acc + 2V·u + V·j ..]:
+     * per token and group, block by block in order, acc = fma((float) Σ, c·dx, acc) with the block's scale vector c of
+     * each group at cs[c0 + cStride·i ..] and cs[c1 + cStride·i ..]; with {@code mins} (Q4_K) then
+     * acc = fma(Σxq, m·dx, acc), m at V past c: the operations of {@link #tile2x4}'s scaling, so the same bits.
+     */
+    static void scaleShortSums(MemorySegment sums, int blocks, int k0, MemorySegment cs, long c0, long c1, long cStride,
+                               boolean mins, Int8Activations act, int t, int tokens, MemorySegment s, long acc) {
+        for (int u = 0; u < tokens; u += 2) {
+            if (mins) {
+                scaleShortSumsWithMins2x2(sums, blocks, k0, cs, c0, c1, cStride, act, t, u, s, acc + 2L * V * u);
+            } else {
+                scaleShortSums2x2(sums, blocks, k0, cs, c0, c1, cStride, act, t, u, s, acc + 2L * V * u);
+            }
+        }
+    }
+
+    /**
+     * {@link #scaleShortSums} for tokens t + u and t + u + 1: their four float sums in registers (four chains of
+     * fused multiply-adds side by side) while the blocks go by.
+     */
+    private static void scaleShortSums2x2(MemorySegment sums, int blocks, int k0, MemorySegment cs, long c0, long c1, long cStride,
+                                          Int8Activations act, int t, int u, MemorySegment s, long acc) {
+        float[] dx = act.scales;
+        int nb = act.n / 32;
+        int b = (t + u) * nb + k0 / 32;
+        FloatVector a00 = floats(s, acc), a01 = floats(s, acc + V), a10 = floats(s, acc + 2 * V), a11 = floats(s, acc + 3 * V);
+        long o = 2L * V * u;
+        for (int i = 0; i < blocks; i++, b++, o += 12L * V) {
+            FloatVector v0 = floats(cs, c0 + cStride * i);
+            FloatVector v1 = floats(cs, c1 + cStride * i);
+            float d0 = dx[b];
+            float d1 = dx[b + nb];
+            a00 = pairSums(sums, o).fma(v0.mul(d0), a00);
+            a01 = pairSums(sums, o + V).fma(v1.mul(d0), a01);
+            a10 = pairSums(sums, o + 2 * V).fma(v0.mul(d1), a10);
+            a11 = pairSums(sums, o + 3 * V).fma(v1.mul(d1), a11);
+        }
+        a00.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a01.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
+        a10.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a11.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** {@link #scaleShortSums2x2} with each block's mins after its sum (Q4_K). */
+    private static void scaleShortSumsWithMins2x2(MemorySegment sums, int blocks, int k0, MemorySegment cs, long c0, long c1, long cStride,
+                                                  Int8Activations act, int t, int u, MemorySegment s, long acc) {
+        float[] dx = act.scales;
+        int[] xs = act.sums;
+        int nb = act.n / 32;
+        int b = (t + u) * nb + k0 / 32;
+        FloatVector a00 = floats(s, acc), a01 = floats(s, acc + V), a10 = floats(s, acc + 2 * V), a11 = floats(s, acc + 3 * V);
+        long o = 2L * V * u;
+        for (int i = 0; i < blocks; i++, b++, o += 12L * V) {
+            long p0 = c0 + cStride * i;
+            long p1 = c1 + cStride * i;
+            FloatVector v0 = floats(cs, p0);
+            FloatVector v1 = floats(cs, p1);
+            float d0 = dx[b];
+            float d1 = dx[b + nb];
+            a00 = pairSums(sums, o).fma(v0.mul(d0), a00);
+            a01 = pairSums(sums, o + V).fma(v1.mul(d0), a01);
+            a10 = pairSums(sums, o + 2 * V).fma(v0.mul(d1), a10);
+            a11 = pairSums(sums, o + 3 * V).fma(v1.mul(d1), a11);
+            FloatVector m0 = floats(cs, p0 + V);
+            FloatVector m1 = floats(cs, p1 + V);
+            FloatVector x0 = FloatVector.broadcast(FR, (float) xs[b]);
+            FloatVector x1 = FloatVector.broadcast(FR, (float) xs[b + nb]);
+            a00 = x0.fma(m0.mul(d0), a00);
+            a01 = x0.fma(m1.mul(d0), a01);
+            a10 = x1.fma(m0.mul(d1), a10);
+            a11 = x1.fma(m1.mul(d1), a11);
+        }
+        a00.intoMemorySegment(s, acc, ByteOrder.LITTLE_ENDIAN);
+        a01.intoMemorySegment(s, acc + V, ByteOrder.LITTLE_ENDIAN);
+        a10.intoMemorySegment(s, acc + 2 * V, ByteOrder.LITTLE_ENDIAN);
+        a11.intoMemorySegment(s, acc + 3 * V, ByteOrder.LITTLE_ENDIAN);
+    }
 
     /** {@link #tile2x6} for six tokens, {@link #tile2x4} for four, of a format without mins. */
     static void tile2(MemorySegment s, long second, int k0, int len, int block, MemorySegment cs, long c0, long c1, long cStride,
@@ -371,20 +572,28 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         long second = 4L * (ROWS * (long) TILE_PIECE + pieceFloats());
         long acc = 2 * second;
         MemorySegment d = DECODED.get(2 * second / 4 + 2L * ROWS * tokens);
+        MemorySegment blockSums = BLOCK_SUMS.get(12L * ROWS * (TILE_PIECE / 32));
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
-            int six = pair == 2 && sixTokenTiles() ? tokens / 6 * 6 : 0;
+            boolean shorts = pair == 2 && shortTiles();
+            int six = pair == 2 && (shorts || sixTokenTiles()) ? tokens / 6 * 6 : 0;
             int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
                 d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
                 for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
                     int len = Math.min(TILE_PIECE, n - k0);
                     for (int j = 0; j < pair; j++) {
-                        decodePiece(g + j, k0, len, d, j * second);
+                        if (shorts) {
+                            decodeShorts(g + j, k0, len, d, j * second);
+                        } else {
+                            decodePiece(g + j, k0, len, d, j * second);
+                        }
                     }
                     for (int t = 0, width; t < tiled; t += width) {
                         width = t < six ? 6 : 4;
-                        if (pair == 2) {
+                        if (shorts) {
+                            shortTile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, width, blockSums);
+                        } else if (pair == 2) {
                             tile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, width);
                         } else {
                             tile1x4(d, g, k0, len, a, t0 + t, acc + 2L * V * t);

@@ -56,6 +56,11 @@ final class InterleavedMXFP4 extends Block32Interleaved {
     }
 
     @Override
+    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
+        decodeShorts(g, k0, len, d, at, VALUES, 0);
+    }
+
+    @Override
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         dot1(g, act, t, s, at, VALUES, 0);
     }

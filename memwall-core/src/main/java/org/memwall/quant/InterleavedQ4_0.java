@@ -52,6 +52,11 @@ final class InterleavedQ4_0 extends Block32Interleaved {
      * memory, streamed 14–18 GB/s per core from DRAM; this 15–24).
      */
     @Override
+    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
+        decodeShorts(g, k0, len, d, at, null, 8);
+    }
+
+    @Override
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         dot1(g, act, t, s, at, null, 8);
     }

@@ -127,6 +127,41 @@ final class InterleavedQ4_K extends IntegerInterleaved {
         scalesAndMins(blk, d, at + 4L * ROWS * 256, 2);
     }
 
+    /**
+     * Two groups' tiles in 16-bit integers: a 256-token product of 2048 × 2048 on one core (AVX-512) 87.1–92.9 GMAC/s against
+     * 80.5–87.1 with the float tiles, 46.4–48.0 against 41.8–43.5 with 256-bit vectors.
+     */
+    @Override
+    boolean shortTiles() {
+        return true;
+    }
+
+    /** The super-blocks of the piece as 16-bit codes q, in {@link #decodeShorts}'s order, and their scales and mins after them. */
+    @Override
+    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
+        long blk = g * groupBytes + (long) k0 / 256 * BYTES;
+        long o = at;
+        for (int v4 = 0; v4 < 32; v4++) {
+            ShortVector v = shorts(data, blk + QS + (long) V * v4);
+            for (int m = 0; m < 4; m++, o += V) {
+                v.and(LOW).intoMemorySegment(d, o, ByteOrder.LITTLE_ENDIAN);
+                v = v.lanewise(VectorOperators.LSHR, 4);
+            }
+        }
+        scalesAndMins(blk, d, at + 4L * ROWS * 256, 2);
+    }
+
+    @Override
+    void shortTile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens, MemorySegment sums) {
+        if (tokens == 6) {
+            shortSums2x6(d, second, k0, len, act.pairs, t, n, sums);
+        } else {
+            shortSums2x4(d, second, k0, len, act.pairs, t, n, sums);
+        }
+        long sc = 4L * ROWS * 256;
+        scaleShortSums(sums, len / 32, k0, d, sc, second + sc, 2L * V, true, act, t, tokens, d, acc);
+    }
+
     @Override
     boolean sixTokenTiles() {
         return false; // its mins outgrow the registers (IntegerInterleaved.tile2x6): tile2 always gets four tokens
