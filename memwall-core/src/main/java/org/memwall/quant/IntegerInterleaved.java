@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorOperators;
  * a time, read in address order (Q6_K: four side by side, {@link #oneToken}). Larger batches: two groups at a time,
  * their weights decoded {@link #TILE_PIECE} at a time and multiplied with every token in 2-group × 6-token tiles with
  * 32 vector registers, then 2 × 4 (each decoded weight vector serves six or four tokens, each broadcast activation two
- * groups; block ends in registers). The formats with 4-bit codes (Q4_0, MXFP4, Q4_K) decode them to 16-bit values and
- * take six tokens at any vector width ({@link #shortTiles}): a block's products summed in 16-bit lanes, then scaled into
+ * groups; block ends in registers). The formats with 4-bit codes (Q4_0, MXFP4, Q4_K) decode them to 16-bit values
+ * ({@link #shortTiles}; Q4_K then takes six tokens too): a block's products summed in 16-bit lanes, then scaled into
  * the float sums in a second pass; Q6_K's sub-blocks of 16 would scale twice as often, and it keeps the float tiles
  * (measured 12% slower in integers). The tokens past the last tile go through {@link #dot1}, which gives the same bits.
  */
@@ -576,7 +576,7 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
             boolean shorts = pair == 2 && shortTiles();
-            int six = pair == 2 && (shorts || sixTokenTiles()) ? tokens / 6 * 6 : 0;
+            int six = pair == 2 && SIX_TOKENS && (shorts || sixTokenTiles()) ? tokens / 6 * 6 : 0;
             int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
                 d.asSlice(acc, 2L * V * tiled).fill((byte) 0);

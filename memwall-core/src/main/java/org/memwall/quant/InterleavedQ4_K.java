@@ -180,15 +180,19 @@ final class InterleavedQ4_K extends IntegerInterleaved {
 
     /**
      * d·sc[sub] and −dmin·mn[sub] of the super-block at {@code blk} as vectors at s[at + V·(stride·sub) ..] and
-     * s[at + V·(stride·sub + 1) ..].
+     * s[at + V·(stride·sub + 1) ..]: one float product per lane, as {@link #dot1}'s vectors compute them (the same bits),
+     * in scalars. Once per piece; as vectors, inlined into the decoding loop with 256-bit vectors, their byte-to-float
+     * conversion was now and then left uncompiled and allocated 4 MB per 256-token product.
      */
     private void scalesAndMins(long blk, MemorySegment s, long at, int stride) {
-        FloatVector d = floats(data, blk);
-        FloatVector negDmin = floats(data, blk + V);
         for (int sub = 0; sub < 8; sub++) {
             long o = at + (long) V * stride * sub;
-            d.mul(signedBytes(data, blk + 2 * V + ROWS * sub)).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
-            negDmin.mul(signedBytes(data, blk + MINS + ROWS * sub)).intoMemorySegment(s, o + V, ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < ROWS; i++) {
+                float d = data.get(FLOAT, blk + 4L * i);
+                float negDmin = data.get(FLOAT, blk + V + 4L * i);
+                s.set(FLOAT, o + 4L * i, d * data.get(ValueLayout.JAVA_BYTE, blk + 2 * V + ROWS * sub + i));
+                s.set(FLOAT, o + V + 4L * i, negDmin * data.get(ValueLayout.JAVA_BYTE, blk + MINS + ROWS * sub + i));
+            }
         }
     }
 
