@@ -116,27 +116,27 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
     }
 
     @Override
-    final void shortTile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens,
-                          MemorySegment sums) {
+    final void shortTile2(short[] w, int wSecond, MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t,
+                          long acc, int tokens, MemorySegment sums) {
         if (tokens == 6) {
-            shortSums2x6(d, second, k0, len, act.pairs, t, n, sums);
+            shortSums2x6(w, wSecond, k0, len, act.pairs, t, n, sums);
         } else {
-            shortSums2x4(d, second, k0, len, act.pairs, t, n, sums);
+            shortSums2x4(w, wSecond, k0, len, act.pairs, t, n, sums);
         }
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
         scaleShortSums(sums, len / 32, k0, data, blk, blk + groupBytes, BYTES, false, act, t, tokens, d, acc);
     }
 
     /** Weights [k0, k0 + len) of row group g as 16-bit value(code) − offset, in {@link #decodeShorts}'s order. */
-    final void decodeShorts(int g, int k0, int len, MemorySegment s, long at, ShortVector values, int offset) {
+    final void decodeCodes(int g, int k0, int len, short[] w, int at, ShortVector values, int offset) {
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
         ShortVector off = ShortVector.broadcast(SR, (short) offset);
-        long o = at;
+        int o = at;
         for (int e = 0; e < len; e += 32, blk += BYTES) {
             for (int c = 0; c < 4; c++) {
                 ShortVector v = shorts(data, blk + V + V * c);
-                for (int m = 0; m < 4; m++, o += V) {
-                    value(v, values).sub(off).intoMemorySegment(s, o, ByteOrder.LITTLE_ENDIAN);
+                for (int m = 0; m < 4; m++, o += L16) {
+                    value(v, values).sub(off).intoArray(w, o);
                     v = v.lanewise(VectorOperators.LSHR, 4);
                 }
             }

@@ -56,8 +56,8 @@ final class InterleavedMXFP4 extends Block32Interleaved {
     }
 
     @Override
-    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
-        decodeShorts(g, k0, len, d, at, VALUES, 0);
+    void decodeShorts(int g, int k0, int len, short[] w, int wAt, MemorySegment d, long at) {
+        decodeCodes(g, k0, len, w, wAt, VALUES, 0);
     }
 
     @Override

@@ -52,8 +52,8 @@ final class InterleavedQ4_0 extends Block32Interleaved {
      * memory, streamed 14–18 GB/s per core from DRAM; this 15–24).
      */
     @Override
-    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
-        decodeShorts(g, k0, len, d, at, null, 8);
+    void decodeShorts(int g, int k0, int len, short[] w, int wAt, MemorySegment d, long at) {
+        decodeCodes(g, k0, len, w, wAt, null, 8);
     }
 
     @Override

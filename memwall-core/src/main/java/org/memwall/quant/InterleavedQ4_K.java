@@ -138,13 +138,13 @@ final class InterleavedQ4_K extends IntegerInterleaved {
 
     /** The super-blocks of the piece as 16-bit codes q, in {@link #decodeShorts}'s order, and their scales and mins after them. */
     @Override
-    void decodeShorts(int g, int k0, int len, MemorySegment d, long at) {
+    void decodeShorts(int g, int k0, int len, short[] w, int wAt, MemorySegment d, long at) {
         long blk = g * groupBytes + (long) k0 / 256 * BYTES;
-        long o = at;
+        int o = wAt;
         for (int v4 = 0; v4 < 32; v4++) {
             ShortVector v = shorts(data, blk + QS + (long) V * v4);
-            for (int m = 0; m < 4; m++, o += V) {
-                v.and(LOW).intoMemorySegment(d, o, ByteOrder.LITTLE_ENDIAN);
+            for (int m = 0; m < 4; m++, o += L16) {
+                v.and(LOW).intoArray(w, o);
                 v = v.lanewise(VectorOperators.LSHR, 4);
             }
         }
@@ -152,11 +152,12 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     }
 
     @Override
-    void shortTile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens, MemorySegment sums) {
+    void shortTile2(short[] w, int wSecond, MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t, long acc,
+                    int tokens, MemorySegment sums) {
         if (tokens == 6) {
-            shortSums2x6(d, second, k0, len, act.pairs, t, n, sums);
+            shortSums2x6(w, wSecond, k0, len, act.pairs, t, n, sums);
         } else {
-            shortSums2x4(d, second, k0, len, act.pairs, t, n, sums);
+            shortSums2x4(w, wSecond, k0, len, act.pairs, t, n, sums);
         }
         long sc = 4L * ROWS * 256;
         scaleShortSums(sums, len / 32, k0, d, sc, second + sc, 2L * V, true, act, t, tokens, d, acc);
