@@ -156,6 +156,19 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     }
 
     /**
+     * Whether a batch of {@code tokens} takes the 16-bit tiles with the codes decoded in registers ({@link #fusedTile2}):
+     * small batches, which would not repay decoding a piece.
+     */
+    boolean fusedTiles(int tokens) {
+        return false;
+    }
+
+    /** {@link #shortTile2} with the codes decoded in registers ({@link #fusedSums2x6}). */
+    void fusedTile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations a, int t, long acc, int tokens, MemorySegment sums) {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
      * The 16-bit block sums of groups g, g + 1 (decoded at d[0 ..] and d[second ..], {@link #decodeShorts}) with six tokens from t over
      * [k0, k0 + len), blocks of 32: block i's sum of token u and group j at sums[V·(12i + 2u + j) ..], lanes 2r and
      * 2r + 1 of row r (their sum, in 32 bits, is the row's exact Σ value·xq: 16 products a lane, each within
@@ -233,6 +246,110 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
                 ShortVector x3 = pair(xp[xi + 3 * h + j]);
                 s30 = s30.add(w0.mul(x3));
                 s31 = s31.add(w1.mul(x3));
+            }
+            long o = 12L * V * i;
+            s00.intoMemorySegment(sums, o, ByteOrder.LITTLE_ENDIAN);
+            s01.intoMemorySegment(sums, o + V, ByteOrder.LITTLE_ENDIAN);
+            s10.intoMemorySegment(sums, o + 2 * V, ByteOrder.LITTLE_ENDIAN);
+            s11.intoMemorySegment(sums, o + 3 * V, ByteOrder.LITTLE_ENDIAN);
+            s20.intoMemorySegment(sums, o + 4 * V, ByteOrder.LITTLE_ENDIAN);
+            s21.intoMemorySegment(sums, o + 5 * V, ByteOrder.LITTLE_ENDIAN);
+            s30.intoMemorySegment(sums, o + 6 * V, ByteOrder.LITTLE_ENDIAN);
+            s31.intoMemorySegment(sums, o + 7 * V, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /**
+     * {@link #shortSums2x6} with the codes read from the copy and decoded in registers (code vector c of block i of
+     * group j at data[p_j + stride·i + V·c ..], weight value(code) − offset), for batches too small to repay a decoded
+     * piece: a server's step of decoding sequences.
+     */
+    static void fusedSums2x6(MemorySegment data, long p0, long p1, long stride, int k0, int len, ShortVector values, ShortVector offset,
+                              int[] xp, int t, int n, MemorySegment sums) {
+        int h = n / 2;
+        for (int e = 0, i = 0; e < len; e += 32, i++) {
+            ShortVector zero = ShortVector.zero(SR);
+            ShortVector s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero, s40 = zero, s41 = zero, s50 = zero, s51 = zero;
+            int xi = t * h + (k0 + e) / 2;
+            long q0 = p0 + stride * i;
+            long q1 = p1 + stride * i;
+            for (int c = 0; c < 4; c++) {
+                ShortVector v0 = shorts(data, q0 + (long) V * c);
+                ShortVector v1 = shorts(data, q1 + (long) V * c);
+                for (int m = 0; m < 4; m++) {
+                    int j = 4 * c + m;
+                    ShortVector w0 = value(v0, values).sub(offset);
+                    ShortVector w1 = value(v1, values).sub(offset);
+                    v0 = v0.lanewise(VectorOperators.LSHR, 4);
+                    v1 = v1.lanewise(VectorOperators.LSHR, 4);
+                ShortVector x0 = pair(xp[xi + j]);
+                s00 = s00.add(w0.mul(x0));
+                s01 = s01.add(w1.mul(x0));
+                ShortVector x1 = pair(xp[xi + h + j]);
+                s10 = s10.add(w0.mul(x1));
+                s11 = s11.add(w1.mul(x1));
+                ShortVector x2 = pair(xp[xi + 2 * h + j]);
+                s20 = s20.add(w0.mul(x2));
+                s21 = s21.add(w1.mul(x2));
+                ShortVector x3 = pair(xp[xi + 3 * h + j]);
+                s30 = s30.add(w0.mul(x3));
+                s31 = s31.add(w1.mul(x3));
+                ShortVector x4 = pair(xp[xi + 4 * h + j]);
+                s40 = s40.add(w0.mul(x4));
+                s41 = s41.add(w1.mul(x4));
+                ShortVector x5 = pair(xp[xi + 5 * h + j]);
+                s50 = s50.add(w0.mul(x5));
+                s51 = s51.add(w1.mul(x5));
+                }
+            }
+            long o = 12L * V * i;
+            s00.intoMemorySegment(sums, o, ByteOrder.LITTLE_ENDIAN);
+            s01.intoMemorySegment(sums, o + V, ByteOrder.LITTLE_ENDIAN);
+            s10.intoMemorySegment(sums, o + 2 * V, ByteOrder.LITTLE_ENDIAN);
+            s11.intoMemorySegment(sums, o + 3 * V, ByteOrder.LITTLE_ENDIAN);
+            s20.intoMemorySegment(sums, o + 4 * V, ByteOrder.LITTLE_ENDIAN);
+            s21.intoMemorySegment(sums, o + 5 * V, ByteOrder.LITTLE_ENDIAN);
+            s30.intoMemorySegment(sums, o + 6 * V, ByteOrder.LITTLE_ENDIAN);
+            s31.intoMemorySegment(sums, o + 7 * V, ByteOrder.LITTLE_ENDIAN);
+            s40.intoMemorySegment(sums, o + 8 * V, ByteOrder.LITTLE_ENDIAN);
+            s41.intoMemorySegment(sums, o + 9 * V, ByteOrder.LITTLE_ENDIAN);
+            s50.intoMemorySegment(sums, o + 10 * V, ByteOrder.LITTLE_ENDIAN);
+            s51.intoMemorySegment(sums, o + 11 * V, ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /** {@link #fusedSums2x6} for four tokens. */
+    static void fusedSums2x4(MemorySegment data, long p0, long p1, long stride, int k0, int len, ShortVector values, ShortVector offset,
+                              int[] xp, int t, int n, MemorySegment sums) {
+        int h = n / 2;
+        for (int e = 0, i = 0; e < len; e += 32, i++) {
+            ShortVector zero = ShortVector.zero(SR);
+            ShortVector s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
+            int xi = t * h + (k0 + e) / 2;
+            long q0 = p0 + stride * i;
+            long q1 = p1 + stride * i;
+            for (int c = 0; c < 4; c++) {
+                ShortVector v0 = shorts(data, q0 + (long) V * c);
+                ShortVector v1 = shorts(data, q1 + (long) V * c);
+                for (int m = 0; m < 4; m++) {
+                    int j = 4 * c + m;
+                    ShortVector w0 = value(v0, values).sub(offset);
+                    ShortVector w1 = value(v1, values).sub(offset);
+                    v0 = v0.lanewise(VectorOperators.LSHR, 4);
+                    v1 = v1.lanewise(VectorOperators.LSHR, 4);
+                ShortVector x0 = pair(xp[xi + j]);
+                s00 = s00.add(w0.mul(x0));
+                s01 = s01.add(w1.mul(x0));
+                ShortVector x1 = pair(xp[xi + h + j]);
+                s10 = s10.add(w0.mul(x1));
+                s11 = s11.add(w1.mul(x1));
+                ShortVector x2 = pair(xp[xi + 2 * h + j]);
+                s20 = s20.add(w0.mul(x2));
+                s21 = s21.add(w1.mul(x2));
+                ShortVector x3 = pair(xp[xi + 3 * h + j]);
+                s30 = s30.add(w0.mul(x3));
+                s31 = s31.add(w1.mul(x3));
+                }
             }
             long o = 12L * V * i;
             s00.intoMemorySegment(sums, o, ByteOrder.LITTLE_ENDIAN);
@@ -588,13 +705,17 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
             boolean shorts = pair == 2 && shortTiles();
+            boolean fused = shorts && fusedTiles(tokens);
             int six = pair == 2 && SIX_TOKENS && (shorts || sixTokenTiles()) ? tokens / 6 * 6 : 0;
             int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
-                d.asSlice(acc, 2L * V * tiled).fill((byte) 0);
+                FloatVector zero = FloatVector.zero(FR);
+                for (long o = acc; o < acc + 2L * V * tiled; o += V) {
+                    zero.intoMemorySegment(d, o, ByteOrder.LITTLE_ENDIAN); // not a slice's fill: a slice per group pair
+                }
                 for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
                     int len = Math.min(TILE_PIECE, n - k0);
-                    for (int j = 0; j < pair; j++) {
+                    for (int j = 0; j < pair && !fused; j++) {
                         if (shorts) {
                             decodeShorts(g + j, k0, len, w16, j * wSecond, d, j * second);
                         } else {
@@ -603,7 +724,9 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
                     }
                     for (int t = 0, width; t < tiled; t += width) {
                         width = t < six ? 6 : 4;
-                        if (shorts) {
+                        if (fused) {
+                            fusedTile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, width, blockSums);
+                        } else if (shorts) {
                             shortTile2(w16, wSecond, d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, width, blockSums);
                         } else if (pair == 2) {
                             tile2(d, second, g, k0, len, a, t0 + t, acc + 2L * V * t, width);

@@ -51,6 +51,16 @@ final class InterleavedMXFP4 extends Block32Interleaved {
     // --- the kernels ---
 
     @Override
+    ShortVector codeValues() {
+        return VALUES;
+    }
+
+    @Override
+    ShortVector codeOffset() {
+        return ShortVector.zero(SR);
+    }
+
+    @Override
     void decodePiece(int g, int k0, int len, MemorySegment d, long at) {
         decodeUnscaled(g, k0, len, d, at, VALUES, 0f);
     }

@@ -173,6 +173,32 @@ class MatMulTest {
         }
     }
 
+    /**
+     * A server's step: batches of 13 to 31 tokens with two full row groups and a partial third, which take the
+     * interleaved formats' token pairs, their tiles of six and four tokens (Q4_0 and MXFP4 decoding their codes in
+     * registers below 32 tokens) and a tail alone.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void smallBatchesGetTheSameBitsAsOneTokenAtATime(Layout layout) {
+        GgmlType type = layout.type();
+        int n = type.blockSize == 1 ? 200 : 512;
+        int rows = layout.interleaved() ? 2 * Interleaved.ROWS + 3 : 9;
+        Tensor w = layout.tensor(n, rows, 29);
+        for (int tokens : new int[] {13, 16, 23, 31}) {
+            float[] x = gaussian(tokens * n, 5 + tokens);
+            float[] batched = new float[tokens * rows];
+            MatMul.matmul(pool, w, x, tokens, batched);
+            for (int t = 0; t < tokens; t++) {
+                float[] alone = alone(w, x, t);
+                for (int r = 0; r < rows; r++) {
+                    assertThat(batched[t * rows + r]).as("%s, %d tokens: token %d row %d batched vs alone", type, tokens, t, r)
+                            .isEqualTo(alone[r]);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void rowOffsetsSelectTheSameRows(Layout layout) {
