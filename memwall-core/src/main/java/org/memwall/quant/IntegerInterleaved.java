@@ -168,6 +168,10 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         throw new UnsupportedOperationException();
     }
 
+    /** What {@link #fusedTile2} reads decoded (Q6_K's scales) for the piece [k0, k0 + len) of group g, at d[at ..]; nothing by default. */
+    void decodeScales(int g, int k0, int len, MemorySegment d, long at) {
+    }
+
     /**
      * The 16-bit block sums of groups g, g + 1 (decoded at d[0 ..] and d[second ..], {@link #decodeShorts}) with six tokens from t over
      * [k0, k0 + len), blocks of 32: block i's sum of token u and group j at sums[V·(12i + 2u + j) ..], lanes 2r and
@@ -371,11 +375,17 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
      */
     static void scaleShortSums(MemorySegment sums, int blocks, int k0, MemorySegment cs, long c0, long c1, long cStride,
                                boolean mins, Int8Activations act, int t, int tokens, MemorySegment s, long acc) {
+        scaleShortSums(sums, blocks, 0, k0, cs, c0, c1, cStride, mins, act, t, tokens, s, acc);
+    }
+
+    /** {@link #scaleShortSums} for blocks of 32 >> {@code shift} weights (Q6_K's sub-blocks of 16: shift 1). */
+    static void scaleShortSums(MemorySegment sums, int blocks, int shift, int k0, MemorySegment cs, long c0, long c1, long cStride,
+                               boolean mins, Int8Activations act, int t, int tokens, MemorySegment s, long acc) {
         for (int u = 0; u < tokens; u += 2) {
             if (mins) {
                 scaleShortSumsWithMins2x2(sums, blocks, k0, cs, c0, c1, cStride, act, t, u, s, acc + 2L * V * u);
             } else {
-                scaleShortSums2x2(sums, blocks, k0, cs, c0, c1, cStride, act, t, u, s, acc + 2L * V * u);
+                scaleShortSums2x2(sums, blocks, shift, k0, cs, c0, c1, cStride, act, t, u, s, acc + 2L * V * u);
             }
         }
     }
@@ -384,14 +394,15 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
      * {@link #scaleShortSums} for tokens t + u and t + u + 1: their four float sums in registers (four chains of
      * fused multiply-adds side by side) while the blocks go by.
      */
-    private static void scaleShortSums2x2(MemorySegment sums, int blocks, int k0, MemorySegment cs, long c0, long c1, long cStride,
-                                          Int8Activations act, int t, int u, MemorySegment s, long acc) {
+    private static void scaleShortSums2x2(MemorySegment sums, int blocks, int shift, int k0, MemorySegment cs, long c0, long c1,
+                                          long cStride, Int8Activations act, int t, int u, MemorySegment s, long acc) {
         float[] dx = act.scales;
         int nb = act.n / 32;
-        int b = (t + u) * nb + k0 / 32;
+        int b0 = (t + u) * nb + k0 / 32;
         FloatVector a00 = floats(s, acc), a01 = floats(s, acc + V), a10 = floats(s, acc + 2 * V), a11 = floats(s, acc + 3 * V);
         long o = 2L * V * u;
-        for (int i = 0; i < blocks; i++, b++, o += 12L * V) {
+        for (int i = 0; i < blocks; i++, o += 12L * V) {
+            int b = b0 + (i >> shift);
             FloatVector v0 = floats(cs, c0 + cStride * i);
             FloatVector v1 = floats(cs, c1 + cStride * i);
             float d0 = dx[b];
@@ -699,14 +710,14 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         long second = 4L * (ROWS * (long) TILE_PIECE + pieceFloats());
         long acc = 2 * second;
         MemorySegment d = DECODED.get(2 * second / 4 + 2L * ROWS * tokens);
-        MemorySegment blockSums = BLOCK_SUMS.get(12L * ROWS * (TILE_PIECE / 32));
+        MemorySegment blockSums = BLOCK_SUMS.get(12L * ROWS * (TILE_PIECE / 16));
         short[] w16 = DECODED16.get();
         int wSecond = L16 * TILE_PIECE / 2;
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
-            boolean shorts = pair == 2 && shortTiles();
-            boolean fused = shorts && fusedTiles(tokens);
-            int six = pair == 2 && SIX_TOKENS && (shorts || sixTokenTiles()) ? tokens / 6 * 6 : 0;
+            boolean fused = pair == 2 && fusedTiles(tokens);
+            boolean shorts = pair == 2 && !fused && shortTiles();
+            int six = pair == 2 && SIX_TOKENS && (shorts || fused || sixTokenTiles()) ? tokens / 6 * 6 : 0;
             int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
                 FloatVector zero = FloatVector.zero(FR);
@@ -715,8 +726,10 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
                 }
                 for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
                     int len = Math.min(TILE_PIECE, n - k0);
-                    for (int j = 0; j < pair && !fused; j++) {
-                        if (shorts) {
+                    for (int j = 0; j < pair; j++) {
+                        if (fused) {
+                            decodeScales(g + j, k0, len, d, j * second);
+                        } else if (shorts) {
                             decodeShorts(g + j, k0, len, w16, j * wSecond, d, j * second);
                         } else {
                             decodePiece(g + j, k0, len, d, j * second);
