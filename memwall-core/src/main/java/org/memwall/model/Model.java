@@ -104,9 +104,10 @@ public final class Model implements AutoCloseable {
 
     /**
      * Lets the JIT compile the kernels this model runs, so that the first request does not wait for it (a 1B model's
-     * first prompt otherwise runs seconds slower, interpreted, than the next): a prompt of 64 random tokens (the
-     * register tiles of every format; shorter batches take the one-token kernels) and then 32 tokens one at a time, on a
-     * KV cache of its own (llama.cpp's tools warm up the same way at start).
+     * first prompt otherwise runs seconds slower, interpreted, than the next): a prompt of 48 random tokens (the
+     * register tiles of every format), a batch of 16 (a server's step of decoding sequences: the small-batch tiles and
+     * token pairs, which a first short prompt otherwise met cold), then 32 tokens one at a time, on a KV cache of its own
+     * (llama.cpp's tools warm up the same way at start).
      */
     public void warmUp() {
         try (KvCache cache = newCache(WARM_UP)) {
@@ -120,11 +121,15 @@ public final class Model implements AutoCloseable {
     /** {@link #warmUp()} on positions 0 .. 95 of {@code cache} (at least {@link #WARM_UP} positions, or the model's context). */
     public void warmUp(KvCache cache) {
         int total = Math.min(WARM_UP, config.contextLength());
-        int prompt = Math.min(64, total / 2);
+        int prompt = Math.min(48, total / 2);
+        int batch = Math.min(16, (total - prompt) / 3);
         int vocab = weights.vocabularySize();
         java.util.SplittableRandom random = new java.util.SplittableRandom(96);
         forward.forwardSequence(random.ints(prompt, 0, vocab).toArray(), 0, cache, false);
-        for (int i = prompt; i < total; i++) {
+        if (batch > 0) {
+            forward.forwardSequence(random.ints(batch, 0, vocab).toArray(), prompt, cache, false);
+        }
+        for (int i = prompt + batch; i < total; i++) {
             forward.forwardSequence(new int[] {random.nextInt(vocab)}, i, cache, false);
         }
     }

@@ -1,6 +1,7 @@
 package org.memwall.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -720,9 +721,8 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
             int six = pair == 2 && SIX_TOKENS && (shorts || fused || sixTokenTiles()) ? tokens / 6 * 6 : 0;
             int tiled = six + ((tokens - six) & ~3);
             if (tiled > 0) {
-                FloatVector zero = FloatVector.zero(FR);
-                for (long o = acc; o < acc + 2L * V * tiled; o += V) {
-                    zero.intoMemorySegment(d, o, ByteOrder.LITTLE_ENDIAN); // not a slice's fill: a slice per group pair
+                for (long o = acc; o < acc + 2L * V * tiled; o += 8) {
+                    d.set(ValueLayout.JAVA_LONG_UNALIGNED, o, 0L); // scalar stores: no slice per group pair, no vector code here
                 }
                 for (int k0 = 0; k0 < n; k0 += TILE_PIECE) {
                     int len = Math.min(TILE_PIECE, n - k0);

@@ -285,9 +285,10 @@ final class InterleavedQ6_K extends IntegerInterleaved {
         int po = t * (n / 2);
         int bo = t * (n / 32);
         long sm = 8L * V;
-        FloatVector zero = FloatVector.zero(FR);
-        for (int j = 0; j < 4; j++) {
-            zero.intoMemorySegment(s, (long) V * j, ByteOrder.LITTLE_ENDIAN);
+        // zeroed by scalar stores: zero vectors stored here took the method past the JIT's node budget with 256-bit
+        // vectors and boxed every endSub (gigabytes per decode); a slice's fill allocated a slice per call
+        for (long o = 0; o < 4L * V; o += 8) {
+            s.set(ValueLayout.JAVA_LONG_UNALIGNED, o, 0L);
         }
         long p = g * gb;
         for (int e = 0; e < n; e += 256, p += BYTES) {
