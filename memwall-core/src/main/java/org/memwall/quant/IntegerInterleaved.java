@@ -17,8 +17,10 @@ import jdk.incubator.vector.VectorOperators;
  * 32 vector registers, then 2 × 4 (each decoded weight vector serves six or four tokens, each broadcast activation two
  * groups; block ends in registers). The formats with 4-bit codes (Q4_0, MXFP4, Q4_K) decode them to 16-bit values
  * ({@link #shortTiles}; Q4_K then takes six tokens too): a block's products summed in 16-bit lanes, then scaled into
- * the float sums in a second pass; Q6_K's sub-blocks of 16 would scale twice as often, and it keeps the float tiles
- * (measured 12% slower in integers). The tokens past the last tile go through {@link #dot1}, which gives the same bits.
+ * the float sums in a second pass; batches below 32 tokens (Q6_K 24) decode the codes in registers instead
+ * ({@link #fusedTiles}). Q6_K's sub-blocks of 16 scale twice as often, and from 24 tokens it keeps the float tiles
+ * (measured 12% slower in integers at 256). The tokens past the last tile go through {@link #dot1}, which gives the
+ * same bits.
  */
 abstract sealed class IntegerInterleaved extends Interleaved permits Block32Interleaved, InterleavedQ4_K, InterleavedQ6_K {
     /**
@@ -169,17 +171,17 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         throw new UnsupportedOperationException();
     }
 
-    /** What {@link #fusedTile2} reads decoded (Q6_K's scales) for the piece [k0, k0 + len) of group g, at d[at ..]; nothing by default. */
+    /** What {@link #fusedTile2} reads decoded (Q6_K's scales) for the piece [k0, k0 + len) of group g, at d[at ..]. */
     void decodeScales(int g, int k0, int len, MemorySegment d, long at) {
     }
 
     /**
-     * The 16-bit block sums of groups g, g + 1 (decoded at d[0 ..] and d[second ..], {@link #decodeShorts}) with six tokens from t over
-     * [k0, k0 + len), blocks of 32: block i's sum of token u and group j at sums[V·(12i + 2u + j) ..], lanes 2r and
+     * The 16-bit block sums of groups g, g + 1 (decoded at d[0 ..] and d[second ..], {@link #decodeShorts}) with six
+     * tokens from t over [k0, k0 + len), blocks of 32: block i's sum of token u and group j at sums[V·(12i + 2u + j) ..], lanes 2r and
      * 2r + 1 of row r (their sum, in 32 bits, is the row's exact Σ value·xq: 16 products a lane, each within
      * 2^11). Each decoded vector serves six tokens and each broadcast pair of activations two groups: per 32 products
-     * one 16-bit multiply and one add, where the float tiles take two fused multiply-adds (the multiplies and adds
-     * share the vector units, the fused ones have two of four). The 16 pairs of a block are a loop of constant length
+     * one 16-bit multiply and one add, where the float tiles take two fused multiply-adds (a bare 2 × 6 loop of each ran
+     * 136–220 against 81–135 GMAC/s on one core). The 16 pairs of a block are a loop of constant length
      * (with the count a parameter, 4–8% slower). Written out, and big enough that the JIT compiles it alone (inlined
      * with the scaling, it ran out of its node budget and boxed).
      */
