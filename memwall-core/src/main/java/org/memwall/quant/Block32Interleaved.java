@@ -118,20 +118,34 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
     @Override
     final void shortTile2(short[] w, int wSecond, MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t,
                           long acc, int tokens, MemorySegment sums) {
-        if (tokens == 6) {
-            shortSums2x6(w, wSecond, k0, len, act.pairs, t, n, sums);
-        } else {
-            shortSums2x4(w, wSecond, k0, len, act.pairs, t, n, sums);
-        }
+        shortSums(tokens, w, wSecond, k0, len, act.pairs, t, n, sums);
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        scaleShortSums(sums, len / 32, k0, data, blk, blk + groupBytes, BYTES, false, act, t, tokens, d, acc);
+        scaleShortSums(sums, len / 32, 0, k0, data, blk, blk + groupBytes, BYTES, false, act, t, tokens, d, acc);
     }
 
     /** Each code's value ({@link #nibbleBlockSums}'s {@code values}), null for the code itself. */
     abstract ShortVector codeValues();
 
-    /** What is subtracted from each code's value (Q4_0's 8). */
+    /** What is subtracted from each code's value in every lane (Q4_0's 8). */
     abstract ShortVector codeOffset();
+
+    /** Weights [k0, k0 + len) of row group g as 16-bit codeValues() − codeOffset(), in {@link #decodeShorts}'s order. */
+    @Override
+    final void decodeShorts(int g, int k0, int len, short[] w, int wAt, MemorySegment d, long at) {
+        ShortVector values = codeValues();
+        ShortVector offset = codeOffset();
+        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
+        int o = wAt;
+        for (int e = 0; e < len; e += 32, blk += BYTES) {
+            for (int c = 0; c < 4; c++) {
+                ShortVector v = shorts(data, blk + V + V * c);
+                for (int m = 0; m < 4; m++, o += L16) {
+                    value(v, values).sub(offset).intoArray(w, o);
+                    v = v.lanewise(VectorOperators.LSHR, 4);
+                }
+            }
+        }
+    }
 
     /**
      * Below 32 tokens. Measured (8192 × 2048 from memory, two threads, GMAC/s per core, registers / decoded piece / token
@@ -147,28 +161,8 @@ abstract sealed class Block32Interleaved extends IntegerInterleaved permits Inte
     final void fusedTile2(MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t, long acc, int tokens,
                           MemorySegment sums) {
         long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        if (tokens == 6) {
-            fusedSums2x6(data, blk + V, blk + groupBytes + V, BYTES, k0, len, codeValues(), codeOffset(), act.pairs, t, n, sums);
-        } else {
-            fusedSums2x4(data, blk + V, blk + groupBytes + V, BYTES, k0, len, codeValues(), codeOffset(), act.pairs, t, n, sums);
-        }
-        scaleShortSums(sums, len / 32, k0, data, blk, blk + groupBytes, BYTES, false, act, t, tokens, d, acc);
-    }
-
-    /** Weights [k0, k0 + len) of row group g as 16-bit value(code) − offset, in {@link #decodeShorts}'s order. */
-    final void decodeCodes(int g, int k0, int len, short[] w, int at, ShortVector values, int offset) {
-        long blk = g * groupBytes + (long) k0 / 32 * BYTES;
-        ShortVector off = ShortVector.broadcast(SR, (short) offset);
-        int o = at;
-        for (int e = 0; e < len; e += 32, blk += BYTES) {
-            for (int c = 0; c < 4; c++) {
-                ShortVector v = shorts(data, blk + V + V * c);
-                for (int m = 0; m < 4; m++, o += L16) {
-                    value(v, values).sub(off).intoArray(w, o);
-                    v = v.lanewise(VectorOperators.LSHR, 4);
-                }
-            }
-        }
+        fusedSums(tokens, data, blk + V, blk + groupBytes + V, BYTES, k0, len, codeValues(), codeOffset(), act.pairs, t, n, sums);
+        scaleShortSums(sums, len / 32, 0, k0, data, blk, blk + groupBytes, BYTES, false, act, t, tokens, d, acc);
     }
 
     /**

@@ -36,12 +36,14 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
     private static final AlignedBuffer BLOCK_SUMS = new AlignedBuffer();
     /** 16-bit lanes of a vector. */
     static final int L16 = 2 * ROWS;
+    /** Shorts of one group's piece decoded to 16 bits ({@link #decodeShorts}). */
+    private static final int PIECE16 = L16 * TILE_PIECE / 2;
     /**
      * Two groups' pieces decoded to 16-bit values, per thread, in a Java array: read from a native segment, a third of
      * the kernel's samples fell on the segment's bounds checks, and a 256-token product of 2048 × 2048 Q4_0 on one core
      * ran at 87.7–96.8 GMAC/s against 105.6–111.0 from the array.
      */
-    private static final ThreadLocal<short[]> DECODED16 = ThreadLocal.withInitial(() -> new short[2 * L16 * TILE_PIECE / 2]);
+    private static final ThreadLocal<short[]> DECODED16 = ThreadLocal.withInitial(() -> new short[2 * PIECE16]);
 
     IntegerInterleaved(int rows, int n, long groupBytes, MemorySegment data) {
         super(rows, n, groupBytes, data);
@@ -173,6 +175,25 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
 
     /** What {@link #fusedTile2} reads decoded (Q6_K's scales) for the piece [k0, k0 + len) of group g, at d[at ..]. */
     void decodeScales(int g, int k0, int len, MemorySegment d, long at) {
+    }
+
+    /** {@link #shortSums2x6} for six tokens, {@link #shortSums2x4} for four. */
+    static void shortSums(int tokens, short[] d, int second, int k0, int len, int[] xp, int t, int n, MemorySegment sums) {
+        if (tokens == 6) {
+            shortSums2x6(d, second, k0, len, xp, t, n, sums);
+        } else {
+            shortSums2x4(d, second, k0, len, xp, t, n, sums);
+        }
+    }
+
+    /** {@link #fusedSums2x6} for six tokens, {@link #fusedSums2x4} for four. */
+    static void fusedSums(int tokens, MemorySegment data, long p0, long p1, long stride, int k0, int len, ShortVector values,
+                          ShortVector offset, int[] xp, int t, int n, MemorySegment sums) {
+        if (tokens == 6) {
+            fusedSums2x6(data, p0, p1, stride, k0, len, values, offset, xp, t, n, sums);
+        } else {
+            fusedSums2x4(data, p0, p1, stride, k0, len, values, offset, xp, t, n, sums);
+        }
     }
 
     /**
@@ -374,14 +395,9 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
      * The block sums {@link #shortSums2x6} left in {@code sums} scaled into the float sums at s[acc + 2V·u + V·j ..]:
      * per token and group, block by block in order, acc = fma((float) Σ, c·dx, acc) with the block's scale vector c of
      * each group at cs[c0 + cStride·i ..] and cs[c1 + cStride·i ..]; with {@code mins} (Q4_K) then
-     * acc = fma(Σxq, m·dx, acc), m at V past c: the operations of {@link #tile2x4}'s scaling, so the same bits.
+     * acc = fma(Σxq, m·dx, acc), m at V past c: the operations of {@link #tile2x4}'s scaling, so the same bits. Blocks
+     * of 32 >> {@code shift} weights (Q6_K's sub-blocks of 16: shift 1; with mins, 0).
      */
-    static void scaleShortSums(MemorySegment sums, int blocks, int k0, MemorySegment cs, long c0, long c1, long cStride,
-                               boolean mins, Int8Activations act, int t, int tokens, MemorySegment s, long acc) {
-        scaleShortSums(sums, blocks, 0, k0, cs, c0, c1, cStride, mins, act, t, tokens, s, acc);
-    }
-
-    /** {@link #scaleShortSums} for blocks of 32 >> {@code shift} weights (Q6_K's sub-blocks of 16: shift 1). */
     static void scaleShortSums(MemorySegment sums, int blocks, int shift, int k0, MemorySegment cs, long c0, long c1, long cStride,
                                boolean mins, Int8Activations act, int t, int tokens, MemorySegment s, long acc) {
         for (int u = 0; u < tokens; u += 2) {
@@ -715,7 +731,7 @@ abstract sealed class IntegerInterleaved extends Interleaved permits Block32Inte
         MemorySegment d = DECODED.get(2 * second / 4 + 2L * ROWS * tokens);
         MemorySegment blockSums = BLOCK_SUMS.get(12L * ROWS * (TILE_PIECE / 16));
         short[] w16 = DECODED16.get();
-        int wSecond = L16 * TILE_PIECE / 2;
+        int wSecond = PIECE16;
         for (int g = from; g < to; g += 2) {
             int pair = Math.min(2, to - g);
             boolean fused = pair == 2 && fusedTiles(tokens);

@@ -18,6 +18,7 @@ final class InterleavedMXFP4 extends Block32Interleaved {
     private static final int FILE_BYTES = 17;
     /** The doubled E2M1 values by code, in lanes 0..15 (and again in 16..31 where there are). */
     private static final ShortVector VALUES = ShortVector.fromArray(SR, values(), 0);
+    private static final ShortVector NO_OFFSET = ShortVector.zero(SR);
 
     private static short[] values() {
         short[] v = new short[SR.length()];
@@ -57,17 +58,12 @@ final class InterleavedMXFP4 extends Block32Interleaved {
 
     @Override
     ShortVector codeOffset() {
-        return ShortVector.zero(SR);
+        return NO_OFFSET;
     }
 
     @Override
     void decodePiece(int g, int k0, int len, MemorySegment d, long at) {
         decodeUnscaled(g, k0, len, d, at, VALUES, 0f);
-    }
-
-    @Override
-    void decodeShorts(int g, int k0, int len, short[] w, int wAt, MemorySegment d, long at) {
-        decodeCodes(g, k0, len, w, wAt, VALUES, 0);
     }
 
     @Override

@@ -69,11 +69,6 @@ final class InterleavedQ4_0 extends Block32Interleaved {
      * memory, streamed 14–18 GB/s per core from DRAM; this 15–24).
      */
     @Override
-    void decodeShorts(int g, int k0, int len, short[] w, int wAt, MemorySegment d, long at) {
-        decodeCodes(g, k0, len, w, wAt, null, 8);
-    }
-
-    @Override
     void dot1(int g, Int8Activations act, int t, MemorySegment s, long at) {
         dot1(g, act, t, s, at, null, 8);
     }

@@ -154,13 +154,9 @@ final class InterleavedQ4_K extends IntegerInterleaved {
     @Override
     void shortTile2(short[] w, int wSecond, MemorySegment d, long second, int g, int k0, int len, Int8Activations act, int t, long acc,
                     int tokens, MemorySegment sums) {
-        if (tokens == 6) {
-            shortSums2x6(w, wSecond, k0, len, act.pairs, t, n, sums);
-        } else {
-            shortSums2x4(w, wSecond, k0, len, act.pairs, t, n, sums);
-        }
+        shortSums(tokens, w, wSecond, k0, len, act.pairs, t, n, sums);
         long sc = 4L * ROWS * 256;
-        scaleShortSums(sums, len / 32, k0, d, sc, second + sc, 2L * V, true, act, t, tokens, d, acc);
+        scaleShortSums(sums, len / 32, 0, k0, d, sc, second + sc, 2L * V, true, act, t, tokens, d, acc);
     }
 
     @Override
