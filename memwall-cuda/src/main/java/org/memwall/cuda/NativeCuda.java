@@ -239,12 +239,32 @@ public final class NativeCuda implements CudaDriver {
 
     @Override
     public void copyToDevice(long dst, MemorySegment src, long bytes, long stream) {
+        if (!src.isNative()) {
+            // the driver takes no Java array (the linker refuses a heap segment): through a native buffer, copied
+            // before the buffer is freed
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment staged = a.allocate(bytes, 64);
+                MemorySegment.copy(src, 0, staged, 0, bytes);
+                copyToDevice(dst, staged, bytes, stream);
+                synchronize(stream);
+            }
+            return;
+        }
         check("cuMemcpyHtoDAsync_v2", call("cuMemcpyHtoDAsync_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
                 dst, src, bytes, MemorySegment.ofAddress(stream)));
     }
 
     @Override
     public void copyToHost(MemorySegment dst, long src, long bytes, long stream) {
+        if (!dst.isNative()) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment staged = a.allocate(bytes, 64);
+                copyToHost(staged, src, bytes, stream);
+                synchronize(stream);
+                MemorySegment.copy(staged, 0, dst, 0, bytes);
+            }
+            return;
+        }
         check("cuMemcpyDtoHAsync_v2", call("cuMemcpyDtoHAsync_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
                 dst, src, bytes, MemorySegment.ofAddress(stream)));
     }
